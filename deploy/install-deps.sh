@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package hive's build, tests and demo need.
+# Idempotent and non-interactive; does nothing when all are present.
+set -euo pipefail
+
+packages=(
+  # build
+  build-essential cmake ninja-build pkg-config
+  libmilter-dev libgrpc++-dev libgrpc-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
+  libssl-dev libyaml-cpp-dev libre2-dev libabsl-dev
+  # tests and benchmarks
+  googletest libgtest-dev libgmock-dev libbenchmark-dev grpc-proto
+  postfix swaks miltertest python3 iproute2 procps
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+  echo "install-deps: missing packages: ${missing[*]}; run as root" >&2
+  exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+# "No configuration" leaves /etc/postfix/main.cf absent: the system Postfix
+# instance can never start by accident; tests and the demo run private ones.
+echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+echo "install-deps: installing ${missing[*]}" >&2
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -1,0 +1,35 @@
+// Reads a YAML document into a protobuf message by reflection, so that the
+// config files and the admin API share one schema (proto/hive/config/v1).
+//
+// Strict: an unknown field, a wrong type, an out-of-range number, a bad enum
+// name or a duplicate key is an error naming the source, line, column and the
+// field path ("policyd.yaml:12:7: limits[0].windows[1].period: ...").
+// Conveniences for operators: enum values may be written in lower case
+// without their type prefix (failure_mode: tempfail), and
+// google.protobuf.Duration fields take "250ms", "2s", "5m", "1h", "1d", "1w".
+//
+// Thread-safe: pure functions.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <google/protobuf/duration.pb.h>
+#include <google/protobuf/message.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace hive::config {
+
+// Clears `out`, then fills it from `yaml_text`. `source_name` prefixes errors.
+absl::Status YamlToProto(std::string_view yaml_text, std::string_view source_name,
+                         google::protobuf::Message& out);
+
+// Reads the file at `path` and calls YamlToProto with it.
+absl::Status YamlFileToProto(const std::string& path, google::protobuf::Message& out);
+
+// "250ms", "2s", "5m", "1h", "1d", "1w" (also "1h30m"); refuses negatives.
+absl::StatusOr<google::protobuf::Duration> ParseDuration(std::string_view text);
+
+}  // namespace hive::config
