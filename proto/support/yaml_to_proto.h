@@ -11,6 +11,7 @@
 // Thread-safe: pure functions.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 
@@ -22,12 +23,34 @@
 
 namespace hive::config {
 
+// Where each field of a loaded file was written, so that checks made after
+// loading (a bad regex, a missing pool) can name the line too.
+class SourceMap {
+ public:
+  // "policyd.yaml:12:7" for a field path such as "limits[0].windows[1].period";
+  // falls back to the nearest enclosing path, then to the file name.
+  std::string Locate(const std::string& field_path) const;
+  // Locate(field_path) + ": " + field_path + ": " + problem.
+  std::string Describe(const std::string& field_path, const std::string& problem) const;
+
+  void Record(const std::string& field_path, std::string location) {
+    locations_[field_path] = std::move(location);
+  }
+  void SetSource(std::string source) { source_ = std::move(source); }
+
+ private:
+  std::string source_;
+  std::map<std::string, std::string> locations_;
+};
+
 // Clears `out`, then fills it from `yaml_text`. `source_name` prefixes errors.
+// When `positions` is given, it receives the location of every field.
 absl::Status YamlToProto(std::string_view yaml_text, std::string_view source_name,
-                         google::protobuf::Message& out);
+                         google::protobuf::Message& out, SourceMap* positions = nullptr);
 
 // Reads the file at `path` and calls YamlToProto with it.
-absl::Status YamlFileToProto(const std::string& path, google::protobuf::Message& out);
+absl::Status YamlFileToProto(const std::string& path, google::protobuf::Message& out,
+                             SourceMap* positions = nullptr);
 
 // "250ms", "2s", "5m", "1h", "1d", "1w" (also "1h30m"); refuses negatives.
 absl::StatusOr<google::protobuf::Duration> ParseDuration(std::string_view text);

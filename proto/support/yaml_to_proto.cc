@@ -1,4 +1,4 @@
-#include "yaml/yaml_to_proto.h"
+#include "support/yaml_to_proto.h"
 
 #include <cerrno>
 #include <cstring>
@@ -25,11 +25,17 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
+// Distinguishes an enum number from an int32 value in the scalar sinks.
+struct EnumNumber {
+  int number;
+};
+
 class Converter {
  public:
-  explicit Converter(std::string_view source) : source_(source) {}
+  Converter(std::string_view source, SourceMap* positions) : source_(source), positions_(positions) {}
 
   absl::Status FillMessage(const YAML::Node& node, const std::string& path, Message& msg) {
+    Remember(node, path);
     if (msg.GetDescriptor()->full_name() == "google.protobuf.Duration") {
       return FillDuration(node, path, msg);
     }
@@ -56,6 +62,7 @@ class Converter {
  private:
   absl::Status FillField(const YAML::Node& node, const std::string& path, const FieldDescriptor& field,
                          Message& msg) {
+    Remember(node, path);
     if (node.IsNull()) return absl::OkStatus();
     if (field.is_map()) return FillMap(node, path, field, msg);
     if (field.is_repeated()) {
@@ -99,7 +106,7 @@ class Converter {
       else if constexpr (std::is_same_v<T, float>) r->SetFloat(&msg, &field, value);
       else if constexpr (std::is_same_v<T, bool>) r->SetBool(&msg, &field, value);
       else if constexpr (std::is_same_v<T, std::string>) r->SetString(&msg, &field, value);
-      else r->SetEnum(&msg, &field, value);
+      else r->SetEnumValue(&msg, &field, value.number);
     });
   }
 
@@ -111,6 +118,7 @@ class Converter {
       return FillMessage(node, path, *r->AddMessage(&msg, &field));
     }
     if (node.IsNull()) return Error(node, path, "empty list element");
+    Remember(node, path);
     return ConvertScalar(node, path, field, [&](auto value) {
       using T = decltype(value);
       if constexpr (std::is_same_v<T, int32_t>) r->AddInt32(&msg, &field, value);
@@ -121,7 +129,7 @@ class Converter {
       else if constexpr (std::is_same_v<T, float>) r->AddFloat(&msg, &field, value);
       else if constexpr (std::is_same_v<T, bool>) r->AddBool(&msg, &field, value);
       else if constexpr (std::is_same_v<T, std::string>) r->AddString(&msg, &field, value);
-      else r->AddEnum(&msg, &field, value);
+      else r->AddEnumValue(&msg, &field, value.number);
     });
   }
 
@@ -163,7 +171,7 @@ class Converter {
           }
           return Error(node, path, absl::StrCat("'", text, "' is not one of: ", names));
         }
-        sink(value->number());
+        sink(EnumNumber{value->number()});
         return absl::OkStatus();
       }
       case FieldDescriptor::CPPTYPE_MESSAGE: break;
@@ -217,18 +225,41 @@ class Converter {
     return absl::OkStatus();
   }
 
-  absl::Status Error(const YAML::Node& node, const std::string& path, std::string_view problem) const {
+  std::string Location(const YAML::Node& node) const {
     const YAML::Mark mark = node.Mark();
-    std::string where = source_;
-    if (!mark.is_null()) absl::StrAppend(&where, ":", mark.line + 1, ":", mark.column + 1);
+    if (mark.is_null()) return source_;
+    return absl::StrCat(source_, ":", mark.line + 1, ":", mark.column + 1);
+  }
+
+  void Remember(const YAML::Node& node, const std::string& path) {
+    if (positions_ != nullptr && !path.empty()) positions_->Record(path, Location(node));
+  }
+
+  absl::Status Error(const YAML::Node& node, const std::string& path, std::string_view problem) const {
     return absl::InvalidArgumentError(
-        absl::StrCat(where, ": ", path.empty() ? "(top level)" : path, ": ", std::string(problem)));
+        absl::StrCat(Location(node), ": ", path.empty() ? "(top level)" : path, ": ", std::string(problem)));
   }
 
   std::string source_;
+  SourceMap* positions_;
 };
 
 }  // namespace
+
+std::string SourceMap::Locate(const std::string& field_path) const {
+  std::string path = field_path;
+  while (!path.empty()) {
+    if (auto it = locations_.find(path); it != locations_.end()) return it->second;
+    const std::size_t cut = path.find_last_of(".[");
+    if (cut == std::string::npos) break;
+    path.resize(cut);
+  }
+  return source_;
+}
+
+std::string SourceMap::Describe(const std::string& field_path, const std::string& problem) const {
+  return absl::StrCat(Locate(field_path), ": ", field_path, ": ", problem);
+}
 
 absl::StatusOr<google::protobuf::Duration> ParseDuration(std::string_view text) {
   if (text.empty()) return absl::InvalidArgumentError("empty duration");
@@ -261,8 +292,9 @@ absl::StatusOr<google::protobuf::Duration> ParseDuration(std::string_view text) 
 }
 
 absl::Status YamlToProto(std::string_view yaml_text, std::string_view source_name,
-                         google::protobuf::Message& out) {
+                         google::protobuf::Message& out, SourceMap* positions) {
   out.Clear();
+  if (positions != nullptr) positions->SetSource(std::string(source_name));
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml_text));
@@ -271,19 +303,20 @@ absl::Status YamlToProto(std::string_view yaml_text, std::string_view source_nam
         absl::StrCat(std::string(source_name), ":", e.mark.line + 1, ":", e.mark.column + 1, ": invalid YAML: ", e.msg));
   }
   try {
-    return Converter(source_name).FillMessage(root, "", out);
+    return Converter(source_name, positions).FillMessage(root, "", out);
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(std::string(source_name), ": ", e.what()));
   }
 }
 
-absl::Status YamlFileToProto(const std::string& path, google::protobuf::Message& out) {
+absl::Status YamlFileToProto(const std::string& path, google::protobuf::Message& out,
+                             SourceMap* positions) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
   std::stringstream text;
   text << in.rdbuf();
   if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
-  return YamlToProto(text.str(), path, out);
+  return YamlToProto(text.str(), path, out, positions);
 }
 
 }  // namespace hive::config
