@@ -1,0 +1,83 @@
+#include "harness/hive_stack.h"
+
+#include <stdexcept>
+
+#include "harness/net.h"
+#include "harness/postfix.h"
+
+namespace hive::testing {
+namespace {
+
+uint16_t PortOrFree(uint16_t port) { return port != 0 ? port : FreePort(); }
+
+std::unique_ptr<Mta> MakeMta(const std::string& name, const std::string& dir, uint16_t milter_port,
+                             uint16_t sink_port, uint16_t smtp_port) {
+  if (name == "postfix") {
+    return std::make_unique<Postfix>(dir, PostfixOptions{.milter = "inet:127.0.0.1:" + std::to_string(milter_port),
+                                                         .sink_port = sink_port,
+                                                         .smtp_port = smtp_port});
+  }
+  throw std::runtime_error("unknown MTA " + name);
+}
+
+}  // namespace
+
+std::vector<std::string> AllMtas() { return {"postfix"}; }
+
+HiveStack::HiveStack(StackOptions options)
+    : options_(std::move(options)),
+      policy_port_(PortOrFree(options_.policy_port)),
+      milter_port_(PortOrFree(options_.milter_port)) {
+  WriteFile(dir_.Sub("policyd.yaml"), options_.policy_yaml);
+  WriteFile(dir_.Sub("milter.yaml"), options_.milter_yaml);
+  sink_ = std::make_unique<Sink>(dir_.Sub("sink"), dir_.Sub("sink.log"), options_.sink_port);
+  StartPolicyd();
+  StartMilter();
+  mta_ = MakeMta(options_.mta, dir_.Sub(options_.mta), milter_port_, sink_->port(), options_.smtp_port);
+}
+
+HiveStack::~HiveStack() {
+  mta_.reset();
+  milter_.reset();
+  policyd_.reset();
+}
+
+void HiveStack::StartPolicyd() {
+  policyd_ = std::make_unique<Process>(
+      std::vector<std::string>{HIVE_POLICYD_BIN, "--config", dir_.Sub("policyd.yaml"), "--listen",
+                               "127.0.0.1:" + std::to_string(policy_port_)},
+      dir_.Sub("policyd.log"));
+  if (!WaitForListener(policy_port_, std::chrono::seconds(15))) {
+    throw std::runtime_error("hive-policyd did not start: " + ReadFile(dir_.Sub("policyd.log")));
+  }
+}
+
+void HiveStack::StopPolicyd() { policyd_.reset(); }
+
+void HiveStack::StartMilter() {
+  std::vector<std::string> argv{HIVE_MILTER_BIN,
+                                "--config",
+                                dir_.Sub("milter.yaml"),
+                                "--listen",
+                                "inet:" + std::to_string(milter_port_) + "@127.0.0.1",
+                                "--policy",
+                                "127.0.0.1:" + std::to_string(policy_port_)};
+  argv.insert(argv.end(), options_.milter_flags.begin(), options_.milter_flags.end());
+  milter_ = std::make_unique<Process>(argv, dir_.Sub("milter.log"));
+  if (!WaitForListener(milter_port_, std::chrono::seconds(15))) {
+    throw std::runtime_error("hive-milter did not start: " + ReadFile(dir_.Sub("milter.log")));
+  }
+}
+
+void HiveStack::StopMilter() { milter_.reset(); }
+
+std::string HiveStack::Diagnostics() const {
+  std::string out;
+  for (const char* log : {"policyd.log", "milter.log", "sink.log"}) {
+    out += "\n===== " + std::string(log) + "\n" + ReadFile(dir_.Sub(log));
+  }
+  out += "\n===== " + mta_->name() + " log\n" + mta_->Log();
+  return out;
+}
+
+}  // namespace hive::testing

@@ -1,0 +1,17 @@
+// Loopback helpers for tests: free ports and waiting for a listener.
+// Thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+
+namespace hive::testing {
+
+// A TCP port on 127.0.0.1 that was free a moment ago (bound to 0, closed).
+// Each call returns a different port within one process.
+uint16_t FreePort();
+
+// True once something accepts TCP connections on 127.0.0.1:port.
+bool WaitForListener(uint16_t port, std::chrono::milliseconds timeout);
+
+}  // namespace hive::testing

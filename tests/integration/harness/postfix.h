@@ -1,0 +1,39 @@
+// A private Postfix instance in a test directory: smtpd on a free loopback
+// port, the milter under test, relaying to a sink, no chroot, no DNS, its log
+// in a file (maillog_file). Needs root. Stopped by its master PID.
+// Not thread-safe.
+#pragma once
+
+#include <string>
+
+#include "harness/mta.h"
+
+namespace hive::testing {
+
+struct PostfixOptions {
+  std::string milter;  // Postfix syntax: inet:127.0.0.1:PORT or unix:/path
+  uint16_t sink_port = 0;
+  std::string default_action = "tempfail";  // milter_default_action
+  uint16_t smtp_port = 0;                    // 0: a free port
+};
+
+class Postfix : public Mta {
+ public:
+  Postfix(const std::string& dir, const PostfixOptions& options);
+  ~Postfix() override;
+
+  std::string name() const override { return "postfix"; }
+  uint16_t smtp_port() const override { return port_; }
+  std::string Log() const override;
+  int QueuedMessages() const override;
+  int HeldMessages() const override;
+
+ private:
+  int CountFiles(const std::string& queue) const;
+
+  std::string dir_;
+  uint16_t port_;
+  int master_pid_ = -1;
+};
+
+}  // namespace hive::testing

@@ -1,0 +1,42 @@
+// A child process started by a test and stopped by its PID, never by name.
+// stdout and stderr go to a log file so a failing test can show them.
+// Stop() sends SIGTERM, waits (bounded), then SIGKILL; the destructor stops.
+// Not thread-safe.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace hive::testing {
+
+class Process {
+ public:
+  // Starts argv[0] (a path) with the arguments; output appended to log_path.
+  Process(std::vector<std::string> argv, std::string log_path);
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  const std::string& log_path() const { return log_path_; }
+  bool Running();
+  // Exit status as from waitpid once it has exited, -1 while running.
+  int ExitStatus();
+  // Waits for exit up to `timeout`; true when it exited.
+  bool WaitExit(std::chrono::milliseconds timeout);
+  void Stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
+  // SIGKILL now, as a crash would.
+  void Kill();
+
+ private:
+  void Reap(int options);
+
+  pid_t pid_ = -1;
+  int status_ = -1;
+  std::string log_path_;
+};
+
+}  // namespace hive::testing
