@@ -1,0 +1,154 @@
+#include "milter/config.h"
+
+#include <string_view>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "hive/config/v1/milter_config.pb.h"
+#include "support/yaml_to_proto.h"
+
+namespace hive::milter {
+namespace {
+
+namespace cfg = hive::config::v1;
+
+absl::StatusOr<FailureMode> ParseFailureMode(std::string_view text) {
+  if (text == "tempfail") return FailureMode::kTempfail;
+  if (text == "accept") return FailureMode::kAccept;
+  return absl::InvalidArgumentError(
+      absl::StrCat("--failure-mode: expected tempfail or accept, got '", std::string(text), "'"));
+}
+
+bool IsValidListen(const std::string& spec) {
+  for (const char* prefix : {"unix:", "local:", "inet:", "inet6:"}) {
+    if (absl::StartsWith(spec, prefix) && spec.size() > std::string_view(prefix).size()) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+std::string Usage() {
+  return "usage: hive-milter [--config PATH] [--listen SPEC] [--policy TARGET]\n"
+         "                   [--failure-mode tempfail|accept] [--debug]\n"
+         "  --config PATH        YAML file (hive.config.v1.MilterConfig); optional when\n"
+         "                       --listen and --policy are given\n"
+         "  --listen SPEC        libmilter socket: inet:PORT@HOST, inet6:PORT@HOST, unix:PATH\n"
+         "  --policy TARGET      gRPC target of hive-policyd: HOST:PORT or unix:PATH\n"
+         "  --failure-mode MODE  when the policy service fails: tempfail (default) or accept\n"
+         "  --debug              log debug lines\n";
+}
+
+absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args) {
+  CommandLine cl;
+  for (std::size_t i = 0; i < args.size(); ++i) {
+    std::string flag = args[i];
+    std::optional<std::string> inline_value;
+    if (const std::size_t eq = flag.find('='); absl::StartsWith(flag, "--") && eq != std::string::npos) {
+      inline_value = flag.substr(eq + 1);
+      flag.resize(eq);
+    }
+    auto value = [&]() -> absl::StatusOr<std::string> {
+      if (inline_value) return *inline_value;
+      if (i + 1 >= args.size()) return absl::InvalidArgumentError(absl::StrCat(flag, ": missing value"));
+      return args[++i];
+    };
+    if (flag == "--help" || flag == "-h") {
+      cl.help = true;
+    } else if (flag == "--debug") {
+      if (inline_value) return absl::InvalidArgumentError("--debug takes no value");
+      cl.debug = true;
+    } else if (flag == "--config") {
+      absl::StatusOr<std::string> v = value();
+      if (!v.ok()) return v.status();
+      cl.config_path = *v;
+    } else if (flag == "--listen") {
+      absl::StatusOr<std::string> v = value();
+      if (!v.ok()) return v.status();
+      cl.listen = *v;
+    } else if (flag == "--policy") {
+      absl::StatusOr<std::string> v = value();
+      if (!v.ok()) return v.status();
+      cl.policy_target = *v;
+    } else if (flag == "--failure-mode") {
+      absl::StatusOr<std::string> v = value();
+      if (!v.ok()) return v.status();
+      absl::StatusOr<FailureMode> mode = ParseFailureMode(*v);
+      if (!mode.ok()) return mode.status();
+      cl.failure_mode = *mode;
+    } else {
+      return absl::InvalidArgumentError(absl::StrCat("unknown argument '", flag, "'"));
+    }
+  }
+  return cl;
+}
+
+absl::StatusOr<Settings> LoadSettings(const CommandLine& cl) {
+  Settings s;
+  cfg::MilterConfig file;
+  hive::config::SourceMap where;
+  where.SetSource(cl.config_path.empty() ? "command line" : cl.config_path);
+  if (!cl.config_path.empty()) {
+    if (absl::Status st = hive::config::YamlFileToProto(cl.config_path, file, &where); !st.ok()) return st;
+  }
+  auto bad = [&](const std::string& field, const std::string& problem) {
+    return absl::InvalidArgumentError(where.Describe(field, problem));
+  };
+
+  s.listen = file.listen();
+  s.policy_target = file.policy_target();
+  if (file.has_rpc_timeout()) {
+    const absl::Duration d =
+        absl::Seconds(file.rpc_timeout().seconds()) + absl::Nanoseconds(file.rpc_timeout().nanos());
+    if (d <= absl::ZeroDuration() || d > kMaxRpcTimeout) {
+      return bad("rpc_timeout", "must be above 0 and at most 60s (keep it far below the MTA's milter timeouts)");
+    }
+    s.rpc_timeout = d;
+  }
+  switch (file.failure_mode()) {
+    case cfg::FAILURE_MODE_ACCEPT: s.failure_mode = FailureMode::kAccept; break;
+    case cfg::FAILURE_MODE_TEMPFAIL:
+    case cfg::FAILURE_MODE_UNSPECIFIED: s.failure_mode = FailureMode::kTempfail; break;
+    default: return bad("failure_mode", "unknown value");
+  }
+  if (file.max_body_bytes() != 0) s.max_body_bytes = file.max_body_bytes();
+  if (file.max_headers() != 0) s.max_headers = file.max_headers();
+  if (file.max_header_bytes() != 0) s.max_header_bytes = file.max_header_bytes();
+  if (!file.pool_header().empty()) {
+    if (!IsValidHeaderName(file.pool_header())) return bad("pool_header", "not a valid header name");
+    s.pool_header = file.pool_header();
+  }
+  if (!file.unchecked_header().empty()) {
+    if (!IsValidHeaderName(file.unchecked_header())) return bad("unchecked_header", "not a valid header name");
+    s.unchecked_header = file.unchecked_header();
+  }
+  if (!file.listen().empty() && !IsValidListen(file.listen())) {
+    return bad("listen", "expected inet:PORT@HOST, inet6:PORT@HOST or unix:PATH");
+  }
+
+  if (cl.listen) s.listen = *cl.listen;
+  if (cl.policy_target) s.policy_target = *cl.policy_target;
+  if (cl.failure_mode) s.failure_mode = *cl.failure_mode;
+  s.debug = cl.debug;
+
+  if (cl.listen && !IsValidListen(s.listen)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--listen: expected inet:PORT@HOST, inet6:PORT@HOST or unix:PATH, got '", s.listen, "'"));
+  }
+  if (s.listen.empty()) {
+    return absl::InvalidArgumentError(cl.config_path.empty()
+                                          ? "no listen socket: give --listen or --config"
+                                          : where.Describe("listen", "missing (or give --listen)"));
+  }
+  if (s.policy_target.empty()) {
+    return absl::InvalidArgumentError(cl.config_path.empty()
+                                          ? "no policy target: give --policy or --config"
+                                          : where.Describe("policy_target", "missing (or give --policy)"));
+  }
+  if (s.pool_header == s.unchecked_header) {
+    return bad("unchecked_header", "must differ from pool_header");
+  }
+  return s;
+}
+
+}  // namespace hive::milter

@@ -1,0 +1,61 @@
+// hive-milter's settings: the command line, the optional YAML file
+// (hive.config.v1.MilterConfig), defaults, and validation, resolved into one
+// immutable Settings value that sessions share.
+//
+// Usage: auto cl = ParseCommandLine(args); auto settings = LoadSettings(*cl);
+// An error names the flag, or the file:line:col and field path.
+//
+// Thread-safety: pure functions; Settings is immutable once built.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "milter/decision.h"
+
+namespace hive::milter {
+
+inline constexpr absl::Duration kDefaultRpcTimeout = absl::Seconds(2);
+inline constexpr absl::Duration kMaxRpcTimeout = absl::Seconds(60);
+inline constexpr uint64_t kDefaultMaxBodyBytes = 1024 * 1024;
+inline constexpr uint32_t kDefaultMaxHeaders = 500;
+inline constexpr uint64_t kDefaultMaxHeaderBytes = 1024 * 1024;
+inline constexpr char kDefaultPoolHeader[] = "X-Hive-Pool";
+inline constexpr char kDefaultUncheckedHeader[] = "X-Hive-Policy";
+
+struct Settings {
+  std::string listen;
+  std::string policy_target;
+  absl::Duration rpc_timeout = kDefaultRpcTimeout;
+  FailureMode failure_mode = FailureMode::kTempfail;
+  uint64_t max_body_bytes = kDefaultMaxBodyBytes;
+  uint32_t max_headers = kDefaultMaxHeaders;
+  uint64_t max_header_bytes = kDefaultMaxHeaderBytes;
+  std::string pool_header = kDefaultPoolHeader;
+  std::string unchecked_header = kDefaultUncheckedHeader;
+  bool debug = false;
+};
+
+struct CommandLine {
+  std::string config_path;  // empty: no file
+  std::optional<std::string> listen;
+  std::optional<std::string> policy_target;
+  std::optional<FailureMode> failure_mode;
+  bool debug = false;
+  bool help = false;
+};
+
+std::string Usage();
+
+// `args` without the program name. Accepts "--flag value" and "--flag=value".
+absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& args);
+
+// Reads the file named by the command line (if any), applies defaults, then
+// the flags (flags win), then validates.
+absl::StatusOr<Settings> LoadSettings(const CommandLine& command_line);
+
+}  // namespace hive::milter

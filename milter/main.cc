@@ -1,0 +1,116 @@
+// hive-milter: composition root. Flags and config, logging, the policy
+// client, then libmilter. Runs in the foreground (systemd-friendly); SIGTERM
+// and SIGHUP stop it (libmilter's signal thread), after which sessions still
+// in flight get a bounded time to finish.
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <libmilter/mfapi.h>
+
+#include "absl/strings/str_cat.h"
+#include "milter/callbacks.h"
+#include "milter/config.h"
+#include "milter/policy_client.h"
+#include "support/log.h"
+
+namespace {
+
+constexpr int kExitConfig = 2;
+constexpr int kExitRuntime = 1;
+// Postfix sends a header of up to header_size_limit (100 KB) in one packet;
+// libmilter's default read limit is 64 KB.
+constexpr std::size_t kMaxDataSize = 256 * 1024 - 1;
+constexpr auto kDrainTimeout = std::chrono::seconds(10);
+
+int Run(int argc, char** argv) {
+  using hive::milter::Settings;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  absl::StatusOr<hive::milter::CommandLine> cl = hive::milter::ParseCommandLine(args);
+  if (!cl.ok()) {
+    std::fprintf(stderr, "hive-milter: %s\n%s", std::string(cl.status().message()).c_str(),
+                 hive::milter::Usage().c_str());
+    return kExitConfig;
+  }
+  if (cl->help) {
+    std::fputs(hive::milter::Usage().c_str(), stdout);
+    return 0;
+  }
+  hive::log::Options log_options;
+  log_options.ident = "hive-milter";
+  log_options.to_syslog = true;
+  log_options.to_stderr = true;
+  log_options.debug = cl->debug;
+  hive::log::Init(log_options);
+
+  absl::StatusOr<Settings> loaded = hive::milter::LoadSettings(*cl);
+  if (!loaded.ok()) {
+    hive::log::Error(absl::StrCat("configuration error: ", loaded.status().message()));
+    return kExitConfig;
+  }
+  auto settings = std::make_shared<const Settings>(*std::move(loaded));
+
+  // Block the stop signals before any other thread exists (gRPC's included),
+  // so that only libmilter's signal thread (sigwait) receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGHUP);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  signal(SIGPIPE, SIG_IGN);
+
+  std::string listen = settings->listen;
+  if (smfi_setconn(listen.data()) == MI_FAILURE) {
+    hive::log::Error(absl::StrCat("configuration error: bad listen socket '", listen, "'"));
+    return kExitConfig;
+  }
+  if (smfi_register(hive::milter::FilterDescription()) == MI_FAILURE) {
+    hive::log::Error("smfi_register failed");
+    return kExitRuntime;
+  }
+  smfi_setmaxdatasize(kMaxDataSize);
+  // true: remove a stale unix socket left by a previous run.
+  if (smfi_opensocket(true) == MI_FAILURE) {
+    hive::log::Error(absl::StrCat("cannot listen on ", listen));
+    return kExitRuntime;
+  }
+
+  // We never fork, but keep the rule: the channel comes after any daemonising.
+  absl::StatusOr<std::unique_ptr<hive::milter::GrpcPolicyClient>> client =
+      hive::milter::GrpcPolicyClient::Create(settings->policy_target, settings->rpc_timeout);
+  if (!client.ok()) {
+    hive::log::Error(absl::StrCat("configuration error: policy client: ", client.status().message()));
+    return kExitConfig;
+  }
+  hive::milter::InstallRuntime(settings, client->get());
+
+  hive::log::Info(absl::StrCat("hive-milter listening on ", listen, ", policy ", settings->policy_target,
+                               " (rpc_timeout ", absl::FormatDuration(settings->rpc_timeout), ", failure_mode ",
+                               std::string(hive::milter::FailureModeName(settings->failure_mode)), ")"));
+  const int rc = smfi_main();
+
+  // smfi_main returns on SIGTERM/SIGHUP without waiting for connections.
+  const auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;
+  while (hive::milter::ActiveSessions() > 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const int left = hive::milter::ActiveSessions();
+  hive::log::Info(absl::StrCat("hive-milter stopped", left > 0 ? absl::StrCat(", ", left, " sessions cut") : ""));
+  if (left > 0) {
+    // Sessions still use the policy client: do not destroy it under them.
+    std::fflush(nullptr);
+    std::_Exit(kExitRuntime);
+  }
+  return rc == MI_SUCCESS ? 0 : kExitRuntime;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) { return Run(argc, argv); }

@@ -1,0 +1,83 @@
+#include "milter/policy_client.h"
+
+#include <chrono>
+#include <utility>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+
+namespace hive::milter {
+namespace {
+
+namespace pb = hive::policy::v1;
+
+absl::Status ToAbsl(const grpc::Status& status) {
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+void PrepareContext(grpc::ClientContext& context, absl::Duration timeout) {
+  context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoMilliseconds(timeout));
+  // Fail fast on a channel in TRANSIENT_FAILURE: the failure mode answers at
+  // once instead of holding the SMTP client until the deadline.
+  context.set_wait_for_ready(false);
+}
+
+template <typename Request, typename Method>
+absl::StatusOr<pb::Verdict> Call(pb::PolicyService::Stub& stub, absl::Duration timeout, Method method,
+                                 const Request& request) {
+  grpc::ClientContext context;
+  PrepareContext(context, timeout);
+  pb::Verdict verdict;
+  grpc::Status status = (stub.*method)(&context, request, &verdict);
+  if (!status.ok()) return ToAbsl(status);
+  return verdict;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<GrpcPolicyClient>> GrpcPolicyClient::Create(const std::string& target,
+                                                                           absl::Duration rpc_timeout) {
+  if (target.empty()) return absl::InvalidArgumentError("empty policy target");
+  if (rpc_timeout <= absl::ZeroDuration()) return absl::InvalidArgumentError("rpc timeout must be positive");
+  grpc::ChannelArguments args;
+  // Notice a restarted policy service within about a second.
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
+  // Keepalive only while calls are in flight, at an interval any default
+  // server accepts (it refuses pings without calls, and more often than
+  // every 5 min when idle), to find a dead peer behind a silent network.
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 60 * 1000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10 * 1000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+  // A message request carries up to max_body_bytes plus headers.
+  args.SetMaxSendMessageSize(64 * 1024 * 1024);
+  args.SetMaxReceiveMessageSize(4 * 1024 * 1024);
+  // TODO(mTLS): the policy service runs on loopback or a unix socket for now.
+  std::shared_ptr<grpc::Channel> channel =
+      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  if (channel == nullptr) return absl::InternalError(absl::StrCat("cannot create a channel to ", target));
+  return std::unique_ptr<GrpcPolicyClient>(new GrpcPolicyClient(pb::PolicyService::NewStub(channel), rpc_timeout));
+}
+
+absl::StatusOr<pb::Verdict> GrpcPolicyClient::CheckSender(const pb::SenderRequest& request) {
+  return Call(*stub_, rpc_timeout_, &pb::PolicyService::Stub::CheckSender, request);
+}
+
+absl::StatusOr<pb::Verdict> GrpcPolicyClient::CheckRecipient(const pb::RecipientRequest& request) {
+  return Call(*stub_, rpc_timeout_, &pb::PolicyService::Stub::CheckRecipient, request);
+}
+
+absl::StatusOr<pb::Verdict> GrpcPolicyClient::CheckMessage(const pb::MessageRequest& request) {
+  return Call(*stub_, rpc_timeout_, &pb::PolicyService::Stub::CheckMessage, request);
+}
+
+absl::Status GrpcPolicyClient::EndTransaction(const pb::EndTransactionRequest& request) {
+  grpc::ClientContext context;
+  PrepareContext(context, rpc_timeout_);
+  pb::EndTransactionReply reply;
+  return ToAbsl(stub_->EndTransaction(&context, request, &reply));
+}
+
+}  // namespace hive::milter

@@ -1,0 +1,59 @@
+// How the milter asks hive-policyd: PolicyClient is the interface Session
+// uses (fakes in tests), GrpcPolicyClient the real one.
+//
+// GrpcPolicyClient holds ONE channel shared by every libmilter thread. Every
+// RPC carries the configured deadline and fails fast (no wait-for-ready): a
+// service that is down costs one failed connect, not the deadline, and the
+// failure mode decides (decision.h). Reconnect backoff is short (100 ms .. 1 s)
+// so the milter notices a restarted service within about a second.
+// Create the client after any fork: gRPC does not survive fork.
+//
+// Usage: auto client = GrpcPolicyClient::Create(target, absl::Seconds(2));
+//        absl::StatusOr<Verdict> v = (*client)->CheckSender(request);
+//
+// Thread-safety: all methods of GrpcPolicyClient are thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "hive/policy/v1/policy.grpc.pb.h"
+#include "hive/policy/v1/policy.pb.h"
+
+namespace hive::milter {
+
+class PolicyClient {
+ public:
+  virtual ~PolicyClient() = default;
+  virtual absl::StatusOr<hive::policy::v1::Verdict> CheckSender(const hive::policy::v1::SenderRequest& request) = 0;
+  virtual absl::StatusOr<hive::policy::v1::Verdict> CheckRecipient(
+      const hive::policy::v1::RecipientRequest& request) = 0;
+  virtual absl::StatusOr<hive::policy::v1::Verdict> CheckMessage(const hive::policy::v1::MessageRequest& request) = 0;
+  virtual absl::Status EndTransaction(const hive::policy::v1::EndTransactionRequest& request) = 0;
+};
+
+class GrpcPolicyClient final : public PolicyClient {
+ public:
+  // `target` is a gRPC target ("127.0.0.1:7450", "unix:/run/hive/policyd.sock").
+  // Does not connect: the first RPC does.
+  static absl::StatusOr<std::unique_ptr<GrpcPolicyClient>> Create(const std::string& target,
+                                                                  absl::Duration rpc_timeout);
+
+  absl::StatusOr<hive::policy::v1::Verdict> CheckSender(const hive::policy::v1::SenderRequest& request) override;
+  absl::StatusOr<hive::policy::v1::Verdict> CheckRecipient(
+      const hive::policy::v1::RecipientRequest& request) override;
+  absl::StatusOr<hive::policy::v1::Verdict> CheckMessage(const hive::policy::v1::MessageRequest& request) override;
+  absl::Status EndTransaction(const hive::policy::v1::EndTransactionRequest& request) override;
+
+ private:
+  GrpcPolicyClient(std::unique_ptr<hive::policy::v1::PolicyService::Stub> stub, absl::Duration rpc_timeout)
+      : stub_(std::move(stub)), rpc_timeout_(rpc_timeout) {}
+
+  std::unique_ptr<hive::policy::v1::PolicyService::Stub> stub_;
+  const absl::Duration rpc_timeout_;
+};
+
+}  // namespace hive::milter

@@ -1,0 +1,486 @@
+#include "milter/session.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <chrono>
+#include <cstdio>
+#include <random>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "support/log.h"
+
+namespace hive::milter {
+namespace {
+
+namespace pb = hive::policy::v1;
+
+// Macros and SMTP arguments are attacker-influenced: keep what we store and
+// forward bounded.
+constexpr std::size_t kMaxFieldBytes = 1024;
+constexpr std::size_t kMaxEsmtpArgs = 32;
+
+std::string Bound(std::string_view s) { return std::string(s.substr(0, kMaxFieldBytes)); }
+
+std::string StripAngles(std::string_view s) {
+  if (s.size() >= 2 && s.front() == '<' && s.back() == '>') s = s.substr(1, s.size() - 2);
+  return Bound(s);
+}
+
+pb::Address MakeAddress(const std::vector<std::string>& argv) {
+  pb::Address out;
+  if (argv.empty()) return out;
+  out.set_address(StripAngles(argv[0]));
+  for (std::size_t i = 1; i < argv.size() && i <= kMaxEsmtpArgs; ++i) out.add_esmtp_params(Bound(argv[i]));
+  return out;
+}
+
+// Sendmail writes "[192.0.2.1]" for a client without a verified name;
+// the contract says "unknown" then.
+std::string ClientName(std::string_view name) {
+  if (name.empty() || name.front() == '[') return "unknown";
+  return Bound(name);
+}
+
+// absl::EqualsIgnoreCase takes absl::string_view, which is not
+// std::string_view in Debian's abseil.
+bool SameName(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (absl::ascii_tolower(static_cast<unsigned char>(a[i])) != absl::ascii_tolower(static_cast<unsigned char>(b[i]))) {
+      return false;
+    }
+  }
+  return true;
+}
+
+int64_t MillisSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+struct Session::Message {
+  std::string id;
+  std::string queue_id;
+  pb::Address sender;
+  std::vector<pb::Address> recipients;  // accepted only, in order
+  std::vector<pb::Header> headers;
+  uint64_t header_bytes = 0;
+  std::string body;
+  uint64_t body_size = 0;
+  bool truncated = false;
+  // CheckRecipient may have reserved something (it answered "continue", or
+  // failed after the server possibly did the work).
+  bool reserved = false;
+  // A stage passed without a decision (failure mode accept).
+  bool unchecked = false;
+  Disposition deferred = Disposition::kContinue;
+  std::string quarantine_reason;
+  // Incoming copies of our own control headers, deleted at end of message
+  // so a sender cannot choose its pool.
+  int pool_headers_seen = 0;
+  int unchecked_headers_seen = 0;
+};
+
+std::string NormaliseAddress(std::string_view address) {
+  std::string_view a = address;
+  if (a.size() >= 2 && a.front() == '[' && a.back() == ']') a = a.substr(1, a.size() - 2);
+  if (a.size() >= 5 && SameName(a.substr(0, 5), "IPv6:")) a = a.substr(5);
+  std::string text(a);
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, text.c_str(), &v6) == 1) {
+    char buf[INET6_ADDRSTRLEN];
+    if (IN6_IS_ADDR_V4MAPPED(&v6)) {
+      if (inet_ntop(AF_INET, &v6.s6_addr[12], buf, sizeof buf) != nullptr) return buf;
+    } else if (inet_ntop(AF_INET6, &v6, buf, sizeof buf) != nullptr) {
+      return buf;
+    }
+  }
+  in_addr v4{};
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {
+    char buf[INET_ADDRSTRLEN];
+    if (inet_ntop(AF_INET, &v4, buf, sizeof buf) != nullptr) return buf;
+  }
+  return Bound(text);
+}
+
+std::string SockaddrToString(const sockaddr* addr, uint16_t* port) {
+  *port = 0;
+  if (addr == nullptr) return "";
+  char buf[INET6_ADDRSTRLEN];
+  if (addr->sa_family == AF_INET) {
+    const auto* in = reinterpret_cast<const sockaddr_in*>(addr);
+    *port = ntohs(in->sin_port);
+    if (inet_ntop(AF_INET, &in->sin_addr, buf, sizeof buf) != nullptr) return buf;
+  } else if (addr->sa_family == AF_INET6) {
+    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(addr);
+    *port = ntohs(in6->sin6_port);
+    if (IN6_IS_ADDR_V4MAPPED(&in6->sin6_addr)) {
+      if (inet_ntop(AF_INET, &in6->sin6_addr.s6_addr[12], buf, sizeof buf) != nullptr) return buf;
+    } else if (inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof buf) != nullptr) {
+      return buf;
+    }
+  }
+  return "";
+}
+
+std::string RandomTransactionId() {
+  thread_local std::mt19937_64 rng = [] {
+    std::random_device rd;
+    std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
+    return std::mt19937_64(seq);
+  }();
+  return absl::StrFormat("%016x%016x", rng(), rng());
+}
+
+Session::Session(std::shared_ptr<const Settings> settings, PolicyClient& policy, IdGenerator ids)
+    : settings_(std::move(settings)), policy_(policy), ids_(ids ? std::move(ids) : IdGenerator(RandomTransactionId)) {}
+
+Session::~Session() = default;
+
+const std::string& Session::transaction_id() const {
+  static const std::string kEmpty;
+  return message_ ? message_->id : kEmpty;
+}
+
+const std::string& Session::queue_id() const {
+  static const std::string kEmpty;
+  return message_ ? message_->queue_id : kEmpty;
+}
+
+Status Session::OnConnect(Actions& mta, std::string_view hostname, const sockaddr* hostaddr) {
+  connection_.Clear();
+  message_.reset();
+  uint16_t port = 0;
+  std::string address = SockaddrToString(hostaddr, &port);
+  if (address.empty()) {
+    // No usable sockaddr (AF_UNIX, stdin, unknown family): the MTA's macros.
+    if (auto macro = mta.Macro("{client_addr}")) address = NormaliseAddress(*macro);
+    uint32_t p = 0;
+    if (auto macro = mta.Macro("{client_port}"); macro && absl::SimpleAtoi(*macro, &p) && p <= 65535) port = p;
+  }
+  connection_.set_client_address(address);
+  connection_.set_client_port(port);
+  if (auto name = mta.Macro("{client_name}")) {
+    connection_.set_client_name(ClientName(*name));
+  } else {
+    connection_.set_client_name(ClientName(hostname));
+  }
+  if (auto v = mta.Macro("{daemon_name}")) connection_.set_daemon_name(Bound(*v));
+  // Postfix has no {if_addr}; Sendmail has both.
+  if (auto v = mta.Macro("{daemon_addr}")) {
+    connection_.set_daemon_address(NormaliseAddress(*v));
+  } else if (auto w = mta.Macro("{if_addr}")) {
+    connection_.set_daemon_address(NormaliseAddress(*w));
+  }
+  if (auto v = mta.Macro("j")) connection_.set_mta_hostname(Bound(*v));
+  hive::log::Debug(absl::StrCat("connect from ", hive::log::Sanitize(connection_.client_name()), "[",
+                                hive::log::Sanitize(connection_.client_address()), "]:", port));
+  return Status::kContinue;
+}
+
+Status Session::OnHelo(Actions& mta, std::string_view helo) {
+  connection_.set_helo(Bound(helo));
+  // After STARTTLS the client says EHLO again and the MTA sends the TLS macros.
+  pb::Tls& tls = *connection_.mutable_tls();
+  if (auto v = mta.Macro("{tls_version}")) tls.set_version(Bound(*v));
+  if (auto v = mta.Macro("{cipher}")) tls.set_cipher(Bound(*v));
+  if (auto v = mta.Macro("{cipher_bits}")) {
+    uint32_t bits = 0;
+    if (absl::SimpleAtoi(*v, &bits)) tls.set_cipher_bits(bits);
+  }
+  if (auto v = mta.Macro("{cert_subject}")) tls.set_client_cert_subject(Bound(*v));
+  if (auto v = mta.Macro("{cert_issuer}")) tls.set_client_cert_issuer(Bound(*v));
+  if (auto v = mta.Macro("{verify}")) tls.set_verify(Bound(*v));
+  return Status::kContinue;
+}
+
+pb::Transaction Session::MakeTransaction() const {
+  pb::Transaction t;
+  t.set_id(message_->id);
+  t.set_queue_id(message_->queue_id);
+  *t.mutable_connection() = connection_;
+  *t.mutable_sender() = message_->sender;
+  return t;
+}
+
+void Session::UpdateQueueId(Actions& mta) {
+  if (!message_) return;
+  // Sendmail knows {i} at MAIL, Postfix only from the first accepted RCPT.
+  if (auto v = mta.Macro("i"); v && !v->empty()) message_->queue_id = Bound(*v);
+}
+
+Status Session::OnEnvFrom(Actions& mta, const std::vector<std::string>& argv) {
+  // A MAIL without an abort for the previous transaction: end it first.
+  if (message_) EndMessage(pb::EndTransactionRequest::REASON_ABORTED);
+  message_ = std::make_unique<Message>();
+  message_->id = ids_();
+  message_->sender = MakeAddress(argv);
+  UpdateQueueId(mta);
+  pb::Sasl& sasl = *connection_.mutable_sasl();
+  if (auto v = mta.Macro("{auth_authen}")) sasl.set_login(Bound(*v));
+  if (auto v = mta.Macro("{auth_type}")) sasl.set_method(Bound(*v));
+  // AUTH= belongs to this MAIL command only.
+  auto author = mta.Macro("{auth_author}");
+  sasl.set_author(author ? Bound(*author) : std::string());
+
+  pb::SenderRequest request;
+  *request.mutable_transaction() = MakeTransaction();
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<pb::Verdict> verdict = policy_.CheckSender(request);
+  const int64_t latency = MillisSince(start);
+  Decision decision = Decide(verdict, Stage::kSender, settings_->failure_mode);
+  LogDecision(Stage::kSender, decision, verdict, latency,
+              absl::StrCat("from=<", hive::log::Sanitize(message_->sender.address()), ">"));
+  message_->unchecked |= decision.unchecked;
+  if (decision.deferred != Disposition::kContinue) {
+    message_->deferred = decision.deferred;
+    message_->quarantine_reason = decision.quarantine_reason;
+  }
+  if (decision.disposition == Disposition::kTempfail || decision.disposition == Disposition::kReject) {
+    const Status status = Refuse(mta, decision);
+    // CheckSender reserves nothing: just forget the transaction.
+    message_.reset();
+    return status;
+  }
+  return Status::kContinue;
+}
+
+Status Session::OnEnvRcpt(Actions& mta, const std::vector<std::string>& argv) {
+  if (!message_) {
+    hive::log::Warning("RCPT outside a transaction: refusing");
+    return Refuse(mta, FailureDecision(FailureMode::kTempfail, "no transaction"));
+  }
+  UpdateQueueId(mta);
+  pb::RecipientRequest request;
+  *request.mutable_transaction() = MakeTransaction();
+  *request.mutable_recipient() = MakeAddress(argv);
+  request.set_accepted_recipients(static_cast<uint32_t>(message_->recipients.size()));
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<pb::Verdict> verdict = policy_.CheckRecipient(request);
+  const int64_t latency = MillisSince(start);
+  Decision decision = Decide(verdict, Stage::kRecipient, settings_->failure_mode);
+  LogDecision(Stage::kRecipient, decision, verdict, latency,
+              absl::StrCat("rcpt=<", hive::log::Sanitize(request.recipient().address()), ">"));
+  const bool refused =
+      decision.disposition == Disposition::kTempfail || decision.disposition == Disposition::kReject;
+  // An explicit refusal reserves nothing; anything else may have.
+  if (!refused || decision.policy_failed) message_->reserved = true;
+  message_->unchecked |= decision.unchecked;
+  if (refused) return Refuse(mta, decision);
+  if (decision.deferred != Disposition::kContinue && message_->deferred == Disposition::kContinue) {
+    message_->deferred = decision.deferred;
+    message_->quarantine_reason = decision.quarantine_reason;
+  }
+  message_->recipients.push_back(std::move(*request.mutable_recipient()));
+  return Status::kContinue;
+}
+
+Status Session::OnData(Actions& mta) {
+  UpdateQueueId(mta);
+  return Status::kContinue;
+}
+
+Status Session::OnHeader(Actions& /*mta*/, std::string_view name, std::string_view value) {
+  if (!message_) return Status::kContinue;
+  if (SameName(name, settings_->pool_header)) ++message_->pool_headers_seen;
+  if (SameName(name, settings_->unchecked_header)) ++message_->unchecked_headers_seen;
+  const uint64_t bytes = name.size() + value.size();
+  if (message_->headers.size() >= settings_->max_headers ||
+      message_->header_bytes + bytes > settings_->max_header_bytes) {
+    message_->truncated = true;
+    return Status::kContinue;
+  }
+  message_->header_bytes += bytes;
+  pb::Header& h = message_->headers.emplace_back();
+  h.set_name(std::string(name));
+  h.set_value(std::string(value));
+  return Status::kContinue;
+}
+
+Status Session::OnEndOfHeaders(Actions& mta) {
+  UpdateQueueId(mta);
+  return Status::kContinue;
+}
+
+Status Session::OnBody(Actions& /*mta*/, std::string_view chunk) {
+  if (!message_) return Status::kContinue;
+  message_->body_size += chunk.size();
+  const uint64_t room =
+      settings_->max_body_bytes > message_->body.size() ? settings_->max_body_bytes - message_->body.size() : 0;
+  if (chunk.size() > room) {
+    message_->truncated = true;
+    chunk = chunk.substr(0, room);
+  }
+  message_->body.append(chunk.data(), chunk.size());
+  return Status::kContinue;
+}
+
+Status Session::OnEndOfMessage(Actions& mta) {
+  if (!message_) {
+    hive::log::Warning("end of message outside a transaction: refusing");
+    return Refuse(mta, FailureDecision(FailureMode::kTempfail, "no transaction"));
+  }
+  UpdateQueueId(mta);
+  pb::MessageRequest request;
+  *request.mutable_transaction() = MakeTransaction();
+  for (pb::Address& r : message_->recipients) *request.add_recipients() = std::move(r);
+  for (pb::Header& h : message_->headers) *request.add_headers() = std::move(h);
+  request.set_body(std::move(message_->body));
+  request.set_body_size(message_->body_size);
+  request.set_truncated(message_->truncated);
+  const std::size_t recipients = message_->recipients.size();
+
+  const auto start = std::chrono::steady_clock::now();
+  absl::StatusOr<pb::Verdict> verdict = policy_.CheckMessage(request);
+  const int64_t latency = MillisSince(start);
+  Decision decision = Decide(verdict, Stage::kMessage, settings_->failure_mode);
+  if (decision.disposition == Disposition::kContinue && message_->deferred != Disposition::kContinue) {
+    decision.disposition = message_->deferred;
+    decision.quarantine_reason = message_->quarantine_reason;
+  }
+  message_->unchecked |= decision.unchecked;
+  LogDecision(Stage::kMessage, decision, verdict, latency,
+              absl::StrCat("rcpts=", recipients, " size=", message_->body_size,
+                           message_->truncated ? " truncated" : "", message_->unchecked ? " unchecked" : ""));
+
+  switch (decision.disposition) {
+    case Disposition::kTempfail:
+    case Disposition::kReject: {
+      const Status status = Refuse(mta, decision);
+      if (decision.policy_failed) {
+        // The service may never have seen this message: release what the
+        // recipients reserved.
+        EndMessage(pb::EndTransactionRequest::REASON_REFUSED);
+      } else {
+        message_.reset();  // CheckMessage released the reservations itself
+      }
+      return status;
+    }
+    case Disposition::kDiscard:
+      message_.reset();
+      return Status::kDiscard;
+    case Disposition::kContinue:
+    case Disposition::kQuarantine:
+      break;
+  }
+  const Status status = ApplyEndOfMessage(mta, decision);
+  if (status != Status::kContinue) {
+    EndMessage(pb::EndTransactionRequest::REASON_REFUSED);
+  } else {
+    // Delivered: CheckMessage committed; after a failed CheckMessage in
+    // failure mode accept, the reservations stay counted until their TTL.
+    message_.reset();
+  }
+  return status;
+}
+
+Status Session::ApplyEndOfMessage(Actions& mta, const Decision& decision) {
+  absl::Status st;
+  auto step = [&st](absl::Status s) {
+    if (st.ok() && !s.ok()) st = std::move(s);
+  };
+  // Reverse order: deleting occurrence n does not renumber 1..n-1.
+  for (int i = message_->pool_headers_seen; i >= 1; --i) step(mta.ChangeHeader(settings_->pool_header, i, ""));
+  for (int i = message_->unchecked_headers_seen; i >= 1; --i) {
+    step(mta.ChangeHeader(settings_->unchecked_header, i, ""));
+  }
+  for (const HeaderEdit& edit : decision.header_edits) {
+    switch (edit.op) {
+      case HeaderEdit::Op::kAdd: step(mta.AddHeader(edit.name, edit.value)); break;
+      case HeaderEdit::Op::kInsert: step(mta.InsertHeader(static_cast<int>(edit.index), edit.name, edit.value)); break;
+      case HeaderEdit::Op::kChange: step(mta.ChangeHeader(edit.name, static_cast<int>(edit.index), edit.value)); break;
+      case HeaderEdit::Op::kDelete: step(mta.ChangeHeader(edit.name, static_cast<int>(edit.index), "")); break;
+    }
+  }
+  if (message_->unchecked) step(mta.AddHeader(settings_->unchecked_header, "unchecked; policy service unavailable"));
+  if (!decision.pool.empty()) step(mta.AddHeader(settings_->pool_header, decision.pool));
+  if (decision.new_sender) step(mta.ChangeFrom(decision.new_sender->address, decision.new_sender->esmtp_args));
+  if (decision.disposition == Disposition::kQuarantine) step(mta.Quarantine(decision.quarantine_reason));
+  if (st.ok()) return Status::kContinue;
+
+  // Delivering without the pool mark or the hold would route or release the
+  // message wrongly: the client keeps it and retries.
+  hive::log::Error(absl::StrCat("tx=", message_->id, " queue=", hive::log::Sanitize(message_->queue_id),
+                                " cannot apply the decision: ", st.message(), "; tempfail"));
+  return Refuse(mta, FailureDecision(FailureMode::kTempfail, "apply failed"));
+}
+
+Status Session::Refuse(Actions& mta, const Decision& decision) {
+  if (decision.reply) {
+    if (absl::Status st = mta.SetReply(*decision.reply); !st.ok()) {
+      hive::log::Warning(absl::StrCat("cannot set the SMTP reply: ", st.message()));
+    }
+  }
+  return decision.disposition == Disposition::kReject ? Status::kReject : Status::kTempfail;
+}
+
+void Session::EndMessage(pb::EndTransactionRequest::Reason reason) {
+  if (!message_) return;
+  if (message_->reserved) {
+    pb::EndTransactionRequest request;
+    request.set_transaction_id(message_->id);
+    request.set_reason(reason);
+    const auto start = std::chrono::steady_clock::now();
+    absl::Status st = policy_.EndTransaction(request);
+    const std::string line =
+        absl::StrCat("tx=", message_->id, " queue=", hive::log::Sanitize(message_->queue_id),
+                     " end reason=", pb::EndTransactionRequest::Reason_Name(reason), " latency_ms=", MillisSince(start),
+                     st.ok() ? std::string(" ok") : absl::StrCat(" failed: ", hive::log::Sanitize(st.ToString())));
+    if (st.ok()) {
+      hive::log::Info(line);
+    } else {
+      // Reservations then expire by their TTL in the policy service.
+      hive::log::Warning(line);
+    }
+  }
+  message_.reset();
+}
+
+void Session::OnAbort(Actions& /*mta*/) { EndMessage(pb::EndTransactionRequest::REASON_ABORTED); }
+
+void Session::OnClose(Actions& /*mta*/) { EndMessage(pb::EndTransactionRequest::REASON_CLOSED); }
+
+void Session::LogDecision(Stage stage, const Decision& decision, const absl::StatusOr<pb::Verdict>& verdict,
+                          int64_t latency_ms, std::string_view extra) const {
+  std::string code = "-";
+  if (decision.reply) code = absl::StrCat(decision.reply->code, " ", decision.reply->enhanced_code);
+  std::string symbols;
+  double score = 0;
+  std::string decision_id = "-";
+  int symbol_count = 0;
+  if (verdict.ok()) {
+    score = verdict->score();
+    symbol_count = verdict->symbols_size();
+    for (int i = 0; i < verdict->symbols_size() && i < 10; ++i) {
+      if (i > 0) symbols += ',';
+      symbols += verdict->symbols(i).name();
+    }
+    if (verdict->symbols_size() > 10) symbols += ",...";
+    if (!verdict->decision_id().empty()) decision_id = verdict->decision_id();
+  }
+  std::string line = absl::StrCat(
+      "tx=", message_ ? message_->id : "-", " queue=",
+      message_ && !message_->queue_id.empty() ? hive::log::Sanitize(message_->queue_id) : "-",
+      " stage=", std::string(StageName(stage)), " action=", std::string(DispositionName(decision.disposition)),
+      decision.deferred != Disposition::kContinue
+          ? absl::StrCat(" deferred=", std::string(DispositionName(decision.deferred)))
+          : "",
+      " code=", code, " pool=", decision.pool.empty() ? "-" : decision.pool, " score=", absl::StrFormat("%.2f", score),
+      " symbols=", symbol_count, symbols.empty() ? "" : absl::StrCat("[", hive::log::Sanitize(symbols), "]"),
+      " decision_id=", hive::log::Sanitize(decision_id, 64), " latency_ms=", latency_ms, " ", std::string(extra));
+  if (decision.policy_failed) {
+    absl::StrAppend(&line, " policy_failed mode=", std::string(FailureModeName(settings_->failure_mode)),
+                    " reason=", hive::log::Sanitize(decision.failure));
+    hive::log::Warning(line);
+  } else {
+    hive::log::Info(line);
+  }
+}
+
+}  // namespace hive::milter

@@ -1,0 +1,88 @@
+#include "milter/config.h"
+
+#include <fstream>
+#include <string>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace hive::milter {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string WriteFile(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(ConfigTest, FlagsAloneWithDefaults) {
+  auto cl = ParseCommandLine({"--listen", "inet:7451@127.0.0.1", "--policy=127.0.0.1:7450"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  auto s = LoadSettings(*cl);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->listen, "inet:7451@127.0.0.1");
+  EXPECT_EQ(s->policy_target, "127.0.0.1:7450");
+  EXPECT_EQ(s->rpc_timeout, absl::Seconds(2));
+  EXPECT_EQ(s->failure_mode, FailureMode::kTempfail);
+  EXPECT_EQ(s->max_body_bytes, 1024u * 1024);
+  EXPECT_EQ(s->max_headers, 500u);
+  EXPECT_EQ(s->pool_header, "X-Hive-Pool");
+  EXPECT_EQ(s->unchecked_header, "X-Hive-Policy");
+}
+
+TEST(ConfigTest, FileThenFlagsOverride) {
+  const std::string path = WriteFile("milter_ok.yaml",
+                                     "listen: unix:/tmp/hive.sock\n"
+                                     "policy_target: 10.0.0.1:7450\n"
+                                     "rpc_timeout: 250ms\n"
+                                     "failure_mode: accept\n"
+                                     "max_body_bytes: 4096\n"
+                                     "pool_header: X-Pool\n");
+  auto cl = ParseCommandLine({"--config", path, "--failure-mode", "tempfail", "--debug"});
+  ASSERT_TRUE(cl.ok()) << cl.status();
+  auto s = LoadSettings(*cl);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->listen, "unix:/tmp/hive.sock");
+  EXPECT_EQ(s->rpc_timeout, absl::Milliseconds(250));
+  EXPECT_EQ(s->failure_mode, FailureMode::kTempfail);
+  EXPECT_EQ(s->max_body_bytes, 4096u);
+  EXPECT_EQ(s->pool_header, "X-Pool");
+  EXPECT_TRUE(s->debug);
+  auto cl2 = ParseCommandLine({"--config", path, "--listen", "inet:1@127.0.0.1"});
+  EXPECT_EQ(LoadSettings(*cl2)->listen, "inet:1@127.0.0.1");
+  EXPECT_EQ(LoadSettings(*cl2)->failure_mode, FailureMode::kAccept);
+}
+
+TEST(ConfigTest, BadFileNamesTheLineAndField) {
+  const std::string path = WriteFile("milter_bad.yaml",
+                                     "listen: inet:1@127.0.0.1\n"
+                                     "policy_target: x:1\n"
+                                     "pool_header: \"X Pool:\"\n");
+  auto s = LoadSettings(*ParseCommandLine({"--config", path}));
+  ASSERT_FALSE(s.ok());
+  EXPECT_THAT(s.status().message(), HasSubstr("milter_bad.yaml:3:"));
+  EXPECT_THAT(s.status().message(), HasSubstr("pool_header"));
+
+  const std::string timeout = WriteFile("milter_timeout.yaml", "rpc_timeout: 5m\n");
+  auto t = LoadSettings(*ParseCommandLine({"--config", timeout}));
+  ASSERT_FALSE(t.ok());
+  EXPECT_THAT(t.status().message(), HasSubstr("rpc_timeout"));
+
+  auto missing = LoadSettings(*ParseCommandLine({"--config", ::testing::TempDir() + "does-not-exist.yaml"}));
+  EXPECT_FALSE(missing.ok());
+}
+
+TEST(ConfigTest, BadCommandLines) {
+  EXPECT_FALSE(ParseCommandLine({"--listen"}).ok());
+  EXPECT_FALSE(ParseCommandLine({"--failure-mode", "maybe"}).ok());
+  EXPECT_FALSE(ParseCommandLine({"--what"}).ok());
+  EXPECT_FALSE(LoadSettings(*ParseCommandLine({"--listen", "inet:1@127.0.0.1"})).ok());   // no policy
+  EXPECT_FALSE(LoadSettings(*ParseCommandLine({"--policy", "127.0.0.1:1"})).ok());        // no listen
+  EXPECT_FALSE(LoadSettings(*ParseCommandLine({"--listen", "7451", "--policy", "x"})).ok());  // no scheme
+  EXPECT_TRUE(ParseCommandLine({"--help"})->help);
+}
+
+}  // namespace
+}  // namespace hive::milter
