@@ -1,0 +1,30 @@
+#include "config/snapshot_holder.h"
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "support/log.h"
+
+namespace hive::policy::config {
+
+absl::Status SnapshotHolder::Reload() {
+  absl::StatusOr<SnapshotPtr> next = LoadSnapshot(path_);
+  if (!next.ok()) {
+    // One log line per problem: syslog entries must not span lines.
+    hive::log::Error(absl::StrCat("reload of ", path_, " failed, keeping config version ", Get()->version));
+    for (absl::string_view line : absl::StrSplit(next.status().message(), '\n')) {
+      hive::log::Error(absl::StrCat("reload: ", line));
+    }
+    return next.status();
+  }
+  const SnapshotPtr old = Get();
+  // The listening socket and its message size are fixed at start.
+  if ((*next)->server.listen != old->server.listen ||
+      (*next)->server.max_request_bytes != old->server.max_request_bytes) {
+    hive::log::Warning("reload: server.listen / server.max_request_bytes changed; they apply after a restart");
+  }
+  Set(*next);
+  hive::log::Info(absl::StrCat("reloaded ", path_, ": config version ", old->version, " -> ", (*next)->version));
+  return absl::OkStatus();
+}
+
+}  // namespace hive::policy::config

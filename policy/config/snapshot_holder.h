@@ -1,0 +1,39 @@
+// The current config snapshot, swapped atomically on reload.
+//
+// Request handlers call Get() once and use that snapshot to the end;
+// Reload() (from the signal thread on SIGHUP) builds a whole new snapshot
+// from the file, or keeps the old one and logs why. Thread-safe.
+#pragma once
+
+#include <mutex>
+#include <string>
+
+#include "absl/status/status.h"
+#include "config/snapshot.h"
+
+namespace hive::policy::config {
+
+class SnapshotHolder {
+ public:
+  SnapshotHolder(std::string path, SnapshotPtr initial) : path_(std::move(path)), current_(std::move(initial)) {}
+
+  SnapshotPtr Get() const {
+    std::lock_guard lock(mu_);
+    return current_;
+  }
+  void Set(SnapshotPtr snapshot) {
+    std::lock_guard lock(mu_);
+    current_ = std::move(snapshot);
+  }
+
+  // Re-reads the file given at construction. On error the current snapshot
+  // stays and the error (naming file, line and field) is returned and logged.
+  absl::Status Reload();
+
+ private:
+  const std::string path_;
+  mutable std::mutex mu_;
+  SnapshotPtr current_;
+};
+
+}  // namespace hive::policy::config

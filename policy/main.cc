@@ -1,0 +1,169 @@
+// hive-policyd: the composition root. Reads the config, builds the stores
+// and engines, serves gRPC, and handles signals on a dedicated thread with
+// sigwait (so no work happens in an async signal handler):
+//   SIGHUP          reload the config (a bad file keeps the running one)
+//   SIGTERM/SIGINT  graceful shutdown, exit 0
+//
+// Usage: hive-policyd --config PATH [--listen ADDR] [--check] [--debug]
+// Exit codes: 0 ok, 1 runtime failure (cannot listen), 2 bad config or usage.
+#include <pthread.h>
+#include <signal.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "config/snapshot.h"
+#include "config/snapshot_holder.h"
+#include "ratelimit/clock.h"
+#include "ratelimit/limiter.h"
+#include "ratelimit/memory_store.h"
+#include "server/grpc_server.h"
+#include "server/policy_service.h"
+#include "support/log.h"
+
+namespace {
+
+constexpr int kExitRuntime = 1;
+constexpr int kExitConfig = 2;
+constexpr auto kShutdownGrace = std::chrono::seconds(5);
+
+struct Flags {
+  std::string config;
+  std::string listen;
+  bool check = false;
+  bool debug = false;
+};
+
+void Usage(std::ostream& out) {
+  out << "usage: hive-policyd --config PATH [--listen ADDR] [--check] [--debug]\n"
+         "  --config PATH   policy configuration (YAML)\n"
+         "  --listen ADDR   gRPC address, overrides server.listen (default 127.0.0.1:7450)\n"
+         "  --check         validate the configuration and exit (0 valid, 2 invalid)\n"
+         "  --debug         log debug lines\n";
+}
+
+// Returns false (after printing why) on a usage error.
+bool ParseFlags(int argc, char** argv, Flags& flags) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    std::string value;
+    const bool takes_value = arg == "--config" || arg == "--listen" || arg.rfind("--config=", 0) == 0 ||
+                             arg.rfind("--listen=", 0) == 0;
+    if (takes_value) {
+      if (const std::size_t eq = arg.find('='); eq != std::string::npos) {
+        value = arg.substr(eq + 1);
+        arg.resize(eq);
+      } else if (i + 1 < argc) {
+        value = argv[++i];
+      } else {
+        std::cerr << "hive-policyd: " << arg << " needs a value\n";
+        return false;
+      }
+      (arg == "--config" ? flags.config : flags.listen) = value;
+    } else if (arg == "--check") {
+      flags.check = true;
+    } else if (arg == "--debug") {
+      flags.debug = true;
+    } else if (arg == "--help" || arg == "-h") {
+      Usage(std::cout);
+      std::exit(0);
+    } else {
+      std::cerr << "hive-policyd: unknown argument '" << arg << "'\n";
+      return false;
+    }
+  }
+  if (flags.config.empty()) {
+    std::cerr << "hive-policyd: --config is required\n";
+    return false;
+  }
+  return true;
+}
+
+std::string ShownAddress(const std::string& listen, int port) {
+  // "127.0.0.1:0" -> the port the kernel picked.
+  if (listen.size() > 2 && listen.compare(listen.size() - 2, 2, ":0") == 0) {
+    return absl::StrCat(listen.substr(0, listen.size() - 1), port);
+  }
+  return listen;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  if (!ParseFlags(argc, argv, flags)) {
+    Usage(std::cerr);
+    return kExitConfig;
+  }
+
+  absl::StatusOr<hive::policy::config::SnapshotPtr> snapshot = hive::policy::config::LoadSnapshot(flags.config);
+  if (flags.check) {
+    if (!snapshot.ok()) {
+      std::cerr << snapshot.status().message() << "\n";
+      return kExitConfig;
+    }
+    std::cout << flags.config << ": OK (config version " << (*snapshot)->version << ", "
+              << (*snapshot)->limits.rules.size() << " limits, " << (*snapshot)->routing.pools().size()
+              << " pools)\n";
+    return 0;
+  }
+  if (!snapshot.ok()) {
+    std::cerr << "hive-policyd: bad configuration:\n" << snapshot.status().message() << "\n";
+    return kExitConfig;
+  }
+
+  // Block the signals before any thread exists, so every gRPC thread
+  // inherits the mask and only sigwait sees them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGHUP);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  hive::log::Init({.ident = "hive-policyd", .to_syslog = true, .to_stderr = true, .debug = flags.debug});
+
+  const std::string listen = flags.listen.empty() ? (*snapshot)->server.listen : flags.listen;
+  hive::policy::ratelimit::SteadyClock clock;
+  hive::policy::ratelimit::MemoryStore store;
+  hive::policy::ratelimit::Limiter limiter(store, clock);
+  hive::policy::config::SnapshotHolder holder(flags.config, *snapshot);
+  hive::policy::server::PolicyServiceImpl service(holder, limiter);
+
+  absl::StatusOr<std::unique_ptr<hive::policy::server::GrpcServer>> server = hive::policy::server::GrpcServer::Start(
+      {listen, static_cast<int>((*snapshot)->server.max_request_bytes)}, service);
+  if (!server.ok()) {
+    hive::log::Error(absl::StrCat("hive-policyd: ", server.status().message()));
+    return kExitRuntime;
+  }
+
+  const std::string ready = absl::StrCat("hive-policyd listening on ", ShownAddress(listen, (*server)->port()),
+                                         " (config ", flags.config, " version ", (*snapshot)->version, ")");
+  std::cout << ready << std::endl;
+  hive::log::Info(ready);
+
+  std::thread signal_thread([&] {
+    for (;;) {
+      int sig = 0;
+      if (sigwait(&signals, &sig) != 0) continue;
+      if (sig == SIGHUP) {
+        hive::log::Info("SIGHUP: reloading configuration");
+        (void)holder.Reload();  // logs success or why the old config stays
+        continue;
+      }
+      hive::log::Info(absl::StrCat("signal ", strsignal(sig), ": shutting down"));
+      (*server)->Shutdown(kShutdownGrace);
+      return;
+    }
+  });
+
+  (*server)->Wait();
+  signal_thread.join();
+  hive::log::Info("hive-policyd stopped");
+  return 0;
+}

@@ -1,0 +1,115 @@
+#include "server/convert.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "support/log.h"
+
+namespace hive::policy::server {
+namespace {
+
+namespace v1 = hive::policy::v1;
+
+constexpr std::size_t kReplySymbols = 3;
+
+void SetReply(v1::Verdict& verdict, const char* code, const char* enhanced, const std::string& line) {
+  v1::SmtpReply* reply = verdict.mutable_reply();
+  reply->set_code(code);
+  reply->set_enhanced_code(enhanced);
+  reply->add_lines(line);
+}
+
+const char* ActionName(ratelimit::LimitAction a) {
+  switch (a) {
+    case ratelimit::LimitAction::kTempfail: return "tempfail";
+    case ratelimit::LimitAction::kReject: return "reject";
+    case ratelimit::LimitAction::kShadow: return "shadow";
+  }
+  return "?";
+}
+
+std::string KeyText(const std::string& key) {
+  return key.empty() ? std::string("all mail") : SmtpSafe(key, 120);
+}
+
+}  // namespace
+
+match::Facts FactsFromTransaction(const v1::Transaction& txn) {
+  return match::MakeFacts(txn.sender().address(), txn.connection().sasl().login(),
+                          txn.connection().client_address());
+}
+
+content::Message MessageFromRequest(const v1::MessageRequest& request) {
+  content::Message m;
+  m.headers.reserve(request.headers_size());
+  for (const v1::Header& h : request.headers()) m.headers.push_back({h.name(), h.value()});
+  m.body = request.body();
+  return m;
+}
+
+std::string SmtpSafe(std::string_view text, std::size_t max_bytes) {
+  std::string out;
+  for (char c : text.substr(0, max_bytes)) out += (c >= 0x20 && c < 0x7f) ? c : '?';
+  return out;
+}
+
+std::string RetryText(ratelimit::Nanos retry_after) {
+  const auto secs = std::max<std::int64_t>(
+      1, std::chrono::ceil<std::chrono::seconds>(retry_after).count());
+  return absl::StrCat(secs, "s");
+}
+
+void ApplyLimitDecision(const ratelimit::LimitDecision& decision, v1::Verdict& verdict) {
+  for (const ratelimit::LimitHit& hit : decision.hits) {
+    v1::Symbol* s = verdict.add_symbols();
+    s->set_name(absl::StrCat("LIMIT_", hit.rule));
+    s->set_weight(0);
+    s->set_detail(absl::StrCat("key=", hive::log::Sanitize(hit.key, 128), " action=", ActionName(hit.action),
+                               " remaining=", hit.remaining, " retry_in=", RetryText(hit.retry_after)));
+  }
+  switch (decision.outcome) {
+    case ratelimit::LimitOutcome::kAllow: verdict.set_action(v1::ACTION_CONTINUE); break;
+    case ratelimit::LimitOutcome::kTempfail:
+      verdict.set_action(v1::ACTION_TEMPFAIL);
+      SetReply(verdict, "451", "4.7.1",
+               absl::StrCat("Deferred: rate limit ", decision.refusal->rule, " exceeded for ",
+                            KeyText(decision.refusal->key), ", retry in ", RetryText(decision.refusal->retry_after)));
+      break;
+    case ratelimit::LimitOutcome::kReject:
+      verdict.set_action(v1::ACTION_REJECT);
+      SetReply(verdict, "550", "5.7.1",
+               absl::StrCat("Refused: rate limit ", decision.refusal->rule, " exceeded for ",
+                            KeyText(decision.refusal->key)));
+      break;
+  }
+}
+
+void ApplyContentResult(const content::ContentResult& result, double quarantine_score,
+                        v1::Verdict& verdict) {
+  verdict.set_score(result.score);
+  std::vector<std::string> top;
+  for (const content::ContentHit& hit : result.hits) {
+    v1::Symbol* s = verdict.add_symbols();
+    s->set_name(hit.rule);
+    s->set_weight(hit.weight);
+    s->set_detail(hive::log::Sanitize(hit.matched, content::Scorer::kMaxMatchedBytes));
+    if (top.size() < kReplySymbols) top.push_back(hit.rule);
+  }
+  const std::string summary = absl::StrFormat("score %.1f: %s", result.score, absl::StrJoin(top, ", "));
+  switch (result.action) {
+    case content::ContentAction::kContinue: verdict.set_action(v1::ACTION_CONTINUE); break;
+    case content::ContentAction::kQuarantine:
+      verdict.set_action(v1::ACTION_QUARANTINE);
+      verdict.set_quarantine_reason(
+          absl::StrFormat("hive: spam %s (quarantine at %.1f)", summary, quarantine_score));
+      break;
+    case content::ContentAction::kReject:
+      verdict.set_action(v1::ACTION_REJECT);
+      SetReply(verdict, "550", "5.7.1", absl::StrCat("Refused: message looks like spam (", summary, ")"));
+      break;
+  }
+}
+
+}  // namespace hive::policy::server

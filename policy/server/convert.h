@@ -1,0 +1,36 @@
+// Protobuf <-> domain types: the only place that knows both the wire
+// contract (policy.proto) and the engines' plain structs.
+//
+// Pure functions; thread-safe.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "content/message.h"
+#include "content/scorer.h"
+#include "hive/policy/v1/policy.pb.h"
+#include "match/facts.h"
+#include "ratelimit/limiter.h"
+
+namespace hive::policy::server {
+
+match::Facts FactsFromTransaction(const hive::policy::v1::Transaction& txn);
+content::Message MessageFromRequest(const hive::policy::v1::MessageRequest& request);
+
+// Text that came from the client made safe for one SMTP reply line:
+// printable ASCII only (others become '?'), at most max_bytes.
+std::string SmtpSafe(std::string_view text, std::size_t max_bytes = 200);
+
+// "37s": whole seconds, rounded up, at least 1.
+std::string RetryText(ratelimit::Nanos retry_after);
+
+// Sets action, reply and LIMIT_<rule> symbols from a limit decision.
+void ApplyLimitDecision(const ratelimit::LimitDecision& decision, hive::policy::v1::Verdict& verdict);
+
+// Sets action, reply, score, quarantine reason and symbols from the content
+// result (the pool is the caller's business).
+void ApplyContentResult(const content::ContentResult& result, double quarantine_score,
+                        hive::policy::v1::Verdict& verdict);
+
+}  // namespace hive::policy::server

@@ -1,0 +1,185 @@
+#include "server/policy_service.h"
+
+#include <chrono>
+#include <exception>
+#include <random>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "server/convert.h"
+#include "support/log.h"
+
+namespace hive::policy::server {
+namespace {
+
+namespace v1 = hive::policy::v1;
+using Clock = std::chrono::steady_clock;
+
+std::string RandomPrefix() {
+  std::random_device rd;
+  return absl::StrFormat("%08x", static_cast<std::uint32_t>(rd()));
+}
+
+const char* ActionName(v1::Action a) {
+  switch (a) {
+    case v1::ACTION_CONTINUE: return "continue";
+    case v1::ACTION_TEMPFAIL: return "tempfail";
+    case v1::ACTION_REJECT: return "reject";
+    case v1::ACTION_DISCARD: return "discard";
+    case v1::ACTION_QUARANTINE: return "quarantine";
+    default: return "unspecified";
+  }
+}
+
+grpc::Status Invalid(const std::string& why) { return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, why); }
+
+grpc::Status Unavailable(const absl::Status& s) {
+  return grpc::Status(grpc::StatusCode::UNAVAILABLE, absl::StrCat("rate-limit store: ", s.message()));
+}
+
+grpc::Status CheckTransaction(const v1::Transaction& txn, bool has_txn) {
+  if (!has_txn) return Invalid("transaction is required");
+  if (txn.id().empty()) return Invalid("transaction.id is required");
+  return grpc::Status::OK;
+}
+
+// One line per RPC: the decision, and enough context to find it in the MTA
+// log (transaction and queue id). Everything from the client is sanitised.
+void LogDecision(const char* rpc, const v1::Transaction& txn, const std::string& rcpt, const v1::Verdict& v,
+                 const grpc::Status& status, Clock::time_point start) {
+  std::string symbols;
+  for (const v1::Symbol& s : v.symbols()) absl::StrAppend(&symbols, symbols.empty() ? "" : ",", s.name());
+  std::string line = absl::StrCat(
+      "decision=", v.decision_id(), " rpc=", rpc, " txn=\"", hive::log::Sanitize(txn.id(), 64), "\" queue=\"",
+      hive::log::Sanitize(txn.queue_id(), 32), "\" sender=\"", hive::log::Sanitize(txn.sender().address(), 128),
+      "\"");
+  if (!rcpt.empty()) absl::StrAppend(&line, " rcpt=\"", hive::log::Sanitize(rcpt, 128), "\"");
+  if (status.ok()) {
+    absl::StrAppend(&line, " action=", ActionName(v.action()));
+    if (v.has_reply()) absl::StrAppend(&line, " reply=\"", v.reply().code(), " ", v.reply().enhanced_code(), "\"");
+    absl::StrAppend(&line, absl::StrFormat(" score=%.2f", v.score()), " symbols=", symbols.empty() ? "-" : symbols,
+                    " pool=", v.pool().empty() ? "-" : v.pool());
+  } else {
+    absl::StrAppend(&line, " error=", status.error_code(), " message=\"",
+                    hive::log::Sanitize(status.error_message(), 200), "\"");
+  }
+  absl::StrAppend(&line, " latency_us=",
+                  std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count());
+  hive::log::Info(line);
+}
+
+// Exceptions must not cross into gRPC: a surprise becomes INTERNAL, which
+// the milter handles like any other failure.
+template <typename F>
+grpc::Status Guard(F&& f) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    return grpc::Status(grpc::StatusCode::INTERNAL, absl::StrCat("internal error: ", e.what()));
+  } catch (...) {
+    return grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
+  }
+}
+
+}  // namespace
+
+PolicyServiceImpl::PolicyServiceImpl(const config::SnapshotHolder& config, ratelimit::Limiter& limiter)
+    : config_(config), limiter_(limiter), id_prefix_(RandomPrefix()) {}
+
+std::string PolicyServiceImpl::NextDecisionId() {
+  return absl::StrFormat("%s-%x", id_prefix_, next_id_.fetch_add(1, std::memory_order_relaxed));
+}
+
+grpc::Status PolicyServiceImpl::CheckSender(grpc::ServerContext*, const v1::SenderRequest* request,
+                                            v1::Verdict* verdict) {
+  const auto start = Clock::now();
+  verdict->set_decision_id(NextDecisionId());
+  grpc::Status status = Guard([&] { return DoCheckSender(*request, *verdict); });
+  LogDecision("CheckSender", request->transaction(), "", *verdict, status, start);
+  return status;
+}
+
+grpc::Status PolicyServiceImpl::CheckRecipient(grpc::ServerContext*, const v1::RecipientRequest* request,
+                                               v1::Verdict* verdict) {
+  const auto start = Clock::now();
+  verdict->set_decision_id(NextDecisionId());
+  grpc::Status status = Guard([&] { return DoCheckRecipient(*request, *verdict); });
+  LogDecision("CheckRecipient", request->transaction(), request->recipient().address(), *verdict, status, start);
+  return status;
+}
+
+grpc::Status PolicyServiceImpl::CheckMessage(grpc::ServerContext*, const v1::MessageRequest* request,
+                                             v1::Verdict* verdict) {
+  const auto start = Clock::now();
+  verdict->set_decision_id(NextDecisionId());
+  grpc::Status status = Guard([&] { return DoCheckMessage(*request, *verdict); });
+  LogDecision("CheckMessage", request->transaction(), "", *verdict, status, start);
+  return status;
+}
+
+grpc::Status PolicyServiceImpl::EndTransaction(grpc::ServerContext*, const v1::EndTransactionRequest* request,
+                                               v1::EndTransactionReply* reply) {
+  grpc::Status status = Guard([&] {
+    if (request->transaction_id().empty()) return Invalid("transaction_id is required");
+    absl::StatusOr<int> released = limiter_.Release(request->transaction_id());
+    if (!released.ok()) return Unavailable(released.status());
+    reply->set_released(static_cast<std::uint32_t>(*released));
+    return grpc::Status::OK;
+  });
+  hive::log::Info(absl::StrCat("rpc=EndTransaction txn=\"", hive::log::Sanitize(request->transaction_id(), 64),
+                               "\" reason=", v1::EndTransactionRequest::Reason_Name(request->reason()),
+                               status.ok() ? absl::StrCat(" released=", reply->released())
+                                           : absl::StrCat(" error=", status.error_code())));
+  return status;
+}
+
+grpc::Status PolicyServiceImpl::DoCheckSender(const v1::SenderRequest& request, v1::Verdict& verdict) {
+  if (grpc::Status s = CheckTransaction(request.transaction(), request.has_transaction()); !s.ok()) return s;
+  const config::SnapshotPtr snapshot = config_.Get();
+  const match::Facts facts = FactsFromTransaction(request.transaction());
+  absl::StatusOr<ratelimit::LimitDecision> decision = limiter_.CheckSender(snapshot->limits, facts);
+  if (!decision.ok()) return Unavailable(decision.status());
+  ApplyLimitDecision(*decision, verdict);
+  return grpc::Status::OK;
+}
+
+grpc::Status PolicyServiceImpl::DoCheckRecipient(const v1::RecipientRequest& request, v1::Verdict& verdict) {
+  if (grpc::Status s = CheckTransaction(request.transaction(), request.has_transaction()); !s.ok()) return s;
+  if (request.recipient().address().empty()) return Invalid("recipient.address is required");
+  const config::SnapshotPtr snapshot = config_.Get();
+  match::Facts facts = FactsFromTransaction(request.transaction());
+  facts.recipients.push_back(match::MakeRecipient(request.recipient().address()));
+  absl::StatusOr<ratelimit::LimitDecision> decision =
+      limiter_.CheckRecipient(snapshot->limits, request.transaction().id(), facts);
+  if (!decision.ok()) return Unavailable(decision.status());
+  ApplyLimitDecision(*decision, verdict);
+  return grpc::Status::OK;
+}
+
+grpc::Status PolicyServiceImpl::DoCheckMessage(const v1::MessageRequest& request, v1::Verdict& verdict) {
+  if (grpc::Status s = CheckTransaction(request.transaction(), request.has_transaction()); !s.ok()) return s;
+  const config::SnapshotPtr snapshot = config_.Get();
+  const std::string& txn = request.transaction().id();
+  match::Facts facts = FactsFromTransaction(request.transaction());
+  for (const v1::Address& rcpt : request.recipients()) facts.recipients.push_back(match::MakeRecipient(rcpt.address()));
+
+  const content::ContentResult content = snapshot->content.Score(MessageFromRequest(request));
+  ApplyContentResult(content, snapshot->content.quarantine_score(), verdict);
+
+  if (content.action == content::ContentAction::kReject) {
+    // A refused message must not use up the sender's allowance. If giving
+    // it back fails the refusal still stands; the counters err on the
+    // strict side.
+    if (absl::StatusOr<int> r = limiter_.Release(txn); !r.ok()) {
+      hive::log::Warning(absl::StrCat("release of txn \"", hive::log::Sanitize(txn, 64), "\" failed: ",
+                                      r.status().message()));
+    }
+    return grpc::Status::OK;
+  }
+  // Delivered (continue or quarantine): the reservations become consumption.
+  if (absl::StatusOr<int> r = limiter_.Commit(txn); !r.ok()) return Unavailable(r.status());
+  verdict.set_pool(snapshot->routing.Choose(facts).pool);
+  return grpc::Status::OK;
+}
+
+}  // namespace hive::policy::server

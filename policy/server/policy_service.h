@@ -1,0 +1,51 @@
+// The gRPC PolicyService (policy.proto): turns each stage request into
+// domain facts, asks the engines, and answers a Verdict.
+//
+// Each RPC takes one config snapshot and uses it to the end, gets a unique
+// decision id, and writes one decision log line. A request that cannot be
+// evaluated (malformed, or the counter store failing) gets an error status
+// (INVALID_ARGUMENT, UNAVAILABLE), never a default "continue": the milter
+// owns failure handling. Thread-safe: gRPC calls the handlers concurrently.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <string>
+
+#include <grpcpp/grpcpp.h>
+
+#include "config/snapshot_holder.h"
+#include "hive/policy/v1/policy.grpc.pb.h"
+#include "ratelimit/limiter.h"
+
+namespace hive::policy::server {
+
+class PolicyServiceImpl final : public hive::policy::v1::PolicyService::Service {
+ public:
+  PolicyServiceImpl(const config::SnapshotHolder& config, ratelimit::Limiter& limiter);
+
+  grpc::Status CheckSender(grpc::ServerContext* context, const hive::policy::v1::SenderRequest* request,
+                           hive::policy::v1::Verdict* verdict) override;
+  grpc::Status CheckRecipient(grpc::ServerContext* context, const hive::policy::v1::RecipientRequest* request,
+                              hive::policy::v1::Verdict* verdict) override;
+  grpc::Status CheckMessage(grpc::ServerContext* context, const hive::policy::v1::MessageRequest* request,
+                            hive::policy::v1::Verdict* verdict) override;
+  grpc::Status EndTransaction(grpc::ServerContext* context,
+                              const hive::policy::v1::EndTransactionRequest* request,
+                              hive::policy::v1::EndTransactionReply* reply) override;
+
+ private:
+  std::string NextDecisionId();
+
+  grpc::Status DoCheckSender(const hive::policy::v1::SenderRequest& request, hive::policy::v1::Verdict& verdict);
+  grpc::Status DoCheckRecipient(const hive::policy::v1::RecipientRequest& request,
+                                hive::policy::v1::Verdict& verdict);
+  grpc::Status DoCheckMessage(const hive::policy::v1::MessageRequest& request, hive::policy::v1::Verdict& verdict);
+
+  const config::SnapshotHolder& config_;
+  ratelimit::Limiter& limiter_;
+  const std::string id_prefix_;  // random per process: ids stay unique across restarts
+  std::atomic<std::uint64_t> next_id_{1};
+};
+
+}  // namespace hive::policy::server

@@ -1,0 +1,341 @@
+// End to end over real loopback gRPC: the service, its config snapshot, the
+// limiter on a manual clock, health and reflection.
+#include "server/policy_service.h"
+
+#include <gmock/gmock.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <gtest/gtest.h>
+
+#include "config/snapshot.h"
+#include "config/snapshot_holder.h"
+#include "ratelimit/clock.h"
+#include "ratelimit/memory_store.h"
+#include "server/grpc_server.h"
+
+namespace hive::policy::server {
+namespace {
+
+namespace v1 = hive::policy::v1;
+using ::testing::HasSubstr;
+
+constexpr char kConfig[] = R"(
+limits:
+  - name: per-sender
+    key: "{sender}"
+    windows: [{limit: 2, period: 1h}]
+  - name: per-sender-domain
+    key: "{sender}:{recipient_domain}"
+    match: {sender_domain: [quota.example]}
+    cost: recipients
+    action: reject
+    windows: [{limit: 1, period: 1d}]
+content:
+  rules:
+    - {name: PILLS, target: body, regex: "(?i)viagra", weight: 10}
+    - {name: SUBJ_MONEY, target: subject, regex: "(?i)free money", weight: 3}
+    - {name: BARE_LINK, target: body, regex: "http://", weight: 2}
+  reject_score: 10
+  quarantine_score: 5
+routing:
+  pools: [{name: shared}, {name: vip}]
+  rules:
+    - {name: vip-senders, match: {sender: ["*@vip.example.com"]}, pool: vip}
+  default_pool: shared
+)";
+
+std::string Flatten(const grpc::ByteBuffer& buffer) {
+  std::vector<grpc::Slice> slices;
+  std::string out;
+  if (!buffer.Dump(&slices).ok()) return out;
+  for (const grpc::Slice& s : slices) out.append(reinterpret_cast<const char*>(s.begin()), s.size());
+  return out;
+}
+
+void Await(grpc::CompletionQueue& cq, std::intptr_t expected) {
+  void* tag = nullptr;
+  bool ok = false;
+  ASSERT_TRUE(cq.Next(&tag, &ok));
+  ASSERT_EQ(reinterpret_cast<std::intptr_t>(tag), expected);
+}
+
+class PolicyServiceTest : public ::testing::Test {
+ protected:
+  void StartWith(const std::string& yaml) {
+    absl::StatusOr<config::SnapshotPtr> snapshot = config::LoadSnapshotFromText(yaml, "test.yaml");
+    ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+    holder_ = std::make_unique<config::SnapshotHolder>("test.yaml", *snapshot);
+    service_ = std::make_unique<PolicyServiceImpl>(*holder_, limiter_);
+    absl::StatusOr<std::unique_ptr<GrpcServer>> server =
+        GrpcServer::Start({"127.0.0.1:0", static_cast<int>((*snapshot)->server.max_request_bytes)}, *service_);
+    ASSERT_TRUE(server.ok()) << server.status();
+    server_ = *std::move(server);
+    ASSERT_GT(server_->port(), 0);
+    channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()), grpc::InsecureChannelCredentials());
+    stub_ = v1::PolicyService::NewStub(channel_);
+  }
+  void SetUp() override { StartWith(kConfig); }
+  void TearDown() override {
+    if (server_) server_->Shutdown(std::chrono::milliseconds(100));
+  }
+
+  static v1::Transaction Txn(const std::string& id, const std::string& sender) {
+    v1::Transaction t;
+    t.set_id(id);
+    t.set_queue_id("Q" + id);
+    t.mutable_connection()->set_client_address("192.0.2.10");
+    t.mutable_sender()->set_address(sender);
+    return t;
+  }
+  std::unique_ptr<grpc::ClientContext> Context() {
+    auto ctx = std::make_unique<grpc::ClientContext>();
+    ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    return ctx;
+  }
+  v1::Verdict Sender(const std::string& id, const std::string& sender) {
+    v1::SenderRequest req;
+    *req.mutable_transaction() = Txn(id, sender);
+    v1::Verdict v;
+    grpc::Status s = stub_->CheckSender(Context().get(), req, &v);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return v;
+  }
+  v1::Verdict Rcpt(const std::string& id, const std::string& sender, const std::string& rcpt) {
+    v1::RecipientRequest req;
+    *req.mutable_transaction() = Txn(id, sender);
+    req.mutable_recipient()->set_address(rcpt);
+    v1::Verdict v;
+    grpc::Status s = stub_->CheckRecipient(Context().get(), req, &v);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return v;
+  }
+  v1::Verdict Message(const std::string& id, const std::string& sender, const std::string& subject,
+                      const std::string& body, grpc::Status* status = nullptr) {
+    v1::MessageRequest req;
+    *req.mutable_transaction() = Txn(id, sender);
+    req.add_recipients()->set_address("rcpt@dest.example");
+    v1::Header* h = req.add_headers();
+    h->set_name("Subject");
+    h->set_value(subject);
+    req.set_body(body);
+    req.set_body_size(body.size());
+    v1::Verdict v;
+    grpc::Status s = stub_->CheckMessage(Context().get(), req, &v);
+    if (status != nullptr) *status = s;
+    else EXPECT_TRUE(s.ok()) << s.error_message();
+    return v;
+  }
+  std::uint32_t End(const std::string& id) {
+    v1::EndTransactionRequest req;
+    req.set_transaction_id(id);
+    req.set_reason(v1::EndTransactionRequest::REASON_ABORTED);
+    v1::EndTransactionReply reply;
+    EXPECT_TRUE(stub_->EndTransaction(Context().get(), req, &reply).ok());
+    return reply.released();
+  }
+  // One clean message through every stage; returns the final verdict.
+  v1::Verdict Deliver(const std::string& id, const std::string& sender) {
+    EXPECT_EQ(Sender(id, sender).action(), v1::ACTION_CONTINUE);
+    EXPECT_EQ(Rcpt(id, sender, "rcpt@dest.example").action(), v1::ACTION_CONTINUE);
+    return Message(id, sender, "Hello", "Just text.\r\n");
+  }
+
+  ratelimit::ManualClock clock_;
+  ratelimit::MemoryStore store_;
+  ratelimit::Limiter limiter_{store_, clock_};
+  std::unique_ptr<config::SnapshotHolder> holder_;
+  std::unique_ptr<PolicyServiceImpl> service_;
+  std::unique_ptr<GrpcServer> server_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::PolicyService::Stub> stub_;
+};
+
+TEST_F(PolicyServiceTest, OverLimitIsTempfailedAtRcptWithRuleAndRetryTime) {
+  v1::Verdict first = Deliver("t1", "alice@example.com");
+  EXPECT_EQ(first.action(), v1::ACTION_CONTINUE);
+  EXPECT_FALSE(first.has_reply());
+  EXPECT_EQ(Deliver("t2", "alice@example.com").action(), v1::ACTION_CONTINUE);
+
+  v1::Verdict v = Rcpt("t3", "alice@example.com", "rcpt@dest.example");
+  EXPECT_EQ(v.action(), v1::ACTION_TEMPFAIL);
+  EXPECT_EQ(v.reply().code(), "451");
+  EXPECT_EQ(v.reply().enhanced_code(), "4.7.1");
+  ASSERT_EQ(v.reply().lines_size(), 1);
+  EXPECT_EQ(v.reply().lines(0), "Deferred: rate limit per-sender exceeded for alice@example.com, retry in 1800s");
+  ASSERT_EQ(v.symbols_size(), 1);
+  EXPECT_EQ(v.symbols(0).name(), "LIMIT_per-sender");
+  EXPECT_THAT(v.symbols(0).detail(), HasSubstr("key=alice@example.com"));
+  EXPECT_FALSE(v.decision_id().empty());
+
+  // MAIL FROM already knows: no allowance left for this sender.
+  EXPECT_EQ(Sender("t4", "alice@example.com").action(), v1::ACTION_TEMPFAIL);
+  EXPECT_EQ(Sender("t4", "bob@example.com").action(), v1::ACTION_CONTINUE);
+
+  clock_.Advance(std::chrono::minutes(30));
+  EXPECT_EQ(Deliver("t5", "alice@example.com").action(), v1::ACTION_CONTINUE);
+}
+
+TEST_F(PolicyServiceTest, HardQuotaIsRejectedAtRcpt) {
+  EXPECT_EQ(Rcpt("t1", "a@quota.example", "x@gmail.com").action(), v1::ACTION_CONTINUE);
+  v1::Verdict v = Rcpt("t1", "a@quota.example", "y@gmail.com");
+  EXPECT_EQ(v.action(), v1::ACTION_REJECT);
+  EXPECT_EQ(v.reply().code(), "550");
+  EXPECT_EQ(v.reply().enhanced_code(), "5.7.1");
+  EXPECT_EQ(v.reply().lines(0), "Refused: rate limit per-sender-domain exceeded for a@quota.example:gmail.com");
+  EXPECT_EQ(Rcpt("t1", "a@quota.example", "z@yahoo.com").action(), v1::ACTION_CONTINUE);
+}
+
+TEST_F(PolicyServiceTest, SpamIsRejectedAndItsReservationReleased) {
+  ASSERT_EQ(Rcpt("t1", "bob@example.com", "rcpt@dest.example").action(), v1::ACTION_CONTINUE);
+  v1::Verdict v = Message("t1", "bob@example.com", "FREE MONEY", "Buy Viagra at http://x\r\n");
+  EXPECT_EQ(v.action(), v1::ACTION_REJECT);
+  EXPECT_EQ(v.reply().code(), "550");
+  EXPECT_EQ(v.reply().enhanced_code(), "5.7.1");
+  EXPECT_EQ(v.reply().lines(0), "Refused: message looks like spam (score 15.0: PILLS, SUBJ_MONEY, BARE_LINK)");
+  EXPECT_DOUBLE_EQ(v.score(), 15);
+  ASSERT_EQ(v.symbols_size(), 3);
+  EXPECT_EQ(v.symbols(0).name(), "PILLS");
+  EXPECT_EQ(v.symbols(0).weight(), 10);
+  EXPECT_EQ(v.symbols(0).detail(), "Viagra");
+  EXPECT_TRUE(v.pool().empty());
+  // The refused message did not use bob's allowance of 2.
+  EXPECT_EQ(Deliver("t2", "bob@example.com").action(), v1::ACTION_CONTINUE);
+  EXPECT_EQ(Deliver("t3", "bob@example.com").action(), v1::ACTION_CONTINUE);
+  EXPECT_EQ(Rcpt("t4", "bob@example.com", "rcpt@dest.example").action(), v1::ACTION_TEMPFAIL);
+}
+
+TEST_F(PolicyServiceTest, QuarantineCommitsAndChoosesAPool) {
+  ASSERT_EQ(Rcpt("t1", "carol@example.com", "rcpt@dest.example").action(), v1::ACTION_CONTINUE);
+  v1::Verdict v = Message("t1", "carol@example.com", "Free money!", "see http://x\r\n");
+  EXPECT_EQ(v.action(), v1::ACTION_QUARANTINE);
+  EXPECT_THAT(v.quarantine_reason(), HasSubstr("score 5.0: SUBJ_MONEY, BARE_LINK"));
+  EXPECT_EQ(v.pool(), "shared");
+  EXPECT_EQ(End("t1"), 0u);  // committed: nothing left to release
+}
+
+TEST_F(PolicyServiceTest, PoolIsChosenBySender) {
+  EXPECT_EQ(Deliver("t1", "news@vip.example.com").pool(), "vip");
+  EXPECT_EQ(Deliver("t2", "news@example.com").pool(), "shared");
+}
+
+TEST_F(PolicyServiceTest, EndTransactionReleasesOnce) {
+  ASSERT_EQ(Rcpt("t1", "dave@example.com", "rcpt@dest.example").action(), v1::ACTION_CONTINUE);
+  EXPECT_EQ(End("t1"), 1u);
+  EXPECT_EQ(End("t1"), 0u);
+  EXPECT_EQ(Deliver("t2", "dave@example.com").action(), v1::ACTION_CONTINUE);
+  EXPECT_EQ(Deliver("t3", "dave@example.com").action(), v1::ACTION_CONTINUE);
+}
+
+TEST_F(PolicyServiceTest, MalformedRequestsGetAnErrorNotAVerdict) {
+  v1::RecipientRequest req;
+  v1::Verdict v;
+  EXPECT_EQ(stub_->CheckRecipient(Context().get(), req, &v).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  *req.mutable_transaction() = Txn("t1", "a@example.com");
+  EXPECT_EQ(stub_->CheckRecipient(Context().get(), req, &v).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  v1::EndTransactionRequest end;
+  v1::EndTransactionReply reply;
+  EXPECT_EQ(stub_->EndTransaction(Context().get(), end, &reply).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+TEST_F(PolicyServiceTest, DecisionIdsAreUnique) {
+  std::set<std::string> ids;
+  for (int i = 0; i < 20; ++i) ids.insert(Sender("t", "x@example.com").decision_id());
+  EXPECT_EQ(ids.size(), 20u);
+}
+
+TEST_F(PolicyServiceTest, ReloadAppliesToTheNextRequest) {
+  ASSERT_EQ(Deliver("t1", "erin@example.com").pool(), "shared");
+  holder_->Set(config::LoadSnapshotFromText("routing:\n  pools: [{name: other}]\n  default_pool: other\n", "r.yaml")
+                   .value());
+  EXPECT_EQ(Deliver("t2", "erin@example.com").pool(), "other");
+}
+
+// grpc.health.v1.Health/Check by hand-encoded bytes: the health proto is
+// not compiled into our code, and the status byte is all we need.
+std::string HealthCheck(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
+  grpc::GenericStub generic(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::CompletionQueue cq;
+  std::string encoded = "\x0a";  // HealthCheckRequest.service, length-delimited
+  encoded += static_cast<char>(service.size());
+  encoded += service;
+  grpc::Slice slice(encoded);
+  grpc::ByteBuffer request(&slice, 1);
+  auto call = generic.PrepareUnaryCall(&ctx, "/grpc.health.v1.Health/Check", request, &cq);
+  call->StartCall();
+  grpc::ByteBuffer response;
+  grpc::Status status;
+  call->Finish(&response, &status, reinterpret_cast<void*>(1));
+  void* tag = nullptr;
+  bool ok = false;
+  cq.Next(&tag, &ok);
+  cq.Shutdown();
+  while (cq.Next(&tag, &ok)) {
+  }
+  if (!status.ok()) return "error: " + status.error_message();
+  return Flatten(response);
+}
+
+TEST_F(PolicyServiceTest, HealthIsServing) {
+  const std::string kServing("\x08\x01", 2);  // HealthCheckResponse{status: SERVING}
+  EXPECT_EQ(HealthCheck(channel_, ""), kServing);
+  EXPECT_EQ(HealthCheck(channel_, "hive.policy.v1.PolicyService"), kServing);
+  EXPECT_THAT(HealthCheck(channel_, "no.such.Service"), HasSubstr("error"));
+}
+
+TEST_F(PolicyServiceTest, ReflectionListsThePolicyService) {
+  grpc::GenericStub generic(channel_);
+  auto ctx = Context();
+  grpc::CompletionQueue cq;
+  auto call = generic.PrepareCall(ctx.get(), "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &cq);
+  call->StartCall(reinterpret_cast<void*>(1));
+  Await(cq, 1);
+  const std::string list_services("\x3a\x00", 2);  // ServerReflectionRequest{list_services: ""}
+  grpc::Slice slice(list_services);
+  grpc::ByteBuffer request(&slice, 1);
+  call->Write(request, reinterpret_cast<void*>(2));
+  Await(cq, 2);
+  call->WritesDone(reinterpret_cast<void*>(3));
+  Await(cq, 3);
+  grpc::ByteBuffer response;
+  call->Read(&response, reinterpret_cast<void*>(4));
+  Await(cq, 4);
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  Await(cq, 5);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  EXPECT_THAT(Flatten(response), HasSubstr("hive.policy.v1.PolicyService"));
+  cq.Shutdown();
+  void* tag = nullptr;
+  bool ok = false;
+  while (cq.Next(&tag, &ok)) {
+  }
+}
+
+TEST(PolicyServiceLimitsTest, MaxRequestBytesComesFromConfig) {
+  absl::StatusOr<config::SnapshotPtr> snapshot =
+      config::LoadSnapshotFromText("server:\n  max_request_bytes: 2048\n", "small.yaml");
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  config::SnapshotHolder holder("small.yaml", *snapshot);
+  ratelimit::ManualClock clock;
+  ratelimit::MemoryStore store;
+  ratelimit::Limiter limiter(store, clock);
+  PolicyServiceImpl service(holder, limiter);
+  auto server = GrpcServer::Start({"127.0.0.1:0", static_cast<int>((*snapshot)->server.max_request_bytes)}, service);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::PolicyService::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()), grpc::InsecureChannelCredentials()));
+  v1::MessageRequest req;
+  req.mutable_transaction()->set_id("t1");
+  req.set_body(std::string(4096, 'x'));
+  v1::Verdict v;
+  grpc::ClientContext ctx;
+  EXPECT_EQ(stub->CheckMessage(&ctx, req, &v).error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  req.set_body("small");
+  grpc::ClientContext ctx2;
+  EXPECT_TRUE(stub->CheckMessage(&ctx2, req, &v).ok());
+  (*server)->Shutdown(std::chrono::milliseconds(100));
+}
+
+}  // namespace
+}  // namespace hive::policy::server
