@@ -10,7 +10,7 @@
 #include <signal.h>
 
 #include <chrono>
-#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <iostream>
 #include <string>
