@@ -429,8 +429,8 @@ void Session::EndMessage(pb::EndTransactionRequest::Reason reason) {
     const auto start = std::chrono::steady_clock::now();
     absl::Status st = policy_.EndTransaction(request);
     const std::string line =
-        absl::StrCat("tx=", message_->id, " queue=", hive::log::Sanitize(message_->queue_id),
-                     " end reason=", pb::EndTransactionRequest::Reason_Name(reason), " latency_ms=", MillisSince(start),
+        absl::StrCat("tx=", message_->id, " queue=",
+                     message_->queue_id.empty() ? "-" : hive::log::Sanitize(message_->queue_id), " end reason=", pb::EndTransactionRequest::Reason_Name(reason), " latency_ms=", MillisSince(start),
                      st.ok() ? std::string(" ok") : absl::StrCat(" failed: ", hive::log::Sanitize(st.ToString())));
     if (st.ok()) {
       hive::log::Info(line);

@@ -166,8 +166,9 @@ TEST(GrpcPolicyClientTest, ReconnectsSoonAfterTheServerComesBack) {
 
   server->Stop();
   server.reset();
-  // Push the channel into its reconnect backoff for a while.
-  for (int i = 0; i < 5; ++i) {
+  // Stay down long enough (~3 s of polling) for gRPC's default backoff
+  // (1 s growing by 1.6x) to drift well past ours (capped at 1 s).
+  for (int i = 0; i < 30; ++i) {
     auto s = (*client)->CheckSender(Sender("down"));
     ASSERT_FALSE(s.ok());
     EXPECT_EQ(s.status().code(), absl::StatusCode::kUnavailable);
