@@ -151,4 +151,21 @@ absl::StatusOr<Settings> LoadSettings(const CommandLine& cl) {
   return s;
 }
 
+absl::StatusOr<Settings> ReloadSettings(const CommandLine& command_line, const Settings& running,
+                                        std::string* note) {
+  absl::StatusOr<Settings> loaded = LoadSettings(command_line);
+  if (!loaded.ok()) return loaded;
+  note->clear();
+  if (loaded->listen != running.listen) {
+    absl::StrAppend(note, "listen stays ", running.listen, " until a restart; ");
+    loaded->listen = running.listen;
+  }
+  if (loaded->policy_target != running.policy_target) {
+    absl::StrAppend(note, "policy_target stays ", running.policy_target, " until a restart; ");
+    loaded->policy_target = running.policy_target;
+  }
+  loaded->debug = running.debug;
+  return loaded;
+}
+
 }  // namespace hive::milter

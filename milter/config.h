@@ -58,4 +58,10 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
 // the flags (flags win), then validates.
 absl::StatusOr<Settings> LoadSettings(const CommandLine& command_line);
 
+// SIGUSR1: LoadSettings again. An error leaves the caller on `running`. The
+// listen socket and the policy target cannot change without a restart: they
+// keep their running values and `note` says so.
+absl::StatusOr<Settings> ReloadSettings(const CommandLine& command_line, const Settings& running,
+                                        std::string* note);
+
 }  // namespace hive::milter

@@ -1,9 +1,11 @@
 // hive-milter: composition root. Flags and config, logging, the policy
 // client, then libmilter. Runs in the foreground (systemd-friendly); SIGTERM
 // and SIGHUP stop it (libmilter's signal thread), after which sessions still
-// in flight get a bounded time to finish.
+// in flight get a bounded time to finish. SIGUSR1 re-reads the config file:
+// new connections get the new settings, a bad file keeps the running ones.
 #include <signal.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -28,6 +30,34 @@ constexpr int kExitRuntime = 1;
 // libmilter's default read limit is 64 KB.
 constexpr std::size_t kMaxDataSize = 256 * 1024 - 1;
 constexpr auto kDrainTimeout = std::chrono::seconds(10);
+
+std::atomic<bool> g_stopping{false};
+
+// Waits for SIGUSR1 (blocked in every thread) and reloads.
+void ReloadLoop(const hive::milter::CommandLine& cl, std::shared_ptr<const hive::milter::Settings> running,
+                hive::milter::GrpcPolicyClient* client) {
+  sigset_t usr1;
+  sigemptyset(&usr1);
+  sigaddset(&usr1, SIGUSR1);
+  for (;;) {
+    int sig = 0;
+    if (sigwait(&usr1, &sig) != 0) continue;
+    if (g_stopping.load()) return;
+    std::string note;
+    absl::StatusOr<hive::milter::Settings> loaded = hive::milter::ReloadSettings(cl, *running, &note);
+    if (!loaded.ok()) {
+      hive::log::Error(absl::StrCat("reload: configuration error, keeping the running configuration: ",
+                                    loaded.status().message()));
+      continue;
+    }
+    if (!note.empty()) hive::log::Warning(absl::StrCat("reload: ", note));
+    running = std::make_shared<const hive::milter::Settings>(*std::move(loaded));
+    client->SetRpcTimeout(running->rpc_timeout);
+    hive::milter::InstallRuntime(running, client);
+    hive::log::Info(absl::StrCat("reloaded: rpc_timeout ", absl::FormatDuration(running->rpc_timeout),
+                                 ", failure_mode ", std::string(hive::milter::FailureModeName(running->failure_mode))));
+  }
+}
 
 int Run(int argc, char** argv) {
   using hive::milter::Settings;
@@ -63,6 +93,7 @@ int Run(int argc, char** argv) {
   sigaddset(&stop_signals, SIGHUP);
   sigaddset(&stop_signals, SIGTERM);
   sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGUSR1);  // ReloadLoop's
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -90,11 +121,15 @@ int Run(int argc, char** argv) {
     return kExitConfig;
   }
   hive::milter::InstallRuntime(settings, client->get());
+  std::thread reloader(ReloadLoop, *cl, settings, client->get());
 
   hive::log::Info(absl::StrCat("hive-milter listening on ", listen, ", policy ", settings->policy_target,
                                " (rpc_timeout ", absl::FormatDuration(settings->rpc_timeout), ", failure_mode ",
                                std::string(hive::milter::FailureModeName(settings->failure_mode)), ")"));
   const int rc = smfi_main();
+  g_stopping.store(true);
+  pthread_kill(reloader.native_handle(), SIGUSR1);
+  reloader.join();
 
   // smfi_main returns on SIGTERM/SIGHUP without waiting for connections.
   const auto deadline = std::chrono::steady_clock::now() + kDrainTimeout;

@@ -62,20 +62,20 @@ absl::StatusOr<std::unique_ptr<GrpcPolicyClient>> GrpcPolicyClient::Create(const
 }
 
 absl::StatusOr<pb::Verdict> GrpcPolicyClient::CheckSender(const pb::SenderRequest& request) {
-  return Call(*stub_, rpc_timeout_, &pb::PolicyService::Stub::CheckSender, request);
+  return Call(*stub_, rpc_timeout(), &pb::PolicyService::Stub::CheckSender, request);
 }
 
 absl::StatusOr<pb::Verdict> GrpcPolicyClient::CheckRecipient(const pb::RecipientRequest& request) {
-  return Call(*stub_, rpc_timeout_, &pb::PolicyService::Stub::CheckRecipient, request);
+  return Call(*stub_, rpc_timeout(), &pb::PolicyService::Stub::CheckRecipient, request);
 }
 
 absl::StatusOr<pb::Verdict> GrpcPolicyClient::CheckMessage(const pb::MessageRequest& request) {
-  return Call(*stub_, rpc_timeout_, &pb::PolicyService::Stub::CheckMessage, request);
+  return Call(*stub_, rpc_timeout(), &pb::PolicyService::Stub::CheckMessage, request);
 }
 
 absl::Status GrpcPolicyClient::EndTransaction(const pb::EndTransactionRequest& request) {
   grpc::ClientContext context;
-  PrepareContext(context, rpc_timeout_);
+  PrepareContext(context, rpc_timeout());
   pb::EndTransactionReply reply;
   return ToAbsl(stub_->EndTransaction(&context, request, &reply));
 }

@@ -14,6 +14,8 @@
 // Thread-safety: all methods of GrpcPolicyClient are thread-safe.
 #pragma once
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -48,12 +50,16 @@ class GrpcPolicyClient final : public PolicyClient {
   absl::StatusOr<hive::policy::v1::Verdict> CheckMessage(const hive::policy::v1::MessageRequest& request) override;
   absl::Status EndTransaction(const hive::policy::v1::EndTransactionRequest& request) override;
 
+  // For a configuration reload; RPCs already in flight keep their deadline.
+  void SetRpcTimeout(absl::Duration rpc_timeout) { rpc_timeout_ns_.store(absl::ToInt64Nanoseconds(rpc_timeout)); }
+  absl::Duration rpc_timeout() const { return absl::Nanoseconds(rpc_timeout_ns_.load()); }
+
  private:
   GrpcPolicyClient(std::unique_ptr<hive::policy::v1::PolicyService::Stub> stub, absl::Duration rpc_timeout)
-      : stub_(std::move(stub)), rpc_timeout_(rpc_timeout) {}
+      : stub_(std::move(stub)), rpc_timeout_ns_(absl::ToInt64Nanoseconds(rpc_timeout)) {}
 
   std::unique_ptr<hive::policy::v1::PolicyService::Stub> stub_;
-  const absl::Duration rpc_timeout_;
+  std::atomic<int64_t> rpc_timeout_ns_;
 };
 
 }  // namespace hive::milter

@@ -84,5 +84,29 @@ TEST(ConfigTest, BadCommandLines) {
   EXPECT_TRUE(ParseCommandLine({"--help"})->help);
 }
 
+TEST(ConfigTest, ReloadKeepsSocketAndTargetAndRefusesBadFiles) {
+  const std::string path = WriteFile("milter_reload.yaml",
+                                     "listen: inet:1@127.0.0.1\n"
+                                     "policy_target: a:1\n");
+  const CommandLine cl = *ParseCommandLine({"--config", path});
+  const Settings running = *LoadSettings(cl);
+  WriteFile("milter_reload.yaml",
+            "listen: inet:2@127.0.0.1\n"
+            "policy_target: b:1\n"
+            "failure_mode: accept\n"
+            "rpc_timeout: 500ms\n");
+  std::string note;
+  auto reloaded = ReloadSettings(cl, running, &note);
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status();
+  EXPECT_EQ(reloaded->listen, "inet:1@127.0.0.1");
+  EXPECT_EQ(reloaded->policy_target, "a:1");
+  EXPECT_EQ(reloaded->failure_mode, FailureMode::kAccept);
+  EXPECT_EQ(reloaded->rpc_timeout, absl::Milliseconds(500));
+  EXPECT_THAT(note, HasSubstr("restart"));
+
+  WriteFile("milter_reload.yaml", "listen: [\n");
+  EXPECT_FALSE(ReloadSettings(cl, running, &note).ok());
+}
+
 }  // namespace
 }  // namespace hive::milter
