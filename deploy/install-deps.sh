@@ -11,6 +11,11 @@ packages=(
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev grpc-proto
   postfix swaks miltertest python3 iproute2 procps
+  # Sendmail for the end-to-end tests is only extracted from its .debs
+  # (tests/integration/sendmail/prepare-sendmail.sh): installing it would
+  # remove Postfix. It needs m4 for its .cf, these runtime libraries, and
+  # mount/unshare for its private /etc/hosts.
+  m4 libdb5.3 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libssl3 libwrap0 mount util-linux
 )
 
 missing=()
@@ -31,4 +36,4 @@ export DEBIAN_FRONTEND=noninteractive
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 echo "install-deps: installing ${missing[*]}" >&2
 apt-get update -qq
-apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=300 "${missing[@]}" >/dev/null

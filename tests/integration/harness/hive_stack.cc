@@ -4,6 +4,7 @@
 
 #include "harness/net.h"
 #include "harness/postfix.h"
+#include "harness/sendmail.h"
 
 namespace hive::testing {
 namespace {
@@ -17,12 +18,19 @@ std::unique_ptr<Mta> MakeMta(const std::string& name, const std::string& dir, ui
                                                          .sink_port = sink_port,
                                                          .smtp_port = smtp_port});
   }
+  if (name == "sendmail") {
+    // Sendmail's socket syntax: inet:PORT@HOST.
+    return std::make_unique<Sendmail>(
+        dir, SendmailOptions{.milter = "inet:" + std::to_string(milter_port) + "@127.0.0.1",
+                             .sink_port = sink_port,
+                             .smtp_port = smtp_port});
+  }
   throw std::runtime_error("unknown MTA " + name);
 }
 
 }  // namespace
 
-std::vector<std::string> AllMtas() { return {"postfix"}; }
+std::vector<std::string> AllMtas() { return {"postfix", "sendmail"}; }
 
 HiveStack::HiveStack(StackOptions options)
     : options_(std::move(options)),
