@@ -89,7 +89,7 @@ milter_default_action = )" + options.default_action + R"(
 milter_connect_timeout = 10s
 milter_command_timeout = 10s
 milter_content_timeout = 30s
-)");
+)" + options.extra_main_cf);
   WriteFile(dir_ + "/etc/master.cf", MasterCf(port_));
   if (RunPostfix(dir_ + "/etc", "start", dir_ + "/postfix-start.log") != 0) {
     throw std::runtime_error("postfix start failed: " + ReadFile(dir_ + "/postfix-start.log"));

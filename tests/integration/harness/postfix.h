@@ -15,6 +15,8 @@ struct PostfixOptions {
   uint16_t sink_port = 0;
   std::string default_action = "tempfail";  // milter_default_action
   uint16_t smtp_port = 0;                    // 0: a free port
+  // Appended to main.cf as is (benchmarks: process limits, e.g. max_use).
+  std::string extra_main_cf;
 };
 
 class Postfix : public Mta {
