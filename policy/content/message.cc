@@ -1,23 +1,11 @@
 #include "content/message.h"
 
-#include "absl/strings/ascii.h"
-#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 
 namespace hive::policy::content {
-namespace {
 
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
-
-}  // namespace
-
-const std::string* FindHeader(const Message& message, std::string_view name) {
-  for (const Header& h : message.headers) {
+const std::string* FindHeader(const std::vector<Header>& headers, std::string_view name) {
+  for (const Header& h : headers) {
     if (absl::EqualsIgnoreCase(absl::string_view(h.name.data(), h.name.size()),
                                absl::string_view(name.data(), name.size()))) {
       return &h.value;
@@ -26,47 +14,55 @@ const std::string* FindHeader(const Message& message, std::string_view name) {
   return nullptr;
 }
 
-std::string DecodeQuotedPrintable(std::string_view in) {
-  std::string out;
-  out.reserve(in.size());
-  for (std::size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '=') {
-      out += in[i];
-      continue;
+HeaderBlock ParseHeaderBlock(std::string_view text, std::size_t max_headers, std::vector<Header>& out) {
+  HeaderBlock block;
+  std::size_t pos = 0;
+  bool last_kept = false;  // whether a fold continues a field we kept
+  while (pos < text.size()) {
+    std::size_t eol = text.find('\n', pos);
+    const std::size_t next = eol == std::string_view::npos ? text.size() : eol + 1;
+    std::string_view line = text.substr(pos, (eol == std::string_view::npos ? text.size() : eol) - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (line.empty()) {
+      block.body_offset = next;
+      return block;
     }
-    if (i + 2 < in.size() && in[i + 1] == '\r' && in[i + 2] == '\n') {  // soft line break
-      i += 2;
-    } else if (i + 1 < in.size() && in[i + 1] == '\n') {
-      i += 1;
-    } else if (i + 2 < in.size() && HexValue(in[i + 1]) >= 0 && HexValue(in[i + 2]) >= 0) {
-      out += static_cast<char>(HexValue(in[i + 1]) * 16 + HexValue(in[i + 2]));
-      i += 2;
+    if (line[0] == ' ' || line[0] == '\t') {
+      if (last_kept && !out.empty()) {
+        out.back().value += "\r\n";
+        out.back().value.append(line);
+      }
+    } else if (std::size_t colon = line.find(':'); colon != std::string_view::npos && colon > 0) {
+      std::string_view name = line.substr(0, colon);
+      while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.remove_suffix(1);
+      std::string_view value = line.substr(colon + 1);
+      while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+      if (out.size() < max_headers) {
+        out.push_back({std::string(name), std::string(value)});
+        last_kept = true;
+      } else {
+        block.too_many = true;
+        last_kept = false;
+      }
     } else {
-      out += '=';  // malformed: keep as is (RFC 2045 6.7 note 1)
+      block.malformed = true;
+      last_kept = false;
     }
+    pos = next;
   }
-  return out;
+  block.body_offset = text.size();
+  return block;
 }
 
-std::string BodyText(const Message& message) {
-  const std::string* type = FindHeader(message, "Content-Type");
-  if (type != nullptr && absl::StartsWithIgnoreCase(absl::StripLeadingAsciiWhitespace(*type), "multipart/")) {
-    return message.body;
+Message SplitRawMessage(std::string_view raw, std::size_t max_headers) {
+  if (raw.substr(0, 5) == "From ") {
+    const std::size_t eol = raw.find('\n');
+    raw = eol == std::string_view::npos ? std::string_view() : raw.substr(eol + 1);
   }
-  const std::string* cte = FindHeader(message, "Content-Transfer-Encoding");
-  if (cte == nullptr) return message.body;
-  const std::string encoding = absl::AsciiStrToLower(absl::StripAsciiWhitespace(*cte));
-  if (encoding == "quoted-printable") return DecodeQuotedPrintable(message.body);
-  if (encoding == "base64") {
-    std::string compact;
-    compact.reserve(message.body.size());
-    for (char c : message.body) {
-      if (!absl::ascii_isspace(static_cast<unsigned char>(c))) compact += c;
-    }
-    std::string decoded;
-    if (absl::Base64Unescape(compact, &decoded)) return decoded;
-  }
-  return message.body;
+  Message m;
+  const HeaderBlock block = ParseHeaderBlock(raw, max_headers, m.headers);
+  m.body = std::string(raw.substr(block.body_offset));
+  return m;
 }
 
 }  // namespace hive::policy::content

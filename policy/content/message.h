@@ -1,11 +1,14 @@
 // The content of one message as the content engine sees it: plain values,
-// filled by the server from the end-of-message request.
+// filled by the server from the end-of-message request, or split from a raw
+// RFC 5322 message (tests, corpus tools, the fuzzer).
 // Plain data; thread-safe when not mutated.
 #pragma once
 
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "content/transfer.h"
 
 namespace hive::policy::content {
 
@@ -15,19 +18,30 @@ struct Header {
 };
 
 struct Message {
-  std::vector<Header> headers;  // in the order received
+  std::vector<Header> headers;  // in the order received, values raw (maybe folded)
   std::string body;             // as received, CRLF line ends, maybe cut
 };
 
 // The value of the first header called `name` (case-insensitive), or null.
-const std::string* FindHeader(const Message& message, std::string_view name);
+const std::string* FindHeader(const std::vector<Header>& headers, std::string_view name);
+inline const std::string* FindHeader(const Message& message, std::string_view name) {
+  return FindHeader(message.headers, name);
+}
 
-// The body text a rule should read. For a single-part message sent as
-// quoted-printable or base64 that is the decoded text (without charset
-// conversion); otherwise, or when decoding fails, the raw body. Multipart
-// bodies stay raw until a MIME parser exists.
-std::string BodyText(const Message& message);
+struct HeaderBlock {
+  std::size_t body_offset = 0;  // where the body starts in the text
+  bool too_many = false;        // more than max_headers fields: the rest skipped
+  bool malformed = false;       // a line that is neither a field nor a fold
+};
 
-std::string DecodeQuotedPrintable(std::string_view in);
+// Parses the header block at the start of `text` (fields, folds kept in the
+// value, up to the first empty line) into `out`, at most `max_headers`
+// fields. Lines without a colon are skipped and reported as malformed; a
+// block without an empty line ends at the end of the text.
+HeaderBlock ParseHeaderBlock(std::string_view text, std::size_t max_headers, std::vector<Header>& out);
+
+// A raw message split into headers and body; a leading mbox "From " line is
+// dropped.
+Message SplitRawMessage(std::string_view raw, std::size_t max_headers = 1000);
 
 }  // namespace hive::policy::content

@@ -1,91 +1,78 @@
 #include "content/scorer.h"
 
 #include <algorithm>
-#include <optional>
-
-#include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
+#include <set>
 
 namespace hive::policy::content {
-namespace {
 
-bool IsHeaderNameChar(char c) {
-  // RFC 5322 ftext: printable ASCII except the colon.
-  return c > 32 && c < 127 && c != ':';
+struct Scorer::State {
+  ScorerOptions options;
+  RuleSet rules;
+  std::map<std::string, double> builtin_weights;  // defaults with overrides
+};
+
+Scorer::Scorer() : Scorer(ScorerOptions{}) {}
+
+Scorer::Scorer(std::vector<ContentRule> rules, double reject_score, double quarantine_score)
+    : Scorer(ScorerOptions{.rules = std::move(rules), .reject_score = reject_score,
+                           .quarantine_score = quarantine_score}) {}
+
+Scorer::Scorer(ScorerOptions options) {
+  auto state = std::make_shared<State>();
+  state->rules = RuleSet(options.rules);
+  for (const BuiltinSymbol& b : BuiltinSymbols()) state->builtin_weights[b.name] = b.weight;
+  for (const auto& [name, weight] : options.symbol_weights) state->builtin_weights[name] = weight;
+  state->options = std::move(options);
+  state_ = std::move(state);
 }
 
-// The first match of `re` in `text`, cut to a bounded size.
-bool FirstMatch(const RE2& re, const std::string& text, std::string* matched) {
-  re2::StringPiece whole;
-  if (!re.Match(text, 0, text.size(), RE2::UNANCHORED, &whole, 1)) return false;
-  *matched = std::string(whole.data(), std::min(whole.size(), Scorer::kMaxMatchedBytes));
-  return true;
-}
+double Scorer::reject_score() const { return state_->options.reject_score; }
+double Scorer::quarantine_score() const { return state_->options.quarantine_score; }
+const Limits& Scorer::limits() const { return state_->options.limits; }
 
-}  // namespace
-
-absl::StatusOr<Target> Target::Parse(std::string_view text) {
-  Target t;
-  if (text == "body") return t;
-  if (text == "subject") {
-    t.kind = Kind::kSubject;
-    return t;
+const BuiltinSymbol* Scorer::FindBuiltin(const std::string& name) {
+  for (const BuiltinSymbol& b : BuiltinSymbols()) {
+    if (name == b.name) return &b;
   }
-  constexpr std::string_view kHeaderPrefix = "header:";
-  if (text.substr(0, kHeaderPrefix.size()) == kHeaderPrefix) {
-    const std::string_view name = text.substr(kHeaderPrefix.size());
-    if (!name.empty() && std::all_of(name.begin(), name.end(), IsHeaderNameChar)) {
-      t.kind = Kind::kHeader;
-      t.header = std::string(name);
-      return t;
-    }
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("'", std::string(text), "' is not a target (body, subject or header:<Name>)"));
+  return nullptr;
 }
 
-absl::StatusOr<std::unique_ptr<const RE2>> CompileRegex(std::string_view pattern) {
-  RE2::Options options;
-  options.set_log_errors(false);
-  auto re = std::make_unique<const RE2>(re2::StringPiece(pattern.data(), pattern.size()), options);
-  if (!re->ok()) return absl::InvalidArgumentError(absl::StrCat("invalid RE2 regex: ", re->error()));
-  return re;
+ContentResult Scorer::Score(const Message& message, const Envelope& envelope) const {
+  return Score(message, Parse(message, state_->options.limits), envelope);
 }
 
-ContentResult Scorer::Score(const Message& message) const {
+ContentResult Scorer::Score(const Message& message, const ParsedMessage& parsed, const Envelope& envelope) const {
+  const State& s = *state_;
   ContentResult result;
-  // Decoded lazily: messages without body rules pay nothing for it.
-  std::optional<std::string> body;
-  for (const ContentRule& rule : rules_) {
-    std::string matched;
-    bool fired = false;
-    switch (rule.target.kind) {
-      case Target::Kind::kBody:
-        if (!body) body = BodyText(message);
-        fired = FirstMatch(*rule.regex, *body, &matched);
-        break;
-      case Target::Kind::kSubject:
-      case Target::Kind::kHeader: {
-        const std::string name = rule.target.kind == Target::Kind::kSubject ? "Subject" : rule.target.header;
-        for (const Header& h : message.headers) {
-          if (absl::EqualsIgnoreCase(h.name, name) && FirstMatch(*rule.regex, h.value, &matched)) {
-            fired = true;
-            break;
-          }
-        }
-        break;
-      }
+  std::set<std::string> fired;
+  auto add = [&](const std::string& name, double weight, std::string detail) {
+    if (!fired.insert(name).second) return;
+    if (detail.size() > kMaxMatchedBytes) detail.resize(kMaxMatchedBytes);
+    result.score += weight;
+    result.hits.push_back({name, weight, std::move(detail)});
+  };
+  for (RuleHit& hit : s.rules.Match(message, parsed)) {
+    const ContentRule& rule = s.rules.rules()[hit.rule];
+    add(rule.name, rule.weight, std::move(hit.matched));
+  }
+  if (s.options.builtin_checks) {
+    for (Finding& f : RunChecks(parsed, envelope, s.options.checks)) {
+      auto w = s.builtin_weights.find(f.symbol);
+      add(f.symbol, w == s.builtin_weights.end() ? 0 : w->second, std::move(f.detail));
     }
-    if (!fired) continue;
-    result.score += rule.weight;
-    result.hits.push_back({rule.name, rule.weight, std::move(matched)});
+  }
+  for (const MetaRule& meta : s.options.metas) {
+    if (meta.expression.Eval([&](const std::string& name) { return fired.contains(name); })) {
+      add(meta.name, meta.weight, "");
+    }
   }
   std::stable_sort(result.hits.begin(), result.hits.end(),
                    [](const ContentHit& a, const ContentHit& b) { return a.weight > b.weight; });
-  if (reject_score_ > 0 && result.score >= reject_score_) {
+  const double reject = s.options.reject_score;
+  const double quarantine = s.options.quarantine_score;
+  if (reject > 0 && result.score >= reject) {
     result.action = ContentAction::kReject;
-  } else if (quarantine_score_ > 0 && result.score >= quarantine_score_) {
+  } else if (quarantine > 0 && result.score >= quarantine) {
     result.action = ContentAction::kQuarantine;
   }
   return result;

@@ -1,47 +1,39 @@
-// The foundation content scorer: regular-expression rules over the body,
-// the subject or a named header; each rule that fires adds its weight and
-// reports a hit; the total decides reject / quarantine / continue.
+// The content scorer: parses the message (parser.h), runs the configured
+// rules in one RE2::Set pass per target (rules.h), the built-in outbound
+// checks (checks.h), then the meta rules (meta.h, in configuration order,
+// so a meta may use earlier metas); each symbol that fires adds its weight;
+// the total decides reject / quarantine / continue.
 //
-// Build rules with ContentRule::Create (validates target and regex
-// separately so the config can point at the bad field), then
-// Scorer::Score(message). Knows nothing of gRPC or the config schema.
-// Immutable after construction: Score() is thread-safe (RE2 is).
+// Interface: build a Scorer from ScorerOptions (or, as the foundation did,
+// from plain rules and two thresholds), then Score(message, envelope).
+// Knows nothing of gRPC or the config schema: the config compiler validates
+// and fills ScorerOptions, the server fills Message and Envelope.
+//
+// Contract: Score() never fails; limits and malformations are symbols.
+// Every result carries the symbols that fired (name, weight, detail) so an
+// operator can see why.
+//
+// Thread-safety: immutable after construction; Score() is thread-safe.
+// Copies share the compiled rules.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
-#include <string_view>
 #include <vector>
 
-#include <re2/re2.h>
-
-#include "absl/status/statusor.h"
+#include "content/checks.h"
 #include "content/message.h"
+#include "content/meta.h"
+#include "content/parser.h"
+#include "content/rules.h"
 
 namespace hive::policy::content {
 
-struct Target {
-  enum class Kind { kBody, kSubject, kHeader };
-  Kind kind = Kind::kBody;
-  std::string header;  // for kHeader
-
-  // "body", "subject" or "header:<Name>".
-  static absl::StatusOr<Target> Parse(std::string_view text);
-};
-
-absl::StatusOr<std::unique_ptr<const RE2>> CompileRegex(std::string_view pattern);
-
-struct ContentRule {
-  std::string name;
-  Target target;
-  std::shared_ptr<const RE2> regex;
-  double weight = 0;
-};
-
 struct ContentHit {
-  std::string rule;
+  std::string rule;  // the symbol
   double weight = 0;
-  std::string matched;  // the matched text, at most kMaxMatchedBytes, raw
+  std::string matched;  // the matched text or a detail, at most kMaxMatchedBytes, raw
 };
 
 enum class ContentAction { kContinue, kQuarantine, kReject };
@@ -52,24 +44,39 @@ struct ContentResult {
   ContentAction action = ContentAction::kContinue;
 };
 
+struct ScorerOptions {
+  std::vector<ContentRule> rules;
+  std::vector<MetaRule> metas;
+  bool builtin_checks = false;               // run checks.h
+  std::map<std::string, double> symbol_weights;  // overrides of built-in weights
+  CheckOptions checks;
+  Limits limits;
+  double reject_score = 0;      // 0: never
+  double quarantine_score = 0;  // 0: never
+};
+
 class Scorer {
  public:
-  static constexpr std::size_t kMaxMatchedBytes = 64;
+  static constexpr std::size_t kMaxMatchedBytes = RuleSet::kMaxMatchedBytes;
 
-  Scorer() = default;
-  // A threshold of 0 disables that action.
-  Scorer(std::vector<ContentRule> rules, double reject_score, double quarantine_score)
-      : rules_(std::move(rules)), reject_score_(reject_score), quarantine_score_(quarantine_score) {}
+  Scorer();
+  // Rules only, no built-in checks. A threshold of 0 disables that action.
+  Scorer(std::vector<ContentRule> rules, double reject_score, double quarantine_score);
+  explicit Scorer(ScorerOptions options);
 
-  ContentResult Score(const Message& message) const;
+  ContentResult Score(const Message& message, const Envelope& envelope = {}) const;
+  // With a parse already made (benchmarks, tools).
+  ContentResult Score(const Message& message, const ParsedMessage& parsed, const Envelope& envelope) const;
 
-  double reject_score() const { return reject_score_; }
-  double quarantine_score() const { return quarantine_score_; }
+  double reject_score() const;
+  double quarantine_score() const;
+  const Limits& limits() const;
+  // The weight of a built-in symbol with its override, or null if unknown.
+  static const BuiltinSymbol* FindBuiltin(const std::string& name);
 
  private:
-  std::vector<ContentRule> rules_;
-  double reject_score_ = 0;
-  double quarantine_score_ = 0;
+  struct State;
+  std::shared_ptr<const State> state_;
 };
 
 }  // namespace hive::policy::content

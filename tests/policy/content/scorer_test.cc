@@ -85,7 +85,7 @@ TEST(ScorerTest, MatchedTextIsBounded) {
 
 TEST(TargetTest, ParsesAndRefuses) {
   EXPECT_EQ(Target::Parse("header:List-Id")->header, "List-Id");
-  EXPECT_THAT(Target::Parse("headers").status().message(), HasSubstr("body, subject or header:<Name>"));
+  EXPECT_THAT(Target::Parse("headers").status().message(), HasSubstr("header:<Name>, raw, url or attachment"));
   EXPECT_FALSE(Target::Parse("header:").ok());
   EXPECT_FALSE(Target::Parse("header:a b").ok());
   EXPECT_THAT(CompileRegex("(unclosed").status().message(), HasSubstr("invalid RE2 regex"));
@@ -94,6 +94,60 @@ TEST(TargetTest, ParsesAndRefuses) {
 
 TEST(QuotedPrintableTest, SoftBreaksEscapesAndMalformed) {
   EXPECT_EQ(DecodeQuotedPrintable("a=3Db=\r\nc=\nd =ZZ"), "a=bcd =ZZ");
+}
+
+ScorerOptions FullOptions() {
+  ScorerOptions o;
+  o.rules.push_back(Rule("ZH_INVOICE", "body", "\xE4\xBB\xA3\xE5\xBC\x80\xE5\x8F\x91\xE7\xA5\xA8", 6));  // 代开发票
+  o.rules.push_back(Rule("ZH_SUBJ_FREE", "subject", "\xE5\x85\x8D\xE8\xB4\xB9", 2));                            // 免费
+  o.builtin_checks = true;
+  o.symbol_weights["HTML_ONLY"] = 1.5;
+  auto known = [&](const std::string& n) { return n == "ZH_INVOICE" || Scorer::FindBuiltin(n) != nullptr; };
+  o.metas.push_back({"ZH_INVOICE_HTML", MetaExpression::Parse("ZH_INVOICE && HTML_ONLY", known).value(), 3});
+  o.reject_score = 10;
+  o.quarantine_score = 5;
+  return o;
+}
+
+TEST(ScorerTest, Gb2312HtmlSpamFiresRulesChecksAndMetaAndIsRejected) {
+  // Subject 免费 in an RFC 2047 GB2312 word; body 代开发票 as GB2312 HTML in base64.
+  Message m = SplitRawMessage(
+      "From: a@spam.example\r\nDate: Mon, 3 Jun 2024 10:00:00 +0800\r\nMessage-ID: <x@spam.example>\r\n"
+      "Subject: =?gb2312?B?w+K30Q==?=\r\nContent-Type: text/html; charset=gb2312\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\nPHA+tPq/qreixrE8L3A+\r\n");
+  ContentResult r = Scorer(FullOptions()).Score(m, Envelope{.sender = "a@spam.example"});
+  std::vector<std::string> names;
+  for (const ContentHit& h : r.hits) names.push_back(h.rule + ":" + std::to_string(static_cast<int>(h.weight * 10)));
+  EXPECT_THAT(names, ::testing::ElementsAre("ZH_INVOICE:60", "ZH_INVOICE_HTML:30", "ZH_SUBJ_FREE:20", "HTML_ONLY:15"));
+  EXPECT_DOUBLE_EQ(r.score, 12.5);
+  EXPECT_EQ(r.action, ContentAction::kReject);
+}
+
+TEST(ScorerTest, MultipartHamPassesAndBuiltinsAreOffUnlessEnabled) {
+  Message m = SplitRawMessage(
+      "From: Shop <news@shop.example>\r\nDate: Mon, 3 Jun 2024 10:00:00 +0800\r\nMessage-ID: <1@shop.example>\r\n"
+      "Subject: =?utf-8?B?5Lit5paH?=\r\nContent-Type: multipart/alternative; boundary=b\r\n\r\n"
+      "--b\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nYour order shipped.\r\n"
+      "--b\r\nContent-Type: text/html; charset=utf-8\r\n\r\n<p>Your order shipped.</p>\r\n--b--\r\n");
+  ContentResult r = Scorer(FullOptions()).Score(m, Envelope{.sender = "bounce@shop.example"});
+  EXPECT_TRUE(r.hits.empty());
+  EXPECT_EQ(r.action, ContentAction::kContinue);
+  // The foundation constructor: rules only, so a bare message has no findings.
+  EXPECT_TRUE(Scorer({}, 10, 5).Score(Mail("x", "y")).hits.empty());
+}
+
+TEST(ScorerTest, LimitHitGivesAClearVerdict) {
+  ScorerOptions o;
+  o.builtin_checks = true;
+  o.limits.max_depth = 2;
+  o.symbol_weights["MIME_LIMIT_DEPTH"] = 20;
+  o.reject_score = 10;
+  std::string raw = "Content-Type: multipart/mixed; boundary=b0\r\n\r\n--b0\r\n"
+                    "Content-Type: multipart/mixed; boundary=b1\r\n\r\n--b1\r\n"
+                    "Content-Type: multipart/mixed; boundary=b2\r\n\r\n--b2\r\n\r\nx\r\n--b2--\r\n--b1--\r\n--b0--\r\n";
+  ContentResult r = Scorer(o).Score(SplitRawMessage(raw));
+  EXPECT_EQ(r.action, ContentAction::kReject);
+  EXPECT_EQ(r.hits[0].rule, "MIME_LIMIT_DEPTH");
 }
 
 }  // namespace

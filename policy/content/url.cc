@@ -1,0 +1,169 @@
+#include "content/url.h"
+
+#include <set>
+
+#include <re2/re2.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
+
+namespace hive::policy::content {
+namespace {
+
+absl::string_view AV(std::string_view s) { return absl::string_view(s.data(), s.size()); }
+
+// Top-level domains accepted for a bare domain without scheme or "www.":
+// the common ones, so that "file.txt" or "e.g" are not taken for hosts.
+constexpr char kBareDomain[] =
+    R"re((?i)(?:^|[^a-z0-9@._%+-])((?:[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?\.)+)re"
+    R"re((?:com|net|org|cn|info|biz|top|xyz|ru|io|co|uk|de|jp|hk|tw|us|me|cc|tv|site|online|club|vip|shop|link|)re"
+    R"re(ly|gl|in|ws|su|pw|tk|ml|ga|cf|gq|win|loan|work|click|email|live|store|app|fr|it|nl|es|br|kr))\b)re"
+    R"re(((?:[/:?#][^\s<>"'\x{3000}-\x{303F}\x{FF00}-\x{FFEF}]*)?))re";
+// "www." names a host whatever its top-level domain.
+constexpr char kWwwDomain[] =
+    R"re((?i)(?:^|[^a-z0-9@._%+-])(www\.(?:[a-z0-9-]{1,63}\.)+[a-z]{2,63})\b)re"
+    R"re(((?:[/:?#][^\s<>"'\x{3000}-\x{303F}\x{FF00}-\x{FFEF}]*)?))re";
+constexpr char kSchemeUrl[] = R"re((?i)\b((?:https?|ftp)://[^\s<>"'\x{3000}-\x{303F}\x{FF00}-\x{FFEF}]+))re";
+
+const RE2& BareDomainRe() {
+  static const RE2 re(kBareDomain);
+  return re;
+}
+const RE2& WwwDomainRe() {
+  static const RE2 re(kWwwDomain);
+  return re;
+}
+const RE2& SchemeUrlRe() {
+  static const RE2 re(kSchemeUrl);
+  return re;
+}
+
+std::string PercentDecodeHost(std::string_view s) {
+  std::string out;
+  for (std::size_t i = 0; i < s.size(); ++i) {
+    if (s[i] == '%' && i + 2 < s.size() && absl::ascii_isxdigit(s[i + 1]) && absl::ascii_isxdigit(s[i + 2])) {
+      out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+      i += 2;
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Deobfuscate(std::string_view text) {
+  static constexpr std::pair<std::string_view, std::string_view> kSwaps[] = {
+      {"[.]", "."},          {"(.)", "."},         {"{.}", "."},       {"[dot]", "."},
+      {"(dot)", "."},        {"\xE3\x80\x82", "."},  // 。 ideographic full stop
+      {"\xEF\xBC\x8E", "."},                        // ． full-width full stop
+      {"\xEF\xBD\xA1", "."},                        // ｡ half-width ideographic full stop
+      {"\xEF\xBC\x9A", ":"},                        // ： full-width colon
+      {"\xEF\xBC\x8F", "/"},                        // ／ full-width solidus
+      {"hxxp", "http"},      {"HXXP", "http"},     {"h**p", "http"},  {"[:]", ":"}};
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size();) {
+    bool swapped = false;
+    for (const auto& [from, to] : kSwaps) {
+      if (text.compare(i, from.size(), from) == 0) {
+        out += to;
+        i += from.size();
+        swapped = true;
+        break;
+      }
+    }
+    if (!swapped) out += text[i++];
+  }
+  return out;
+}
+
+bool ParseUrl(std::string_view href_in, Url& out) {
+  const absl::string_view stripped = absl::StripAsciiWhitespace(AV(href_in));
+  std::string_view href(stripped.data(), stripped.size());
+  std::string scheme = "http";
+  std::string_view rest = href;
+  if (std::size_t colon = href.find("://"); colon != std::string_view::npos && colon < 10) {
+    scheme = absl::AsciiStrToLower(absl::string_view(href.data(), colon));
+    if (scheme != "http" && scheme != "https" && scheme != "ftp") return false;
+    rest = href.substr(colon + 3);
+  } else if (absl::StartsWith(absl::string_view(href.data(), href.size()), "//")) {
+    rest = href.substr(2);
+  } else if (!absl::StartsWithIgnoreCase(absl::string_view(href.data(), href.size()), "www.")) {
+    return false;  // mailto:, javascript:, relative
+  }
+  const std::size_t host_end = rest.find_first_of("/?#\\");
+  std::string_view authority = rest.substr(0, host_end);
+  // "trusted.com@evil.com": the host is after the last '@'.
+  if (std::size_t at = authority.rfind('@'); at != std::string_view::npos) authority = authority.substr(at + 1);
+  if (authority.size() > 0 && authority.front() != '[') {
+    if (std::size_t colon = authority.find(':'); colon != std::string_view::npos) authority = authority.substr(0, colon);
+  }
+  std::string host = absl::AsciiStrToLower(PercentDecodeHost(authority));
+  while (!host.empty() && host.back() == '.') host.pop_back();
+  if (host.empty() || host.size() > 253 || host.find_first_of(" \t<>\"'") != std::string::npos) return false;
+  out.host = host;
+  out.url = scheme + "://" + host +
+            (host_end == std::string_view::npos ? std::string() : std::string(rest.substr(host_end)));
+  return true;
+}
+
+std::vector<Url> ExtractUrls(std::string_view text, std::size_t max_urls) {
+  std::vector<Url> urls;
+  std::set<std::string> seen;
+  auto add = [&](std::string_view candidate, bool obfuscated) {
+    if (urls.size() >= max_urls) return;
+    // Trailing punctuation belongs to the sentence, not the URL.
+    while (!candidate.empty() && std::string_view(".,;:!?)]}>'\"").find(candidate.back()) != std::string_view::npos) {
+      candidate.remove_suffix(1);
+    }
+    Url u;
+    std::string with_scheme(candidate);
+    if (!absl::StrContains(with_scheme, "://")) with_scheme = "http://" + with_scheme;
+    if (!ParseUrl(with_scheme, u)) return;
+    u.obfuscated = obfuscated;
+    if (seen.insert(u.url).second) urls.push_back(std::move(u));
+  };
+  const std::string plain = Deobfuscate(text);
+  const bool changed = plain != text;
+  auto obfuscated = [&](std::string_view candidate) { return changed && !absl::StrContains(AV(text), AV(candidate)); };
+  re2::StringPiece input(plain);
+  re2::StringPiece match;
+  while (urls.size() < max_urls && RE2::FindAndConsume(&input, SchemeUrlRe(), &match)) {
+    add(std::string_view(match.data(), match.size()), obfuscated(std::string_view(match.data(), match.size())));
+  }
+  for (const RE2* re : {&WwwDomainRe(), &BareDomainRe()}) {
+    input = re2::StringPiece(plain);
+    re2::StringPiece host, path;
+    while (urls.size() < max_urls && RE2::FindAndConsume(&input, *re, &host, &path)) {
+      const std::size_t pos = static_cast<std::size_t>(host.data() - plain.data());
+      // The host of a URL found with its scheme.
+      if (pos >= 3 && plain.compare(pos - 3, 3, "://") == 0) continue;
+      const std::string_view candidate(host.data(), static_cast<std::size_t>(path.data() + path.size() - host.data()));
+      add(candidate, obfuscated(candidate));
+    }
+  }
+  return urls;
+}
+
+std::string OrgDomain(std::string_view host) {
+  std::vector<std::string> labels = absl::StrSplit(absl::string_view(host.data(), host.size()), '.');
+  if (labels.size() <= 2) return std::string(host);
+  static constexpr std::string_view kSecondLevel[] = {"com", "net", "org", "gov", "edu", "co", "ac", "ne", "or", "gen"};
+  std::size_t keep = 2;
+  const std::string& second = labels[labels.size() - 2];
+  const std::string& top = labels.back();
+  for (std::string_view s : kSecondLevel) {
+    if (second == s && top.size() == 2) keep = 3;  // com.cn, co.uk, ne.jp
+  }
+  std::string out;
+  for (std::size_t k = labels.size() - std::min(keep, labels.size()); k < labels.size(); ++k) {
+    if (!out.empty()) out += '.';
+    out += labels[k];
+  }
+  return out;
+}
+
+}  // namespace hive::policy::content
