@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "milter/callbacks.h"
 #include "milter/config.h"
+#include "milter/listen_socket.h"
 #include "milter/policy_client.h"
 #include "support/log.h"
 
@@ -112,6 +113,8 @@ int Run(int argc, char** argv) {
     hive::log::Error(absl::StrCat("cannot listen on ", listen));
     return kExitRuntime;
   }
+  // Before the gRPC channel exists: the only listener is libmilter's.
+  hive::milter::SetNoDelayOnListeningSockets();
 
   // We never fork, but keep the rule: the channel comes after any daemonising.
   absl::StatusOr<std::unique_ptr<hive::milter::GrpcPolicyClient>> client =

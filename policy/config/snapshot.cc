@@ -1,5 +1,7 @@
 #include "config/snapshot.h"
 
+#include "config/content_config.h"
+
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -147,33 +149,7 @@ class Compiler {
   }
 
   content::Scorer Content(const v1::Content& in) {
-    std::vector<content::ContentRule> rules;
-    std::set<std::string> names;
-    for (int i = 0; i < in.rules_size(); ++i) {
-      const v1::ContentRule& r = in.rules(i);
-      const std::string path = absl::StrCat("content.rules[", i, "]");
-      content::ContentRule rule;
-      rule.name = r.name();
-      rule.weight = r.weight();
-      Name(path + ".name", r.name(), names);
-      absl::StatusOr<content::Target> target = content::Target::Parse(r.target());
-      if (target.ok()) rule.target = *target;
-      else Check(path + ".target", target.status());
-      if (r.regex().empty()) {
-        Error(path + ".regex", "a regex is required");
-      } else if (auto re = content::CompileRegex(r.regex()); re.ok()) {
-        rule.regex = *std::move(re);
-      } else {
-        Check(path + ".regex", re.status());
-      }
-      rules.push_back(std::move(rule));
-    }
-    if (in.reject_score() < 0) Error("content.reject_score", "must not be negative");
-    if (in.quarantine_score() < 0) Error("content.quarantine_score", "must not be negative");
-    if (in.reject_score() > 0 && in.quarantine_score() >= in.reject_score()) {
-      Error("content.quarantine_score", "must be below reject_score, or it can never apply");
-    }
-    return content::Scorer(std::move(rules), in.reject_score(), in.quarantine_score());
+    return CompileContent(in, [this](const std::string& path, const std::string& problem) { Error(path, problem); });
   }
 
   routing::Router Routing(const v1::Routing& in) {

@@ -49,6 +49,15 @@ content::Message MessageFromRequest(const v1::MessageRequest& request) {
   return m;
 }
 
+content::Envelope EnvelopeFromRequest(const v1::MessageRequest& request) {
+  content::Envelope e;
+  e.sender = request.transaction().sender().address();
+  e.sasl_user = request.transaction().connection().sasl().login();
+  e.recipients = static_cast<std::size_t>(request.recipients_size());
+  e.truncated = request.truncated();
+  return e;
+}
+
 std::string SmtpSafe(std::string_view text, std::size_t max_bytes) {
   std::string out;
   for (char c : text.substr(0, max_bytes)) out += (c >= 0x20 && c < 0x7f) ? c : '?';

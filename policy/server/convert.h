@@ -17,6 +17,9 @@ namespace hive::policy::server {
 
 match::Facts FactsFromTransaction(const hive::policy::v1::Transaction& txn);
 content::Message MessageFromRequest(const hive::policy::v1::MessageRequest& request);
+// The transaction facts the content checks read (sender, login, recipient
+// count, whether the milter cut the message).
+content::Envelope EnvelopeFromRequest(const hive::policy::v1::MessageRequest& request);
 
 // Text that came from the client made safe for one SMTP reply line:
 // printable ASCII only (others become '?'), at most max_bytes.

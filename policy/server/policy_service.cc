@@ -163,7 +163,7 @@ grpc::Status PolicyServiceImpl::DoCheckMessage(const v1::MessageRequest& request
   match::Facts facts = FactsFromTransaction(request.transaction());
   for (const v1::Address& rcpt : request.recipients()) facts.recipients.push_back(match::MakeRecipient(rcpt.address()));
 
-  const content::ContentResult content = snapshot->content.Score(MessageFromRequest(request));
+  const content::ContentResult content = snapshot->content.Score(MessageFromRequest(request), EnvelopeFromRequest(request));
   ApplyContentResult(content, snapshot->content.quarantine_score(), verdict);
 
   if (content.action == content::ContentAction::kReject) {
