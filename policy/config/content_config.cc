@@ -1,0 +1,136 @@
+#include "config/content_config.h"
+
+#include <cctype>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "content/charset.h"
+
+namespace hive::policy::config {
+namespace {
+
+namespace v1 = hive::config::v1;
+
+// Symbol names end up in SMTP replies and headers: same rule as rule names.
+bool ValidSymbol(const std::string& name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) return false;
+  }
+  return true;
+}
+
+std::chrono::nanoseconds ToNanos(const google::protobuf::Duration& d) {
+  return std::chrono::seconds(d.seconds()) + std::chrono::nanoseconds(d.nanos());
+}
+
+}  // namespace
+
+content::Scorer CompileContent(const v1::Content& in, const ConfigError& error) {
+  content::ScorerOptions o;
+  std::set<std::string> names;  // every symbol a meta may use
+  auto name = [&](const std::string& path, const std::string& n) {
+    if (!ValidSymbol(n)) {
+      error(path, n.empty() ? "a name is required" : absl::StrCat("'", n, "' is not a name (1-64 of A-Z a-z 0-9 - _ .)"));
+    } else if (content::Scorer::FindBuiltin(n) != nullptr) {
+      error(path, absl::StrCat("'", n, "' is a built-in symbol; set its weight in content.checks.weights"));
+    } else if (!names.insert(n).second) {
+      error(path, absl::StrCat("duplicate name '", n, "'"));
+    }
+  };
+  for (int i = 0; i < in.rules_size(); ++i) {
+    const v1::ContentRule& r = in.rules(i);
+    const std::string path = absl::StrCat("content.rules[", i, "]");
+    content::ContentRule rule;
+    rule.name = r.name();
+    rule.weight = r.weight();
+    name(path + ".name", r.name());
+    absl::StatusOr<content::Target> target = content::Target::Parse(r.target());
+    if (target.ok()) rule.target = *target;
+    else error(path + ".target", std::string(target.status().message()));
+    if (r.regex().empty()) {
+      error(path + ".regex", "a regex is required");
+    } else if (auto re = content::CompileRegex(r.regex()); re.ok()) {
+      rule.regex = *std::move(re);
+    } else {
+      error(path + ".regex", std::string(re.status().message()));
+    }
+    o.rules.push_back(std::move(rule));
+  }
+
+  const v1::ContentChecks& checks = in.checks();
+  o.builtin_checks = checks.enabled();
+  for (int i = 0; i < checks.weights_size(); ++i) {
+    const v1::ContentSymbolWeight& w = checks.weights(i);
+    const std::string path = absl::StrCat("content.checks.weights[", i, "]");
+    if (content::Scorer::FindBuiltin(w.name()) == nullptr) {
+      error(path + ".name", absl::StrCat("'", w.name(), "' is not a built-in symbol"));
+    } else if (!o.symbol_weights.emplace(w.name(), w.weight()).second) {
+      error(path + ".name", absl::StrCat("duplicate weight for '", w.name(), "'"));
+    }
+  }
+  for (int i = 0; i < checks.url_shorteners_size(); ++i) {
+    std::string host = checks.url_shorteners(i);
+    for (char& c : host) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (host.empty() || host.find_first_of("/: @") != std::string::npos) {
+      error(absl::StrCat("content.checks.url_shorteners[", i, "]"), "must be a host name, e.g. bit.ly");
+    }
+    o.checks.url_shorteners.insert(host);
+  }
+  if (checks.many_recipients() != 0) o.checks.many_recipients = checks.many_recipients();
+
+  const v1::ContentLimits& l = in.parse_limits();
+  auto positive = [&](const char* field, std::uint64_t value, std::uint64_t max) {
+    if (value > max) error(absl::StrCat("content.parse_limits.", field), absl::StrCat("must be at most ", max));
+    return value != 0 && value <= max;
+  };
+  if (positive("max_message_bytes", l.max_message_bytes(), 1ull << 30)) o.limits.max_message_bytes = l.max_message_bytes();
+  if (positive("max_parts", l.max_parts(), 10000)) o.limits.max_parts = static_cast<int>(l.max_parts());
+  // Recursion depth of the parser: bounded so that no config can exhaust the stack.
+  if (positive("max_depth", l.max_depth(), 64)) o.limits.max_depth = static_cast<int>(l.max_depth());
+  if (positive("max_headers", l.max_headers(), 100000)) o.limits.max_headers = l.max_headers();
+  if (positive("max_line_bytes", l.max_line_bytes(), 1u << 30)) o.limits.max_line_bytes = l.max_line_bytes();
+  if (positive("max_text_bytes", l.max_text_bytes(), 1ull << 30)) o.limits.max_text_bytes = l.max_text_bytes();
+  if (l.has_decode_timeout()) {
+    const auto t = ToNanos(l.decode_timeout());
+    if (t <= std::chrono::nanoseconds(0) || t > std::chrono::seconds(30)) {
+      error("content.parse_limits.decode_timeout", "must be between 1ns and 30s");
+    } else {
+      o.limits.max_decode_time = t;
+    }
+  }
+  if (!l.fallback_charset().empty()) {
+    if (content::CanonicalCharset(l.fallback_charset()).empty()) {
+      error("content.parse_limits.fallback_charset",
+            absl::StrCat("'", l.fallback_charset(), "' is not a supported charset (e.g. gb18030, windows-1252, utf-8)"));
+    } else {
+      o.limits.fallback_charset = l.fallback_charset();
+    }
+  }
+
+  for (int i = 0; i < in.metas_size(); ++i) {
+    const v1::ContentMetaRule& m = in.metas(i);
+    const std::string path = absl::StrCat("content.metas[", i, "]");
+    name(path + ".name", m.name());
+    auto known = [&](const std::string& n) {
+      return n != m.name() && (names.contains(n) || content::Scorer::FindBuiltin(n) != nullptr);
+    };
+    absl::StatusOr<content::MetaExpression> e = content::MetaExpression::Parse(m.expression(), known);
+    if (!e.ok()) {
+      error(path + ".expression", std::string(e.status().message()));
+      continue;
+    }
+    o.metas.push_back({m.name(), *std::move(e), m.weight()});
+  }
+
+  if (in.reject_score() < 0) error("content.reject_score", "must not be negative");
+  if (in.quarantine_score() < 0) error("content.quarantine_score", "must not be negative");
+  if (in.reject_score() > 0 && in.quarantine_score() >= in.reject_score()) {
+    error("content.quarantine_score", "must be below reject_score, or it can never apply");
+  }
+  o.reject_score = in.reject_score();
+  o.quarantine_score = in.quarantine_score();
+  return content::Scorer(std::move(o));
+}
+
+}  // namespace hive::policy::config
