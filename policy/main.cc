@@ -130,7 +130,7 @@ int main(int argc, char** argv) {
 
   const std::string listen = flags.listen.empty() ? (*snapshot)->server.listen : flags.listen;
   hive::policy::ratelimit::SteadyClock clock;
-  hive::policy::ratelimit::MemoryStore store;
+  hive::policy::ratelimit::MemoryStore store(clock);
   hive::policy::ratelimit::Limiter limiter(store, clock);
   hive::policy::config::SnapshotHolder holder(flags.config, *snapshot);
   hive::policy::server::PolicyServiceImpl service(holder, limiter);

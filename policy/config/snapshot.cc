@@ -66,7 +66,7 @@ class Compiler {
     }
   }
 
-  match::Matcher Match(const std::string& path, const v1::Match& m) {
+  match::Matcher Match(const std::string& path, const v1::Match& m, bool limit_rule = false) {
     match::Matcher out;
     auto each = [&](const char* field, const auto& list, auto add) {
       for (int i = 0; i < list.size(); ++i) {
@@ -78,6 +78,20 @@ class Compiler {
     each("sasl_user", m.sasl_user(), &match::Matcher::AddSaslUser);
     each("client_ip", m.client_ip(), &match::Matcher::AddClientIp);
     each("recipient_domain", m.recipient_domain(), &match::Matcher::AddRecipientDomain);
+    each("message_class", m.message_class(), &match::Matcher::AddMessageClass);
+    for (int i = 0; i < m.header_size(); ++i) {
+      const v1::HeaderMatch& h = m.header(i);
+      const std::string hpath = absl::StrCat(path, ".header[", i, "]");
+      if (h.value().empty()) Error(hpath + ".value", "at least one value (glob) is required");
+      for (int v = 0; v < h.value_size(); ++v) {
+        Check(absl::StrCat(hpath, ".value[", v, "]"), out.AddHeader(h.name(), h.value(v)));
+      }
+      if (h.value().empty()) Check(hpath + ".name", out.AddHeader(h.name(), "*"));
+    }
+    if (!limit_rule && m.pool_size() > 0) {
+      Error(path + ".pool", "matches the chosen pool: only limit rules can use it");
+    }
+    each("pool", m.pool(), &match::Matcher::AddPool);
     return out;
   }
 
@@ -106,45 +120,175 @@ class Compiler {
       ratelimit::LimitRule rule;
       rule.name = r.name();
       Name(path + ".name", r.name(), names);
-      rule.match = Match(path + ".match", r.match());
-      if (absl::StatusOr<ratelimit::KeyTemplate> key = ratelimit::KeyTemplate::Parse(r.key()); key.ok()) {
+      rule.match = Match(path + ".match", r.match(), true);
+      if (absl::StatusOr<ratelimit::KeyTemplate> key = ratelimit::KeyTemplate::Parse(r.key(), r.strip_subaddress());
+          key.ok()) {
         rule.key = *std::move(key);
       } else {
         Check(path + ".key", key.status());
       }
-      if (r.windows().empty()) Error(path + ".windows", "at least one window {limit, period} is needed");
-      std::set<Nanos::rep> periods;
-      for (int w = 0; w < r.windows_size(); ++w) {
-        const v1::Window& win = r.windows(w);
-        const std::string wpath = absl::StrCat(path, ".windows[", w, "]");
-        const Nanos period = ToNanos(win.period());
-        bool ok = true;
-        if (win.limit() == 0) Error(wpath + ".limit", "must be at least 1"), ok = false;
-        if (period <= Nanos(0)) Error(wpath + ".period", "is missing or zero"), ok = false;
-        if (!ok) continue;
-        if (win.limit() > static_cast<std::uint64_t>(period.count())) {
-          Error(wpath + ".limit", "more than one event per nanosecond of the period");
-          continue;
-        }
-        const std::uint64_t burst = win.burst() == 0 ? win.limit() : win.burst();
-        const Nanos interval = period / static_cast<Nanos::rep>(win.limit());
-        if (burst > static_cast<std::uint64_t>(std::numeric_limits<Nanos::rep>::max() / 4 / interval.count())) {
-          Error(wpath + ".burst", "too large for the period");
-          continue;
-        }
-        if (!periods.insert(period.count()).second) {
-          Error(wpath + ".period", "two windows of one rule have the same period");
-          continue;
-        }
-        rule.windows.push_back({win.limit(), period, burst});
+      if (r.windows().empty() && r.quotas().empty()) {
+        Error(path + ".windows", "at least one window {limit, period} or quota {limit, period} is needed");
       }
-      rule.cost = r.cost() == v1::COST_RECIPIENTS ? ratelimit::Cost::kRecipients : ratelimit::Cost::kMessages;
+      rule.windows = Windows(path + ".windows", r.windows());
+      rule.quotas = Quotas(path + ".quotas", r.quotas());
+      for (int o = 0; o < r.overrides_size(); ++o) {
+        const v1::LimitOverride& ov = r.overrides(o);
+        const std::string opath = absl::StrCat(path, ".overrides[", o, "]");
+        ratelimit::LimitOverride out_ov;
+        out_ov.match = Match(opath + ".match", ov.match(), true);
+        if (out_ov.match.empty()) Error(opath + ".match", "an override needs a match (else it is the rule)");
+        if (ov.windows().empty() && ov.quotas().empty()) Error(opath + ".windows", "an override changes no window");
+        out_ov.windows = Windows(opath + ".windows", ov.windows());
+        out_ov.quotas = Quotas(opath + ".quotas", ov.quotas());
+        rule.overrides.push_back(std::move(out_ov));
+      }
+      switch (r.cost()) {
+        case v1::COST_RECIPIENTS: rule.cost = ratelimit::Cost::kRecipients; break;
+        case v1::COST_BYTES: rule.cost = ratelimit::Cost::kBytes; break;
+        default: rule.cost = ratelimit::Cost::kMessages; break;
+      }
       switch (r.action()) {
         case v1::LIMIT_ACTION_REJECT: rule.action = ratelimit::LimitAction::kReject; break;
         case v1::LIMIT_ACTION_SHADOW: rule.action = ratelimit::LimitAction::kShadow; break;
+        case v1::LIMIT_ACTION_ROUTE: rule.action = ratelimit::LimitAction::kRoute; break;
         default: rule.action = ratelimit::LimitAction::kTempfail; break;
       }
+      if (rule.action == ratelimit::LimitAction::kRoute) {
+        if (r.route_pool().empty()) Error(path + ".route_pool", "action route needs a route_pool");
+        else route_pools_.push_back({path + ".route_pool", r.route_pool()});
+        rule.route_pool = r.route_pool();
+      } else if (!r.route_pool().empty()) {
+        Error(path + ".route_pool", "only for action: route");
+      }
       out.rules.push_back(std::move(rule));
+    }
+  }
+
+  std::vector<ratelimit::Window> Windows(const std::string& path,
+                                        const google::protobuf::RepeatedPtrField<v1::Window>& in) {
+    std::vector<ratelimit::Window> out;
+    std::set<Nanos::rep> periods;
+    for (int w = 0; w < in.size(); ++w) {
+      const v1::Window& win = in.Get(w);
+      const std::string wpath = absl::StrCat(path, "[", w, "]");
+      const Nanos period = ToNanos(win.period());
+      bool ok = true;
+      if (win.limit() == 0) Error(wpath + ".limit", "must be at least 1"), ok = false;
+      if (period <= Nanos(0)) Error(wpath + ".period", "is missing or zero"), ok = false;
+      if (!ok) continue;
+      if (win.limit() > static_cast<std::uint64_t>(period.count())) {
+        Error(wpath + ".limit", "more than one event per nanosecond of the period");
+        continue;
+      }
+      const std::uint64_t burst = win.burst() == 0 ? win.limit() : win.burst();
+      const Nanos interval = period / static_cast<Nanos::rep>(win.limit());
+      if (burst > static_cast<std::uint64_t>(std::numeric_limits<Nanos::rep>::max() / 4 / interval.count())) {
+        Error(wpath + ".burst", "too large for the period");
+        continue;
+      }
+      if (!periods.insert(period.count()).second) {
+        Error(wpath + ".period", "two windows of one rule have the same period");
+        continue;
+      }
+      out.push_back({win.limit(), period, burst});
+    }
+    return out;
+  }
+
+  std::vector<ratelimit::Quota> Quotas(const std::string& path,
+                                       const google::protobuf::RepeatedPtrField<v1::Quota>& in) {
+    std::vector<ratelimit::Quota> out;
+    std::set<int> units;
+    for (int i = 0; i < in.size(); ++i) {
+      const v1::Quota& q = in.Get(i);
+      const std::string qpath = absl::StrCat(path, "[", i, "]");
+      ratelimit::Quota quota{q.limit(), ratelimit::CalendarUnit::kDay};
+      switch (q.period()) {
+        case v1::CALENDAR_PERIOD_DAY: quota.unit = ratelimit::CalendarUnit::kDay; break;
+        case v1::CALENDAR_PERIOD_WEEK: quota.unit = ratelimit::CalendarUnit::kWeek; break;
+        case v1::CALENDAR_PERIOD_MONTH: quota.unit = ratelimit::CalendarUnit::kMonth; break;
+        default: Error(qpath + ".period", "is required: day, week or month"); continue;
+      }
+      if (q.limit() == 0 || q.limit() > (1ull << 53)) {
+        Error(qpath + ".limit", "must be between 1 and 2^53");
+        continue;
+      }
+      if (!units.insert(static_cast<int>(quota.unit)).second) {
+        Error(qpath + ".period", "two quotas of one rule have the same period");
+        continue;
+      }
+      out.push_back(quota);
+    }
+    return out;
+  }
+
+  void RateLimiting(const v1::RateLimiting& in, PolicySnapshot& out) {
+    if (!in.time_zone().empty()) {
+      absl::StatusOr<ratelimit::TimeZone> tz = ratelimit::TimeZone::Load(in.time_zone());
+      if (tz.ok()) out.limits.zone = *std::move(tz);
+      else Check("ratelimit.time_zone", tz.status());
+    }
+    if (!in.class_header().empty()) {
+      match::Matcher probe;
+      Check("ratelimit.class_header", probe.AddHeader(in.class_header(), "*"));
+      out.class_header = in.class_header();
+    }
+    const v1::Exemptions& ex = in.exempt();
+    auto each = [&](const char* field, const auto& list, match::Matcher& m, auto add) {
+      for (int i = 0; i < list.size(); ++i) {
+        Check(absl::StrCat("ratelimit.exempt.", field, "[", i, "]"), (m.*add)(list.Get(i)));
+      }
+    };
+    each("sender", ex.sender(), out.limits.exempt.senders, &match::Matcher::AddSender);
+    each("client_ip", ex.client_ip(), out.limits.exempt.client_ips, &match::Matcher::AddClientIp);
+    each("sasl_user", ex.sasl_user(), out.limits.exempt.sasl_users, &match::Matcher::AddSaslUser);
+    each("recipient", ex.recipient(), out.limits.exempt.recipients, &match::Matcher::AddRecipient);
+
+    const v1::LimitStore& st = in.store();
+    LimitStoreSettings& s = out.limit_store;
+    if (st.max_buckets() != 0) s.max_buckets = st.max_buckets();
+    s.redis = st.kind() == v1::LIMIT_STORE_KIND_REDIS;
+    const v1::RedisStore& r = st.redis();
+    if (!s.redis) {
+      if (st.has_redis()) Error("ratelimit.store.redis", "set, but store.kind is not redis");
+      return;
+    }
+    if (r.address().empty()) Error("ratelimit.store.redis.address", "is required for store.kind redis");
+    else if (r.address().rfind(':') == std::string::npos) Error("ratelimit.store.redis.address", "needs host:port");
+    s.redis_address = r.address();
+    if (r.pool_size() != 0) s.redis_pool_size = r.pool_size();
+    if (r.pool_size() > 256) Error("ratelimit.store.redis.pool_size", "at most 256");
+    if (r.has_timeout()) {
+      s.redis_timeout = ToNanos(r.timeout());
+      if (s.redis_timeout < std::chrono::milliseconds(1) || s.redis_timeout > std::chrono::seconds(5)) {
+        Error("ratelimit.store.redis.timeout", "must be between 1ms and 5s (far below the milter's rpc_timeout)");
+      }
+    }
+    if (!r.key_prefix().empty()) s.redis_key_prefix = r.key_prefix();
+    if (r.key_prefix().find_first_of("{} \t\r\n") != std::string::npos) {
+      Error("ratelimit.store.redis.key_prefix", "must not contain braces or white space");
+    }
+    s.redis_outage_local = r.on_outage() == v1::REDIS_OUTAGE_LOCAL;
+    if (r.fallback_share() != 0) s.redis_fallback_share = r.fallback_share();
+    if (r.fallback_share() < 0 || r.fallback_share() > 1) {
+      Error("ratelimit.store.redis.fallback_share", "must be in (0, 1]");
+    }
+    if (r.has_retry_interval()) {
+      s.redis_retry_interval = ToNanos(r.retry_interval());
+      if (s.redis_retry_interval < std::chrono::milliseconds(10) || s.redis_retry_interval > std::chrono::minutes(5)) {
+        Error("ratelimit.store.redis.retry_interval", "must be between 10ms and 5m");
+      }
+    }
+  }
+
+  // Route pools named by limit rules must exist in routing.pools.
+  void CheckRoutePools(const routing::Router& router) {
+    for (const auto& [path, pool] : route_pools_) {
+      const auto& pools = router.pools();
+      if (std::find(pools.begin(), pools.end(), pool) == pools.end()) {
+        Error(path, absl::StrCat("unknown pool '", pool, "' (define it in routing.pools)"));
+      }
     }
   }
 
@@ -180,6 +324,7 @@ class Compiler {
  private:
   const hive::config::SourceMap& positions_;
   std::vector<std::string> errors_;
+  std::vector<std::pair<std::string, std::string>> route_pools_;  // path, pool
 };
 
 }  // namespace
@@ -195,6 +340,8 @@ absl::StatusOr<SnapshotPtr> CompileSnapshot(const v1::PolicyConfig& config,
   c.Limits(config.limits(), snapshot->limits);
   snapshot->content = c.Content(config.content());
   snapshot->routing = c.Routing(config.routing());
+  c.RateLimiting(config.ratelimit(), *snapshot);
+  c.CheckRoutePools(snapshot->routing);
   if (!c.errors().empty()) return absl::InvalidArgumentError(absl::StrJoin(c.errors(), "\n"));
   return SnapshotPtr(std::move(snapshot));
 }

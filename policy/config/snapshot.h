@@ -31,11 +31,29 @@ struct ServerSettings {
   std::uint32_t max_request_bytes = kDefaultMaxRequestBytes;
 };
 
+// Where rate-limit counters live. Read once at start: a reload that
+// changes it keeps the running store (and logs that a restart is needed).
+struct LimitStoreSettings {
+  bool redis = false;
+  std::uint64_t max_buckets = 20'000'000;
+  std::string redis_address;
+  std::uint32_t redis_pool_size = 8;
+  ratelimit::Nanos redis_timeout = std::chrono::milliseconds(50);
+  std::string redis_key_prefix = "hive";
+  bool redis_outage_local = false;  // else tempfail
+  double redis_fallback_share = 0.5;
+  ratelimit::Nanos redis_retry_interval = std::chrono::seconds(1);
+
+  friend bool operator==(const LimitStoreSettings&, const LimitStoreSettings&) = default;
+};
+
 struct PolicySnapshot {
   std::string source;   // the file it came from
   std::string version;  // hash of the file's bytes, 16 hex digits
   ServerSettings server;
   ratelimit::LimitPolicy limits;
+  LimitStoreSettings limit_store;
+  std::string class_header;  // "" when messages have no class
   content::Scorer content;
   routing::Router routing;
 };

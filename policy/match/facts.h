@@ -6,6 +6,7 @@
 // as long as nobody mutates a shared instance.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -29,6 +30,20 @@ struct Facts {
   // Empty at MAIL FROM; one entry for a RCPT check; all accepted recipients
   // at end of message.
   std::vector<Recipient> recipients;
+
+  // Known at end of message only (empty before).
+  struct Header {
+    std::string name;   // lower-case
+    std::string value;  // trimmed, at most kMaxHeaderValue bytes
+  };
+  static constexpr std::size_t kMaxHeaderValue = 256;
+  std::vector<Header> headers;
+  std::string message_class;     // from the configured class header, lower-case
+  std::string pool;              // the pool routing chose
+  std::uint64_t message_bytes = 0;  // body size as the MTA received it
+
+  // The first header called `name` (any case), nullptr when absent.
+  const std::string* HeaderValue(std::string_view name) const;
 };
 
 // "Alice@Example.COM." -> "Alice@example.com": the domain of a mailbox is
@@ -40,6 +55,12 @@ std::string DomainOf(std::string_view address);
 std::string NormaliseDomain(std::string_view domain);
 
 Recipient MakeRecipient(std::string_view address);
+// client_address may carry Sendmail's "IPv6:" prefix; it is stripped.
 Facts MakeFacts(std::string_view sender, std::string_view sasl_user, std::string_view client_address);
+// Appends a header as Facts keeps it (name lower-case, value trimmed and cut).
+void AddHeader(Facts& facts, std::string_view name, std::string_view value);
+// "user+tag@example.com" -> "user@example.com" (the part from the first
+// '+' of the local part on is a sub-address, RFC 5233).
+std::string StripSubaddress(std::string_view address);
 
 }  // namespace hive::policy::match

@@ -82,6 +82,46 @@ absl::Status Matcher::AddRecipientDomain(std::string_view domain) {
   return absl::OkStatus();
 }
 
+absl::Status Matcher::AddRecipient(std::string_view pattern) {
+  const std::size_t at = pattern.rfind('@');
+  if (at == std::string_view::npos || at + 1 == pattern.size()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", std::string(pattern), "' is not an address or pattern such as postmaster@*"));
+  }
+  recipients_.push_back({std::string(pattern.substr(0, at)), NormaliseDomain(pattern.substr(at + 1))});
+  return absl::OkStatus();
+}
+
+absl::Status Matcher::AddHeader(std::string_view name, std::string_view value_glob) {
+  if (name.empty()) return absl::InvalidArgumentError("a header name is required");
+  for (char c : name) {
+    if (c <= 0x20 || c >= 0x7f || c == ':') {
+      return absl::InvalidArgumentError(absl::StrCat("'", std::string(name), "' is not a header name"));
+    }
+  }
+  const std::string lower = absl::AsciiStrToLower(std::string(name));
+  for (HeaderPattern& h : headers_) {
+    if (h.name == lower) {
+      h.values.push_back(absl::AsciiStrToLower(std::string(value_glob)));
+      return absl::OkStatus();
+    }
+  }
+  headers_.push_back({lower, {absl::AsciiStrToLower(std::string(value_glob))}});
+  return absl::OkStatus();
+}
+
+absl::Status Matcher::AddMessageClass(std::string_view glob) {
+  if (glob.empty()) return absl::InvalidArgumentError("empty message class");
+  classes_.push_back(absl::AsciiStrToLower(std::string(glob)));
+  return absl::OkStatus();
+}
+
+absl::Status Matcher::AddPool(std::string_view pool) {
+  if (pool.empty()) return absl::InvalidArgumentError("empty pool name");
+  pools_.emplace_back(pool);
+  return absl::OkStatus();
+}
+
 absl::Status Matcher::AddSaslUser(std::string_view user) {
   if (user.empty()) return absl::InvalidArgumentError("empty SASL user");
   sasl_users_.emplace_back(user);
@@ -124,6 +164,37 @@ bool Matcher::Matches(const Facts& facts) const {
       if (!AnyDomainMatches(recipient_domains_, r.domain)) return false;
     }
   }
+  if (!recipients_.empty()) {
+    if (facts.recipients.empty()) return false;
+    for (const Recipient& r : facts.recipients) {
+      const std::size_t at = r.address.rfind('@');
+      if (at == std::string::npos) return false;
+      const std::string_view local = std::string_view(r.address).substr(0, at);
+      const std::string_view domain = std::string_view(r.address).substr(at + 1);
+      // Mailbox names like postmaster and abuse are case-insensitive (RFC 5321 4.5.1).
+      const std::string lower_local = absl::AsciiStrToLower(std::string(local));
+      const bool any = std::any_of(recipients_.begin(), recipients_.end(), [&](const SenderPattern& p) {
+        return (GlobMatch(p.local, local) || GlobMatch(absl::AsciiStrToLower(p.local), lower_local)) &&
+               GlobMatch(p.domain, domain);
+      });
+      if (!any) return false;
+    }
+  }
+  for (const HeaderPattern& h : headers_) {
+    const std::string* value = facts.HeaderValue(h.name);
+    if (value == nullptr) return false;
+    const std::string lower = absl::AsciiStrToLower(*value);
+    if (std::none_of(h.values.begin(), h.values.end(),
+                     [&](const std::string& g) { return GlobMatch(g, lower); })) {
+      return false;
+    }
+  }
+  if (!classes_.empty() && std::none_of(classes_.begin(), classes_.end(), [&](const std::string& g) {
+        return GlobMatch(g, facts.message_class);
+      })) {
+    return false;
+  }
+  if (!pools_.empty() && std::find(pools_.begin(), pools_.end(), facts.pool) == pools_.end()) return false;
   return true;
 }
 

@@ -12,6 +12,11 @@
 //                     example.com and mx.example.com, not badexample.com
 //   sasl_user:        exact
 //   client_ip:        address or CIDR block, IPv4 or IPv6
+//   recipient:        address glob, like sender ("postmaster@*")
+//   header:           a header's value, glob, case-insensitive
+//                     (end of message only)
+//   message_class:    glob on Facts::message_class (end of message only)
+//   pool:             exact pool name (end of message only)
 // recipient_domain needs every recipient in the facts to match, and never
 // matches facts without recipients (MAIL FROM stage).
 // Immutable after construction: Matches() is thread-safe.
@@ -39,11 +44,22 @@ class Matcher {
   absl::Status AddSaslUser(std::string_view user);
   absl::Status AddClientIp(std::string_view address_or_cidr);
   absl::Status AddRecipientDomain(std::string_view domain);
+  absl::Status AddRecipient(std::string_view pattern);
+  // Several values for one header name OR; several header names AND.
+  absl::Status AddHeader(std::string_view name, std::string_view value_glob);
+  absl::Status AddMessageClass(std::string_view glob);
+  absl::Status AddPool(std::string_view pool);
 
   bool Matches(const Facts& facts) const;
   // True when the match looks at recipients, so it cannot be decided at
   // MAIL FROM.
-  bool UsesRecipient() const { return !recipient_domains_.empty(); }
+  bool UsesRecipient() const { return !recipient_domains_.empty() || !recipients_.empty(); }
+  // True when the match needs facts known only at end of message.
+  bool UsesMessage() const { return !headers_.empty() || !classes_.empty() || !pools_.empty(); }
+  bool empty() const {
+    return senders_.empty() && sender_domains_.empty() && sasl_users_.empty() && client_ips_.empty() &&
+           recipient_domains_.empty() && recipients_.empty() && !UsesMessage();
+  }
 
  private:
   struct SenderPattern {
@@ -56,6 +72,14 @@ class Matcher {
   std::vector<std::string> sasl_users_;
   std::vector<Cidr> client_ips_;
   std::vector<std::string> recipient_domains_;
+  std::vector<SenderPattern> recipients_;
+  struct HeaderPattern {
+    std::string name;                 // lower-case
+    std::vector<std::string> values;  // lower-case globs
+  };
+  std::vector<HeaderPattern> headers_;
+  std::vector<std::string> classes_;
+  std::vector<std::string> pools_;
 };
 
 }  // namespace hive::policy::match

@@ -1,11 +1,18 @@
 // The bucket key of a limit rule: text with placeholders, e.g.
-// "{sender}" (one bucket per sender) or "{sasl_user}:{recipient_domain}".
+// "{sender}" (one bucket per sender), "{sasl_user}:{recipient_domain}",
+// "{header:X-Tenant}/{header:X-Campaign}" (per tenant x campaign).
 //
 // Placeholders: {sender} {sender_domain} {sasl_user} {client_ip}
-// {recipient} {recipient_domain}. Values are normalised (domains
-// lower-case). A template that needs a fact the request lacks (no SASL
-// login, the null sender, no recipient yet) expands to nothing: the rule
-// does not apply, instead of lumping all such mail into one "" bucket.
+// {recipient} {recipient_domain} {header:<Name>} {message_class} {pool}.
+// Values are normalised: domains lower-case, client IPs canonical (an
+// IPv4-mapped IPv6 address as IPv4, no "IPv6:" prefix: match::MakeFacts),
+// header values trimmed and lower-cased; with `strip_subaddress` the
+// "+tag" of {sender} and {recipient} is dropped (alice+x@ and alice+y@ are
+// one bucket). A template that needs a fact the request lacks (no SASL
+// login, the null sender, no recipient yet, no such header) expands to
+// nothing: the rule does not apply, instead of lumping all such mail into
+// one "" bucket. Header, class and pool placeholders are known only at end
+// of message (UsesMessage()).
 // Immutable after Parse: thread-safe.
 #pragma once
 
@@ -21,23 +28,29 @@ namespace hive::policy::ratelimit {
 
 class KeyTemplate {
  public:
-  static absl::StatusOr<KeyTemplate> Parse(std::string_view text);
+  static absl::StatusOr<KeyTemplate> Parse(std::string_view text, bool strip_subaddress = false);
 
   // Uses the first recipient of `facts` for recipient placeholders.
   std::optional<std::string> Expand(const match::Facts& facts) const;
   bool UsesRecipient() const { return uses_recipient_; }
+  bool UsesMessage() const { return uses_message_; }
   const std::string& text() const { return text_; }
 
  private:
-  enum class Field { kLiteral, kSender, kSenderDomain, kSaslUser, kClientIp, kRecipient, kRecipientDomain };
+  enum class Field {
+    kLiteral, kSender, kSenderDomain, kSaslUser, kClientIp, kRecipient, kRecipientDomain,
+    kHeader, kMessageClass, kPool,
+  };
   struct Part {
     Field field;
-    std::string literal;
+    std::string literal;  // the text, or the header name
   };
 
   std::string text_;
   std::vector<Part> parts_;
   bool uses_recipient_ = false;
+  bool uses_message_ = false;
+  bool strip_subaddress_ = false;
 };
 
 }  // namespace hive::policy::ratelimit

@@ -3,47 +3,53 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 
 namespace hive::policy::ratelimit {
 namespace {
 
-constexpr Nanos kSweepInterval = std::chrono::seconds(1);
+std::string PeriodName(Nanos period) { return absl::FormatDuration(absl::FromChrono(period)); }
 
-// One bucket per rule, key and window period; the period (not the window's
-// position) names the window so that reordering windows in a reload keeps
-// the counters. The config refuses two windows with one period.
-std::vector<BucketOp> OpsFor(const LimitRule& rule, const std::string& key) {
-  std::vector<BucketOp> ops;
-  ops.reserve(rule.windows.size());
-  for (const Window& w : rule.windows) {
-    ops.push_back({absl::StrCat(rule.name, "\x1f", w.period.count(), "\x1f", key),
-                   GcraParams::From(w.limit, w.period, w.burst), 1});
-  }
-  return ops;
-}
-
-// The hit of one rule whose windows are results[first, first+count).
-std::optional<LimitHit> HitOf(const LimitRule& rule, const std::string& key, const TakeResult& result,
-                              std::size_t first, std::size_t count) {
-  LimitHit hit{rule.name, key, rule.action, Nanos(0), INT64_MAX};
-  bool refused = false;
-  for (std::size_t i = first; i < first + count; ++i) {
-    const GcraResult& b = result.buckets[i];
-    hit.remaining = std::min(hit.remaining, b.remaining);
-    if (!b.allowed) {
-      refused = true;
-      hit.retry_after = std::max(hit.retry_after, b.retry_after);
+// The windows and quotas of `rule` for these facts: the first matching
+// override replaces those of the same period / unit and adds the others.
+void Effective(const LimitRule& rule, const match::Facts& facts, std::vector<Window>& windows,
+               std::vector<Quota>& quotas) {
+  windows = rule.windows;
+  quotas = rule.quotas;
+  for (const LimitOverride& ov : rule.overrides) {
+    if (!ov.match.Matches(facts)) continue;
+    for (const Window& w : ov.windows) {
+      auto it = std::find_if(windows.begin(), windows.end(), [&](const Window& x) { return x.period == w.period; });
+      if (it != windows.end()) *it = w;
+      else windows.push_back(w);
     }
+    for (const Quota& q : ov.quotas) {
+      auto it = std::find_if(quotas.begin(), quotas.end(), [&](const Quota& x) { return x.unit == q.unit; });
+      if (it != quotas.end()) *it = q;
+      else quotas.push_back(q);
+    }
+    return;
   }
-  if (!refused) return std::nullopt;
-  return hit;
 }
+
+bool Enforcing(LimitAction a) { return a == LimitAction::kTempfail || a == LimitAction::kReject; }
 
 }  // namespace
+
+struct Limiter::Planned {
+  const LimitRule* rule;
+  std::string key;
+  std::vector<BucketOp> ops;
+  std::vector<std::pair<std::string, std::uint64_t>> labels;  // window name, limit; per op
+};
 
 LimitDecision DecideFromHits(std::vector<LimitHit> hits) {
   LimitDecision d;
   for (const LimitHit& h : hits) {
+    if (h.action == LimitAction::kRoute) {
+      if (!d.route_pool) d.route_pool = h.route_pool;
+      continue;
+    }
     if (h.action == LimitAction::kShadow) continue;
     const LimitOutcome o = h.action == LimitAction::kReject ? LimitOutcome::kReject : LimitOutcome::kTempfail;
     const bool stronger = d.outcome == LimitOutcome::kAllow ||
@@ -58,20 +64,94 @@ LimitDecision DecideFromHits(std::vector<LimitHit> hits) {
   return d;
 }
 
+std::vector<BucketOp> Limiter::OpsFor(const LimitPolicy& policy, const LimitRule& rule, int index,
+                                      const match::Facts& facts, const std::string& key, std::int64_t cost,
+                                      Nanos wall) const {
+  std::vector<Window> windows;
+  std::vector<Quota> quotas;
+  Effective(rule, facts, windows, quotas);
+  std::vector<BucketOp> ops;
+  ops.reserve(windows.size() + quotas.size());
+  // One bucket per rule, key and window period (or quota unit): the period,
+  // not the window's position, names it, so that reordering windows in a
+  // reload or an override keeps the counters.
+  for (const Window& w : windows) {
+    BucketOp op;
+    op.key = absl::StrCat(rule.name, "\x1f", w.period.count(), "\x1f", key);
+    op.params = GcraParams::From(w.limit, w.period, w.burst);
+    op.cost = cost;
+    op.rule = index;
+    ops.push_back(std::move(op));
+  }
+  for (const Quota& q : quotas) {
+    const CalendarWindow cw = policy.zone.WindowAt(q.unit, wall);
+    BucketOp op;
+    op.key = absl::StrCat(rule.name, "\x1f", std::string(CalendarUnitName(q.unit)), "\x1f", key);
+    op.kind = BucketKind::kQuota;
+    op.limit = static_cast<std::int64_t>(q.limit);
+    op.window_start = cw.start;
+    op.window_end = cw.end;
+    op.cost = cost;
+    op.rule = index;
+    ops.push_back(std::move(op));
+  }
+  return ops;
+}
+
+namespace {
+
+std::vector<std::pair<std::string, std::uint64_t>> Labels(const LimitRule& rule, const match::Facts& facts) {
+  std::vector<Window> windows;
+  std::vector<Quota> quotas;
+  Effective(rule, facts, windows, quotas);
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  for (const Window& w : windows) out.emplace_back(PeriodName(w.period), w.limit);
+  for (const Quota& q : quotas) out.emplace_back(std::string(CalendarUnitName(q.unit)), q.limit);
+  return out;
+}
+
+// Hit and window statuses of one rule whose ops are results[first, first+n).
+void Summarise(const LimitRule& rule, const std::string& key, std::span<const BucketOp> ops,
+               std::span<const BucketResult> results,
+               const std::vector<std::pair<std::string, std::uint64_t>>& labels, Nanos wall,
+               std::vector<LimitHit>& hits, std::vector<WindowStatus>& windows) {
+  LimitHit hit{rule.name, key, rule.action, Nanos(0), INT64_MAX, rule.route_pool};
+  bool refused = false;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    const BucketResult& b = results[i];
+    const bool quota = ops[i].kind == BucketKind::kQuota;
+    const Nanos reset_at = quota ? ops[i].window_end : wall + b.reset_after;
+    windows.push_back({rule.name, key, labels[i].first, labels[i].second, b.remaining, reset_at});
+    if (b.skipped) continue;
+    hit.remaining = std::min(hit.remaining, b.remaining);
+    if (!b.allowed) {
+      refused = true;
+      hit.retry_after = std::max(hit.retry_after, quota ? std::max(Nanos(0), ops[i].window_end - wall) : b.retry_after);
+    }
+  }
+  if (refused) hits.push_back(std::move(hit));
+}
+
+}  // namespace
+
 absl::StatusOr<LimitDecision> Limiter::CheckSender(const LimitPolicy& policy, const match::Facts& facts) {
-  const Nanos now = clock_.Now();
-  MaybeExpire(now);
+  if (policy.exempt.ExemptsTransaction(facts)) return LimitDecision{.exempt = true};
+  const Nanos wall = clock_.Wall();
   std::vector<LimitHit> hits;
-  for (const LimitRule& rule : policy.rules) {
+  std::vector<WindowStatus> windows;
+  for (std::size_t i = 0; i < policy.rules.size(); ++i) {
+    const LimitRule& rule = policy.rules[i];
     if (!rule.SenderStage() || !rule.match.Matches(facts)) continue;
     const std::optional<std::string> key = rule.key.Expand(facts);
     if (!key) continue;
-    const std::vector<BucketOp> ops = OpsFor(rule, *key);
-    absl::StatusOr<TakeResult> r = store_.Take(ops, now, TakeMode::kPeek);
+    const std::vector<BucketOp> ops = OpsFor(policy, rule, static_cast<int>(i), facts, *key, 1, wall);
+    absl::StatusOr<std::vector<BucketResult>> r = store_.Peek(ops);
     if (!r.ok()) return r.status();
-    if (auto hit = HitOf(rule, *key, *r, 0, ops.size())) hits.push_back(*std::move(hit));
+    Summarise(rule, *key, ops, *r, Labels(rule, facts), wall, hits, windows);
   }
-  return DecideFromHits(std::move(hits));
+  LimitDecision d = DecideFromHits(std::move(hits));
+  d.windows = std::move(windows);
+  return d;
 }
 
 absl::StatusOr<LimitDecision> Limiter::CheckRecipient(const LimitPolicy& policy,
@@ -80,163 +160,85 @@ absl::StatusOr<LimitDecision> Limiter::CheckRecipient(const LimitPolicy& policy,
   if (facts.recipients.size() != 1) {
     return absl::InvalidArgumentError("a recipient check needs exactly one recipient");
   }
-  const Nanos now = clock_.Now();
-  MaybeExpire(now);
-  const std::string& rcpt = facts.recipients.front().address;
-
-  std::shared_ptr<Transaction> txn;
-  std::unique_lock<std::mutex> txn_lock;
-  for (;;) {  // a concurrent Commit/Release may close the one we found
-    txn = Open(transaction_id);
-    txn_lock = std::unique_lock(txn->mu);
-    if (!txn->closed) break;
+  const match::Recipient& rcpt = facts.recipients.front();
+  if (policy.exempt.ExemptsTransaction(facts) || policy.exempt.ExemptsRecipient(rcpt)) {
+    return LimitDecision{.exempt = true};
   }
-  if (txn->recipients.contains(rcpt)) return LimitDecision{};
-
-  struct Pending {
-    const LimitRule* rule;
-    std::string key;
-    std::string bucket;
-    std::vector<BucketOp> ops;
-  };
-  std::vector<Pending> enforced, shadow;
-  for (const LimitRule& rule : policy.rules) {
-    if (!rule.match.Matches(facts)) continue;
+  const Nanos wall = clock_.Wall();
+  std::vector<Planned> planned;
+  for (std::size_t i = 0; i < policy.rules.size(); ++i) {
+    const LimitRule& rule = policy.rules[i];
+    if (rule.MessageStage() || !rule.match.Matches(facts)) continue;
     std::optional<std::string> key = rule.key.Expand(facts);
     if (!key) continue;
-    std::string bucket = absl::StrCat(rule.name, "\x1f", *key);
-    if (rule.cost == Cost::kMessages && txn->message_buckets.contains(bucket)) continue;
-    std::vector<BucketOp> ops = OpsFor(rule, *key);
-    (rule.action == LimitAction::kShadow ? shadow : enforced)
-        .push_back({&rule, *std::move(key), std::move(bucket), std::move(ops)});
-  }
-
-  auto reserve = [&](const Pending& p) {
-    txn->reserved.insert(txn->reserved.end(), p.ops.begin(), p.ops.end());
-    ++txn->reservations;
-    if (p.rule->cost == Cost::kMessages) txn->message_buckets.insert(p.bucket);
-  };
-
-  // A transaction that holds nothing needs no entry; leaving one behind
-  // (say, for a refused first recipient) would never expire.
-  auto forget_if_empty = [&] {
-    if (txn->reservations > 0) return;
-    txn->closed = true;
-    std::lock_guard lock(mu_);
-    if (auto it = transactions_.find(transaction_id); it != transactions_.end() && it->second == txn) {
-      transactions_.erase(it);
+    Planned p{&rule, *key, OpsFor(policy, rule, static_cast<int>(i), facts, *key, 1, wall), Labels(rule, facts)};
+    if (rule.cost == Cost::kMessages) {
+      // Paid once per transaction and bucket, by its first recipient.
+      for (BucketOp& op : p.ops) op.token = absl::StrCat("m\x1f", rule.name, "\x1f", *key);
     }
-  };
+    planned.push_back(std::move(p));
+  }
+  return Reserve(policy, transaction_id, absl::StrCat("r\x1f", rcpt.address), std::move(planned));
+}
 
+absl::StatusOr<LimitDecision> Limiter::CheckMessage(const LimitPolicy& policy, const std::string& transaction_id,
+                                                    const match::Facts& facts) {
+  if (policy.exempt.ExemptsTransaction(facts)) return LimitDecision{.exempt = true};
+  std::int64_t recipients = 0;
+  for (const match::Recipient& r : facts.recipients) recipients += policy.exempt.ExemptsRecipient(r) ? 0 : 1;
+  const Nanos wall = clock_.Wall();
+  std::vector<Planned> planned;
+  for (std::size_t i = 0; i < policy.rules.size(); ++i) {
+    const LimitRule& rule = policy.rules[i];
+    if (!rule.MessageStage() || !rule.match.Matches(facts)) continue;
+    std::optional<std::string> key = rule.key.Expand(facts);
+    if (!key) continue;
+    std::int64_t cost = 1;
+    if (rule.cost == Cost::kRecipients) cost = recipients;
+    if (rule.cost == Cost::kBytes) cost = static_cast<std::int64_t>(facts.message_bytes);
+    if (cost <= 0) continue;
+    planned.push_back(
+        {&rule, *key, OpsFor(policy, rule, static_cast<int>(i), facts, *key, cost, wall), Labels(rule, facts)});
+  }
+  // "eom": a retried CheckMessage RPC of the same transaction costs once.
+  return Reserve(policy, transaction_id, "eom", std::move(planned));
+}
+
+absl::StatusOr<LimitDecision> Limiter::Reserve(const LimitPolicy& policy, const std::string& transaction_id,
+                                               const std::string& once, std::vector<Planned> planned) {
+  if (planned.empty()) return LimitDecision{};
+  // Enforcing rules first (group 0, all-or-nothing together); each shadow
+  // or route rule is a group of its own.
+  std::stable_partition(planned.begin(), planned.end(),
+                        [](const Planned& p) { return Enforcing(p.rule->action); });
+  ReserveRequest request{transaction_id, once, {}, policy.reservation_ttl};
+  int group = 0;
+  for (Planned& p : planned) {
+    const int g = Enforcing(p.rule->action) ? 0 : ++group;
+    for (BucketOp& op : p.ops) {
+      op.group = g;
+      request.ops.push_back(op);
+    }
+  }
+  absl::StatusOr<ReserveResult> r = store_.Reserve(request);
+  if (!r.ok()) return r.status();
+  if (r->repeated) return LimitDecision{};
+  const Nanos wall = clock_.Wall();
   std::vector<LimitHit> hits;
-  if (!enforced.empty()) {
-    // One Take over every window of every enforcing rule: all-or-nothing.
-    std::vector<BucketOp> ops;
-    for (const Pending& p : enforced) ops.insert(ops.end(), p.ops.begin(), p.ops.end());
-    absl::StatusOr<TakeResult> r = store_.Take(ops, now, TakeMode::kConsume);
-    if (!r.ok()) {
-      forget_if_empty();
-      return r.status();
+  std::vector<WindowStatus> windows;
+  std::size_t first = 0;
+  for (const Planned& p : planned) {
+    const std::size_t n = p.ops.size();
+    // When group 0 refused, the other groups were not evaluated.
+    if (r->allowed || Enforcing(p.rule->action)) {
+      Summarise(*p.rule, p.key, std::span(request.ops).subspan(first, n), std::span(r->buckets).subspan(first, n),
+                p.labels, wall, hits, windows);
     }
-    if (!r->allowed) {
-      forget_if_empty();
-      std::size_t first = 0;
-      for (const Pending& p : enforced) {
-        if (auto hit = HitOf(*p.rule, p.key, *r, first, p.ops.size())) hits.push_back(*std::move(hit));
-        first += p.ops.size();
-      }
-      return DecideFromHits(std::move(hits));
-    }
-    for (const Pending& p : enforced) reserve(p);
+    first += n;
   }
-  for (const Pending& p : shadow) {
-    absl::StatusOr<TakeResult> r = store_.Take(p.ops, now, TakeMode::kConsume);
-    if (!r.ok()) {
-      // Enforced reservations may already be held: keep them for the
-      // milter's EndTransaction or the TTL.
-      if (txn->reservations > 0) txn->expires_at = (now + policy.reservation_ttl).count();
-      forget_if_empty();
-      return r.status();
-    }
-    if (r->allowed) {
-      reserve(p);
-    } else if (auto hit = HitOf(*p.rule, p.key, *r, 0, p.ops.size())) {
-      hits.push_back(*std::move(hit));
-    }
-  }
-
-  if (txn->reservations > 0) {
-    txn->recipients.insert(rcpt);
-    txn->expires_at = (now + policy.reservation_ttl).count();
-  }
-  forget_if_empty();
-  return DecideFromHits(std::move(hits));
-}
-
-absl::StatusOr<int> Limiter::Commit(const std::string& transaction_id) {
-  MaybeExpire(clock_.Now());
-  std::shared_ptr<Transaction> txn = Close(transaction_id);
-  if (txn == nullptr) return 0;
-  return txn->reservations;
-}
-
-absl::StatusOr<int> Limiter::Release(const std::string& transaction_id) {
-  const Nanos now = clock_.Now();
-  MaybeExpire(now);
-  std::shared_ptr<Transaction> txn = Close(transaction_id);
-  if (txn == nullptr) return 0;
-  if (absl::Status s = store_.GiveBack(txn->reserved, now); !s.ok()) return s;
-  return txn->reservations;
-}
-
-std::shared_ptr<Limiter::Transaction> Limiter::Open(const std::string& id) {
-  std::lock_guard lock(mu_);
-  std::shared_ptr<Transaction>& txn = transactions_[id];
-  if (txn == nullptr || txn->closed) txn = std::make_shared<Transaction>();
-  return txn;
-}
-
-std::shared_ptr<Limiter::Transaction> Limiter::Close(const std::string& id) {
-  std::shared_ptr<Transaction> txn;
-  {
-    std::lock_guard lock(mu_);
-    auto it = transactions_.find(id);
-    if (it == transactions_.end()) return nullptr;
-    txn = std::move(it->second);
-    transactions_.erase(it);
-  }
-  // Waits for a CheckRecipient still working on it, so that nothing it
-  // reserves is missed.
-  std::lock_guard lock(txn->mu);
-  if (txn->closed) return nullptr;
-  txn->closed = true;
-  return txn;
-}
-
-void Limiter::MaybeExpire(Nanos now) {
-  {
-    std::lock_guard lock(mu_);
-    if (now < next_sweep_) return;
-    next_sweep_ = now + kSweepInterval;
-  }
-  ExpireReservations();
-}
-
-std::size_t Limiter::ExpireReservations() {
-  const Nanos now = clock_.Now();
-  std::lock_guard lock(mu_);
-  // Expired entries are dropped without touching the store: their
-  // reservations stay consumed. An entry still being filled has
-  // expires_at 0 and is left alone.
-  return std::erase_if(transactions_, [&](const auto& entry) {
-    const Nanos::rep at = entry.second->expires_at.load();
-    return at != 0 && Nanos(at) <= now;
-  });
-}
-
-std::size_t Limiter::PendingTransactions() const {
-  std::lock_guard lock(mu_);
-  return transactions_.size();
+  LimitDecision d = DecideFromHits(std::move(hits));
+  d.windows = std::move(windows);
+  return d;
 }
 
 }  // namespace hive::policy::ratelimit

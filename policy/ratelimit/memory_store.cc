@@ -1,45 +1,304 @@
 #include "ratelimit/memory_store.h"
 
+#include <algorithm>
+
+#include "absl/hash/hash.h"
+#include "absl/strings/str_cat.h"
 
 namespace hive::policy::ratelimit {
+namespace {
 
-absl::StatusOr<TakeResult> MemoryStore::Take(std::span<const BucketOp> ops, Nanos now, TakeMode mode) {
-  std::lock_guard lock(mu_);
-  MaybeSweep(now);
-  TakeResult result;
-  result.allowed = true;
-  result.buckets.reserve(ops.size());
-  for (const BucketOp& op : ops) {
-    auto it = tat_.find(op.key);
-    const Nanos tat = it == tat_.end() ? Nanos(0) : it->second;
-    result.buckets.push_back(GcraTake(tat, now, op.params, op.cost));
-    result.allowed = result.allowed && result.buckets.back().allowed;
+// Locks a few shards in ascending order (deadlock-free), unlocks on exit.
+template <typename ShardT>
+class MultiLock {
+ public:
+  explicit MultiLock(std::vector<ShardT*> shards) : shards_(std::move(shards)) {
+    std::sort(shards_.begin(), shards_.end());
+    shards_.erase(std::unique(shards_.begin(), shards_.end()), shards_.end());
+    for (ShardT* s : shards_) s->mu.lock();
   }
-  if (result.allowed && mode == TakeMode::kConsume) {
-    for (std::size_t i = 0; i < ops.size(); ++i) tat_[ops[i].key] = result.buckets[i].tat;
+  ~MultiLock() {
+    for (auto it = shards_.rbegin(); it != shards_.rend(); ++it) (*it)->mu.unlock();
   }
-  return result;
+  const std::vector<ShardT*>& shards() const { return shards_; }
+
+ private:
+  std::vector<ShardT*> shards_;
+};
+
+}  // namespace
+
+MemoryStore::MemoryStore(const Clock& clock, MemoryStoreOptions options)
+    : clock_(clock), options_(options), max_per_shard_(std::max<std::size_t>(1, options.max_buckets / kShards)) {}
+
+std::uint64_t MemoryStore::HashOf(const BucketOp& op) {
+  // A quota's window is part of its identity: the next window is a new
+  // bucket that starts at zero.
+  const std::int64_t window = op.kind == BucketKind::kQuota ? op.window_start.count() : -1;
+  return absl::Hash<std::pair<std::string_view, std::int64_t>>{}({op.key, window});
 }
 
-absl::Status MemoryStore::GiveBack(std::span<const BucketOp> ops, Nanos now) {
-  std::lock_guard lock(mu_);
+MemoryStore::LedgerShard& MemoryStore::LedgerShardOf(const std::string& transaction) {
+  return ledger_shards_[absl::Hash<std::string_view>{}(transaction) % kLedgerShards];
+}
+
+absl::Status MemoryStore::Evaluate(std::span<const BucketOp> ops, std::span<const std::uint64_t> hashes,
+                                   const std::set<std::string>* paid, bool apply, Nanos now,
+                                   ReserveResult& out) {
+  out.buckets.assign(ops.size(), BucketResult{});
+  auto eval = [&](std::size_t i) {
+    const BucketOp& op = ops[i];
+    BucketResult& r = out.buckets[i];
+    if (!op.token.empty() && paid != nullptr && paid->contains(op.token)) {
+      r.allowed = r.skipped = true;
+      return;
+    }
+    const auto& cells = ShardOf(hashes[i]).cells;
+    auto it = cells.find(hashes[i]);
+    if (op.kind == BucketKind::kQuota) {
+      const std::int64_t count = it == cells.end() ? 0 : it->second.a;
+      r.allowed = count + op.cost <= op.limit;
+      r.remaining = std::max<std::int64_t>(0, op.limit - count - (r.allowed ? op.cost : 0));
+      return;
+    }
+    const Nanos tat = it == cells.end() ? Nanos(0) : Nanos(it->second.a);
+    const GcraResult g = GcraTake(tat, now, op.params, op.cost);
+    r.allowed = g.allowed;
+    r.remaining = g.remaining;
+    r.retry_after = g.retry_after;
+    r.reset_after = std::max(Nanos(0), (g.allowed ? g.tat : tat) - now);
+  };
+  auto write = [&](std::size_t i) -> absl::Status {
+    const BucketOp& op = ops[i];
+    if (out.buckets[i].skipped) return absl::OkStatus();
+    auto& cells = ShardOf(hashes[i]).cells;
+    auto it = cells.find(hashes[i]);
+    if (it == cells.end()) {
+      if (cells.size() >= max_per_shard_) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("in-memory rate-limit store full (max_buckets ", options_.max_buckets, ")"));
+      }
+      it = cells.emplace(hashes[i], Cell{}).first;
+    }
+    if (op.kind == BucketKind::kQuota) {
+      it->second.a += op.cost;
+      it->second.b = op.window_end.count();
+    } else {
+      it->second.a = GcraTake(Nanos(it->second.a), now, op.params, op.cost).tat.count();
+    }
+    return absl::OkStatus();
+  };
+  // Capacity is checked before any write so that a full store refuses the
+  // whole call instead of half-applying it.
+  auto fits = [&](const std::vector<std::size_t>& idx) -> absl::Status {
+    for (std::size_t i : idx) {
+      const auto& cells = ShardOf(hashes[i]).cells;
+      if (!out.buckets[i].skipped && cells.size() >= max_per_shard_ && !cells.contains(hashes[i])) {
+        return absl::ResourceExhaustedError(
+            absl::StrCat("in-memory rate-limit store full (max_buckets ", options_.max_buckets, ")"));
+      }
+    }
+    return absl::OkStatus();
+  };
+
+  std::vector<int> groups;
   for (const BucketOp& op : ops) {
-    auto it = tat_.find(op.key);
-    if (it == tat_.end()) continue;  // already idle: nothing to give back
-    it->second = GcraGiveBack(it->second, now, op.params, op.cost);
+    if (std::find(groups.begin(), groups.end(), op.group) == groups.end()) groups.push_back(op.group);
+  }
+  std::sort(groups.begin(), groups.end());  // group 0 first
+  out.allowed = true;
+  for (int g : groups) {
+    std::vector<std::size_t> idx;
+    for (std::size_t i = 0; i < ops.size(); ++i) {
+      if (ops[i].group == g) idx.push_back(i);
+    }
+    bool all = true;
+    for (std::size_t i : idx) {
+      eval(i);
+      all = all && out.buckets[i].allowed;
+    }
+    if (g == 0 && !all) {
+      out.allowed = false;
+      if (!apply) continue;  // Peek reports every op
+      return absl::OkStatus();
+    }
+    if (apply && all) {
+      if (absl::Status s = fits(idx); !s.ok()) return s;
+      for (std::size_t i : idx) {
+        if (absl::Status s = write(i); !s.ok()) return s;
+      }
+    }
   }
   return absl::OkStatus();
 }
 
-std::size_t MemoryStore::BucketCount() const {
-  std::lock_guard lock(mu_);
-  return tat_.size();
+void MemoryStore::SweepIfDue(Shard& shard, Nanos now, Nanos wall) {
+  if (now < shard.next_sweep) return;
+  shard.next_sweep = now + options_.sweep_interval;
+  absl::erase_if(shard.cells, [&](const auto& entry) {
+    const Cell& c = entry.second;
+    return c.b != 0 ? Nanos(c.b) <= wall : Nanos(c.a) <= now;
+  });
 }
 
-void MemoryStore::MaybeSweep(Nanos now) {
-  if (++ops_since_sweep_ < kSweepEvery) return;
-  ops_since_sweep_ = 0;
-  std::erase_if(tat_, [&](const auto& entry) { return entry.second <= now; });
+void MemoryStore::SweepLedgersIfDue(LedgerShard& shard, Nanos now) {
+  if (now < shard.next_sweep) return;
+  shard.next_sweep = now + std::chrono::seconds(1);
+  std::erase_if(shard.ledgers, [&](const auto& entry) { return entry.second.expires <= now; });
+}
+
+absl::StatusOr<ReserveResult> MemoryStore::Reserve(const ReserveRequest& request) {
+  const Nanos now = clock_.Now();
+  const Nanos wall = clock_.Wall();
+  const bool ledgered = !request.transaction.empty();
+  std::unique_lock<std::mutex> ledger_lock;
+  LedgerShard* ls = nullptr;
+  Ledger* ledger = nullptr;
+  if (ledgered) {
+    ls = &LedgerShardOf(request.transaction);
+    ledger_lock = std::unique_lock(ls->mu);
+    SweepLedgersIfDue(*ls, now);
+    if (auto it = ls->ledgers.find(request.transaction); it != ls->ledgers.end()) {
+      if (it->second.expires <= now) {
+        ls->ledgers.erase(it);
+      } else {
+        ledger = &it->second;
+      }
+    }
+    if (ledger != nullptr && !request.once.empty() && ledger->tokens.contains(request.once)) {
+      return ReserveResult{.allowed = true, .repeated = true};
+    }
+  }
+
+  std::vector<std::uint64_t> hashes;
+  std::vector<Shard*> shards;
+  hashes.reserve(request.ops.size());
+  for (const BucketOp& op : request.ops) {
+    hashes.push_back(HashOf(op));
+    shards.push_back(&ShardOf(hashes.back()));
+  }
+  ReserveResult result;
+  {
+    MultiLock<Shard> lock(std::move(shards));
+    for (Shard* s : lock.shards()) SweepIfDue(*s, now, wall);
+    if (absl::Status s = Evaluate(request.ops, hashes, ledger ? &ledger->tokens : nullptr, true, now, result);
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (!ledgered) return result;
+
+  // Record what was taken: groups that were applied, ops not skipped.
+  std::vector<Taken> taken;
+  std::set<int> rules;
+  std::vector<std::string> tokens;
+  std::set<int> applied_groups;
+  for (std::size_t i = 0; i < request.ops.size(); ++i) {
+    const int g = request.ops[i].group;
+    if (applied_groups.contains(g)) continue;
+    bool all = true;
+    for (std::size_t j = 0; j < request.ops.size(); ++j) {
+      if (request.ops[j].group == g) all = all && result.buckets[j].allowed;
+    }
+    if (all && (g != 0 || result.allowed)) applied_groups.insert(g);
+  }
+  if (!result.allowed) applied_groups.clear();
+  for (std::size_t i = 0; i < request.ops.size(); ++i) {
+    const BucketOp& op = request.ops[i];
+    if (!applied_groups.contains(op.group) || result.buckets[i].skipped) continue;
+    taken.push_back({hashes[i], op.kind, op.params.emission_interval, op.cost});
+    rules.insert(op.rule);
+    if (!op.token.empty()) tokens.push_back(op.token);
+  }
+  if (taken.empty()) return result;
+  Ledger& l = ledger != nullptr ? *ledger : ls->ledgers[request.transaction];
+  l.taken.insert(l.taken.end(), taken.begin(), taken.end());
+  l.tokens.insert(tokens.begin(), tokens.end());
+  if (!request.once.empty()) l.tokens.insert(request.once);
+  l.reservations += static_cast<int>(rules.size());
+  l.expires = now + request.ttl;
+  return result;
+}
+
+absl::StatusOr<std::vector<BucketResult>> MemoryStore::Peek(std::span<const BucketOp> ops) {
+  const Nanos now = clock_.Now();
+  std::vector<std::uint64_t> hashes;
+  std::vector<Shard*> shards;
+  for (const BucketOp& op : ops) {
+    hashes.push_back(HashOf(op));
+    shards.push_back(&ShardOf(hashes.back()));
+  }
+  ReserveResult result;
+  MultiLock<Shard> lock(std::move(shards));
+  if (absl::Status s = Evaluate(ops, hashes, nullptr, false, now, result); !s.ok()) return s;
+  return std::move(result.buckets);
+}
+
+absl::StatusOr<int> MemoryStore::Commit(const std::string& transaction) {
+  const Nanos now = clock_.Now();
+  LedgerShard& ls = LedgerShardOf(transaction);
+  std::lock_guard lock(ls.mu);
+  auto it = ls.ledgers.find(transaction);
+  if (it == ls.ledgers.end() || it->second.expires <= now) {
+    if (it != ls.ledgers.end()) ls.ledgers.erase(it);
+    return 0;
+  }
+  const int n = it->second.reservations;
+  ls.ledgers.erase(it);
+  return n;
+}
+
+absl::StatusOr<int> MemoryStore::Release(const std::string& transaction) {
+  const Nanos now = clock_.Now();
+  Ledger ledger;
+  {
+    LedgerShard& ls = LedgerShardOf(transaction);
+    std::lock_guard lock(ls.mu);
+    auto it = ls.ledgers.find(transaction);
+    if (it == ls.ledgers.end()) return 0;
+    const bool expired = it->second.expires <= now;
+    ledger = std::move(it->second);
+    ls.ledgers.erase(it);
+    if (expired) return 0;
+  }
+  GiveBack(ledger.taken);
+  return ledger.reservations;
+}
+
+void MemoryStore::GiveBack(const std::vector<Taken>& taken) {
+  const Nanos now = clock_.Now();
+  for (const Taken& t : taken) {
+    Shard& shard = ShardOf(t.hash);
+    std::lock_guard lock(shard.mu);
+    auto it = shard.cells.find(t.hash);
+    if (it == shard.cells.end()) continue;  // idle or window over: nothing to give back
+    if (t.kind == BucketKind::kQuota) {
+      it->second.a = std::max<std::int64_t>(0, it->second.a - t.cost);
+    } else {
+      GcraParams p;
+      p.emission_interval = t.interval;
+      it->second.a = GcraGiveBack(Nanos(it->second.a), now, p, t.cost).count();
+    }
+  }
+}
+
+std::size_t MemoryStore::BucketCount() const {
+  std::size_t n = 0;
+  for (const Shard& s : shards_) {
+    std::lock_guard lock(s.mu);
+    n += s.cells.size();
+  }
+  return n;
+}
+
+std::size_t MemoryStore::PendingTransactions() const {
+  const Nanos now = clock_.Now();
+  std::size_t n = 0;
+  for (const LedgerShard& s : ledger_shards_) {
+    std::lock_guard lock(s.mu);
+    for (const auto& [id, l] : s.ledgers) n += l.expires > now ? 1 : 0;
+  }
+  return n;
 }
 
 }  // namespace hive::policy::ratelimit

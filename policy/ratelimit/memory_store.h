@@ -1,33 +1,100 @@
-// The single-node Store: buckets in a hash map under one mutex.
+// The single-node Store (the embedded default): buckets in 64 shards, each
+// a flat hash map under its own mutex, so parallel checks rarely contend.
 //
-// A bucket whose TAT is in the past is indistinguishable from a new one, so
-// such entries are swept (every kSweepEvery operations) to bound memory to
-// the buckets that are actually busy. Thread-safe.
+// Memory is bounded: a bucket is keyed by a 64-bit hash of its key (never
+// the text: ~32 bytes per live bucket instead of ~130), and a bucket that
+// is idle (TAT in the past, or a quota window that ended) is
+// indistinguishable from a new one, so each shard drops such entries every
+// `sweep_interval`. `max_buckets` is a hard cap: a new bucket beyond it is
+// refused with RESOURCE_EXHAUSTED (the service answers UNAVAILABLE and the
+// milter its failure mode) rather than evicting live counters, which would
+// hand out allowance. Two keys whose 64-bit hashes collide share a bucket
+// (odds ~ n^2 / 2^65: 3e-8 at a million live keys), erring strict.
+//
+// GCRA runs on the injected monotonic clock; quota windows use its wall
+// clock only to drop ended windows. Transaction ledgers live in 16 shards
+// and expire after their TTL (consumption kept). Thread-safe.
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
+#include <set>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "ratelimit/store.h"
 
 namespace hive::policy::ratelimit {
 
+struct MemoryStoreOptions {
+  std::size_t max_buckets = 20'000'000;
+  Nanos sweep_interval = std::chrono::seconds(5);
+};
+
 class MemoryStore final : public Store {
  public:
-  absl::StatusOr<TakeResult> Take(std::span<const BucketOp> ops, Nanos now, TakeMode mode) override;
-  absl::Status GiveBack(std::span<const BucketOp> ops, Nanos now) override;
+  explicit MemoryStore(const Clock& clock, MemoryStoreOptions options = {});
+
+  absl::StatusOr<ReserveResult> Reserve(const ReserveRequest& request) override;
+  absl::StatusOr<std::vector<BucketResult>> Peek(std::span<const BucketOp> ops) override;
+  absl::StatusOr<int> Commit(const std::string& transaction) override;
+  absl::StatusOr<int> Release(const std::string& transaction) override;
 
   std::size_t BucketCount() const;
+  std::size_t PendingTransactions() const;
 
  private:
-  static constexpr std::size_t kSweepEvery = 4096;
-  void MaybeSweep(Nanos now);  // requires mu_
+  static constexpr std::size_t kShards = 64;
+  static constexpr std::size_t kLedgerShards = 16;
 
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, Nanos> tat_;
-  std::size_t ops_since_sweep_ = 0;
+  // Rate: a = TAT (monotonic ns), b = 0. Quota: a = count, b = window end
+  // (wall ns), so the cell knows when it is dead.
+  struct Cell {
+    std::int64_t a = 0;
+    std::int64_t b = 0;
+  };
+  struct alignas(64) Shard {
+    mutable std::mutex mu;
+    absl::flat_hash_map<std::uint64_t, Cell> cells;
+    Nanos next_sweep{0};
+  };
+  struct Taken {
+    std::uint64_t hash;
+    BucketKind kind;
+    Nanos interval;  // kRate: to give back
+    std::int64_t cost;
+  };
+  struct Ledger {
+    std::vector<Taken> taken;
+    std::set<std::string> tokens;
+    int reservations = 0;
+    Nanos expires{0};
+  };
+  struct alignas(64) LedgerShard {
+    mutable std::mutex mu;
+    std::unordered_map<std::string, Ledger> ledgers;
+    Nanos next_sweep{0};
+  };
+
+  static std::uint64_t HashOf(const BucketOp& op);
+  Shard& ShardOf(std::uint64_t hash) { return shards_[hash >> 58]; }
+  LedgerShard& LedgerShardOf(const std::string& transaction);
+  // Evaluates ops (shards already locked); `apply` writes allowed groups.
+  absl::Status Evaluate(std::span<const BucketOp> ops, std::span<const std::uint64_t> hashes,
+                        const std::set<std::string>* paid, bool apply, Nanos now, ReserveResult& out);
+  void SweepIfDue(Shard& shard, Nanos now, Nanos wall);
+  void SweepLedgersIfDue(LedgerShard& shard, Nanos now);
+  void GiveBack(const std::vector<Taken>& taken);
+
+  const Clock& clock_;
+  const MemoryStoreOptions options_;
+  const std::size_t max_per_shard_;
+  std::array<Shard, kShards> shards_;
+  std::array<LedgerShard, kLedgerShards> ledger_shards_;
 };
 
 }  // namespace hive::policy::ratelimit

@@ -1,12 +1,33 @@
-// Where rate-limit buckets live. The limiter speaks only this interface, so
-// a shared store (Redis, with the same GCRA in a script) can replace the
-// in-memory one without touching the limiter.
+// Where rate-limit buckets and the reservations of open transactions live.
+// The limiter speaks only this interface, so the in-memory store and the
+// Redis store (same arithmetic in a server-side script) are interchangeable;
+// both pass tests/policy/ratelimit/store_contract.h.
 //
-// Take() is all-or-nothing over its buckets: every bucket must allow its
-// cost, else nothing is taken (but each bucket's verdict is reported, so the
-// caller can say which window refused and when to retry). Implementations
-// must be thread-safe. An unreachable store returns an error status
-// (UNAVAILABLE), never a made-up "allowed".
+// A bucket is either a GCRA rate window (state: TAT) or a calendar quota
+// (state: a count in the window [window_start, window_end), given by the
+// caller in wall-clock time, so a new window is simply a new counter).
+//
+// Reserve() is the whole RCPT (or end-of-message) decision in one call:
+//   - `once`: when the transaction's ledger already holds this token (an
+//     RPC retry of the same recipient), nothing happens and `repeated` is set;
+//   - ops of group 0 are all-or-nothing: every one must allow, else nothing
+//     is taken and no other group is looked at;
+//   - every other group is all-or-nothing on its own (shadow and route
+//     rules: they count when they fit and never refuse the others);
+//   - an op whose `token` the ledger already holds is skipped (allowed, cost
+//     0): a per-message cost is paid once per transaction and bucket;
+//   - what is taken is recorded in the transaction's ledger, with the
+//     tokens, and the ledger lives `ttl` from its last change.
+// Commit() forgets the ledger (what it took stays consumed); Release() gives
+// back everything it took and forgets it; both are idempotent and return
+// how many rule reservations (distinct `rule` numbers taken) they settled.
+// A ledger that reaches its TTL is forgotten with its consumption kept: a
+// vanished milter must not hand out allowance.
+//
+// Time: the store uses its own clock for GCRA (in memory: the injected
+// monotonic clock; Redis: the server's TIME), never the caller's.
+// Implementations are thread-safe. An unreachable store returns an error
+// status (UNAVAILABLE, DEADLINE_EXCEEDED), never a made-up "allowed".
 #pragma once
 
 #include <cstdint>
@@ -20,28 +41,51 @@
 
 namespace hive::policy::ratelimit {
 
+enum class BucketKind { kRate, kQuota };
+
 struct BucketOp {
   std::string key;
-  GcraParams params;
+  BucketKind kind = BucketKind::kRate;
+  GcraParams params;               // kRate
+  std::int64_t limit = 0;          // kQuota: units per window
+  Nanos window_start{0};           // kQuota, wall clock
+  Nanos window_end{0};             // kQuota, wall clock
   std::int64_t cost = 1;
+  int group = 0;                   // see Reserve()
+  int rule = 0;                    // counts reservations; any number per rule
+  std::string token;               // "" or: taken at most once per transaction
 };
 
-struct TakeResult {
+struct BucketResult {
   bool allowed = false;
-  std::vector<GcraResult> buckets;  // one per op, in order
+  bool skipped = false;            // token already paid in this transaction
+  std::int64_t remaining = 0;      // whole units left after this call
+  Nanos retry_after{0};            // kRate, when refused: until it would fit
+  Nanos reset_after{0};            // kRate: until the bucket is full again
 };
 
-enum class TakeMode {
-  kConsume,  // take the cost when every bucket allows
-  kPeek,     // evaluate only; change nothing
+struct ReserveRequest {
+  std::string transaction;
+  std::string once;  // "" for none
+  std::vector<BucketOp> ops;
+  Nanos ttl = std::chrono::minutes(10);
+};
+
+struct ReserveResult {
+  bool allowed = false;   // group 0 allowed (true when there is none)
+  bool repeated = false;  // `once` was already there: nothing evaluated
+  std::vector<BucketResult> buckets;  // one per op, in order (empty if repeated)
 };
 
 class Store {
  public:
   virtual ~Store() = default;
-  virtual absl::StatusOr<TakeResult> Take(std::span<const BucketOp> ops, Nanos now, TakeMode mode) = 0;
-  // Returns previously taken cost (a released reservation).
-  virtual absl::Status GiveBack(std::span<const BucketOp> ops, Nanos now) = 0;
+  virtual absl::StatusOr<ReserveResult> Reserve(const ReserveRequest& request) = 0;
+  // Evaluates as Reserve would (group 0 semantics for all ops), changes
+  // nothing.
+  virtual absl::StatusOr<std::vector<BucketResult>> Peek(std::span<const BucketOp> ops) = 0;
+  virtual absl::StatusOr<int> Commit(const std::string& transaction) = 0;
+  virtual absl::StatusOr<int> Release(const std::string& transaction) = 0;
 };
 
 }  // namespace hive::policy::ratelimit

@@ -26,6 +26,7 @@ const char* ActionName(ratelimit::LimitAction a) {
     case ratelimit::LimitAction::kTempfail: return "tempfail";
     case ratelimit::LimitAction::kReject: return "reject";
     case ratelimit::LimitAction::kShadow: return "shadow";
+    case ratelimit::LimitAction::kRoute: return "route";
   }
   return "?";
 }
@@ -70,7 +71,17 @@ std::string RetryText(ratelimit::Nanos retry_after) {
   return absl::StrCat(secs, "s");
 }
 
-void ApplyLimitDecision(const ratelimit::LimitDecision& decision, v1::Verdict& verdict) {
+void ApplyLimitDecision(const ratelimit::LimitDecision& decision, v1::Verdict& verdict,
+                        bool keep_action_on_allow) {
+  for (const ratelimit::WindowStatus& w : decision.windows) {
+    v1::LimitStatus* s = verdict.add_limits();
+    s->set_rule(w.rule);
+    s->set_key(hive::log::Sanitize(w.key, 128));
+    s->set_window(w.window);
+    s->set_limit(w.limit);
+    s->set_remaining(w.remaining);
+    s->set_reset_at_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(w.reset_at).count());
+  }
   for (const ratelimit::LimitHit& hit : decision.hits) {
     v1::Symbol* s = verdict.add_symbols();
     s->set_name(absl::StrCat("LIMIT_", hit.rule));
@@ -79,7 +90,9 @@ void ApplyLimitDecision(const ratelimit::LimitDecision& decision, v1::Verdict& v
                                " remaining=", hit.remaining, " retry_in=", RetryText(hit.retry_after)));
   }
   switch (decision.outcome) {
-    case ratelimit::LimitOutcome::kAllow: verdict.set_action(v1::ACTION_CONTINUE); break;
+    case ratelimit::LimitOutcome::kAllow:
+      if (!keep_action_on_allow) verdict.set_action(v1::ACTION_CONTINUE);
+      break;
     case ratelimit::LimitOutcome::kTempfail:
       verdict.set_action(v1::ACTION_TEMPFAIL);
       SetReply(verdict, "451", "4.7.1",

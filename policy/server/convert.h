@@ -28,8 +28,12 @@ std::string SmtpSafe(std::string_view text, std::size_t max_bytes = 200);
 // "37s": whole seconds, rounded up, at least 1.
 std::string RetryText(ratelimit::Nanos retry_after);
 
-// Sets action, reply and LIMIT_<rule> symbols from a limit decision.
-void ApplyLimitDecision(const ratelimit::LimitDecision& decision, hive::policy::v1::Verdict& verdict);
+// Sets action, reply, LIMIT_<rule> symbols and the window statuses from a
+// limit decision. With keep_action_on_allow (end of message, where content
+// scoring set the action) an allowing decision adds symbols and statuses
+// only.
+void ApplyLimitDecision(const ratelimit::LimitDecision& decision, hive::policy::v1::Verdict& verdict,
+                        bool keep_action_on_allow = false);
 
 // Sets action, reply, score, quarantine reason and symbols from the content
 // result (the pool is the caller's business).

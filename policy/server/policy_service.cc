@@ -4,6 +4,7 @@
 #include <exception>
 #include <random>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/convert.h"
@@ -176,9 +177,29 @@ grpc::Status PolicyServiceImpl::DoCheckMessage(const v1::MessageRequest& request
     }
     return grpc::Status::OK;
   }
+  // Limits that need the whole message (headers, class, pool, bytes, route).
+  for (const v1::Header& h : request.headers()) match::AddHeader(facts, h.name(), h.value());
+  if (!snapshot->class_header.empty()) {
+    if (const std::string* c = facts.HeaderValue(snapshot->class_header)) facts.message_class = absl::AsciiStrToLower(*c);
+  }
+  facts.message_bytes = request.body_size();
+  facts.pool = snapshot->routing.Choose(facts).pool;
+  absl::StatusOr<ratelimit::LimitDecision> limits = limiter_.CheckMessage(snapshot->limits, txn, facts);
+  if (!limits.ok()) return Unavailable(limits.status());
+  ApplyLimitDecision(*limits, verdict, /*keep_action_on_allow=*/true);
+  if (limits->outcome != ratelimit::LimitOutcome::kAllow) {
+    // Refused for a limit: nothing of this transaction is consumed, so the
+    // client's retry costs once.
+    if (absl::StatusOr<int> r = limiter_.Release(txn); !r.ok()) {
+      hive::log::Warning(absl::StrCat("release of txn \"", hive::log::Sanitize(txn, 64), "\" failed: ",
+                                      r.status().message()));
+    }
+    return grpc::Status::OK;
+  }
   // Delivered (continue or quarantine): the reservations become consumption.
   if (absl::StatusOr<int> r = limiter_.Commit(txn); !r.ok()) return Unavailable(r.status());
-  verdict.set_pool(snapshot->routing.Choose(facts).pool);
+  // A route rule over its limit sends the message down its slow lane.
+  verdict.set_pool(limits->route_pool ? *limits->route_pool : facts.pool);
   return grpc::Status::OK;
 }
 

@@ -134,7 +134,7 @@ TEST(SnapshotTest, ContentThresholdsAndTargets) {
 }
 
 TEST(SnapshotTest, SchemaErrorsComeFromTheLoader) {
-  EXPECT_THAT(Errors("limits:\n  - name: a\n    cost: bytes\n"), HasSubstr("p.yaml:3:11: limits[0].cost"));
+  EXPECT_THAT(Errors("limits:\n  - name: a\n    cost: octets\n"), HasSubstr("p.yaml:3:11: limits[0].cost"));
   EXPECT_THAT(Errors("server:\n  lisen: x\n"), HasSubstr("unknown field"));
 }
 

@@ -2,7 +2,6 @@
 
 #include <gtest/gtest.h>
 
-#include "ratelimit/memory_store.h"
 
 namespace hive::policy::ratelimit {
 namespace {
@@ -94,37 +93,7 @@ TEST(GcraTest, GiveBackReturnsTheUnit) {
   EXPECT_EQ(b.TakeAll(kT0), 2);
 }
 
-TEST(MemoryStoreTest, EveryWindowMustAllowAndARefusalTakesNothing) {
-  MemoryStore store;
-  const std::vector<BucketOp> ops = {
-      {"r\x1f" "1s\x1fk", GcraParams::From(2, seconds(1), 0), 1},
-      {"r\x1f" "60s\x1fk", GcraParams::From(3, seconds(60), 0), 1},
-  };
-  auto take = [&](Nanos now) { return store.Take(ops, now, TakeMode::kConsume).value(); };
-  EXPECT_TRUE(take(kT0).allowed);
-  EXPECT_TRUE(take(kT0).allowed);
-  TakeResult third = take(kT0);  // the 1s window is full
-  EXPECT_FALSE(third.allowed);
-  EXPECT_FALSE(third.buckets[0].allowed);
-  EXPECT_TRUE(third.buckets[1].allowed);
-  EXPECT_EQ(third.buckets[0].retry_after, Nanos(500'000'000));
-  EXPECT_TRUE(take(kT0 + seconds(1)).allowed);  // the 60s window was not charged by the refusal
-  TakeResult fourth = take(kT0 + seconds(5));   // now the 60s window is full
-  EXPECT_FALSE(fourth.allowed);
-  EXPECT_TRUE(fourth.buckets[0].allowed);
-  EXPECT_EQ(fourth.buckets[1].retry_after, seconds(15));
-}
-
-TEST(MemoryStoreTest, PeekChangesNothing) {
-  MemoryStore store;
-  const std::vector<BucketOp> ops = {{"k", GcraParams::From(1, seconds(60), 0), 1}};
-  for (int i = 0; i < 5; ++i) EXPECT_TRUE(store.Take(ops, kT0, TakeMode::kPeek)->allowed);
-  EXPECT_EQ(store.BucketCount(), 0u);
-  EXPECT_TRUE(store.Take(ops, kT0, TakeMode::kConsume)->allowed);
-  EXPECT_FALSE(store.Take(ops, kT0, TakeMode::kPeek)->allowed);
-  ASSERT_TRUE(store.GiveBack(ops, kT0).ok());
-  EXPECT_TRUE(store.Take(ops, kT0, TakeMode::kPeek)->allowed);
-}
+// The stores that keep GCRA state are tested by store_contract.h.
 
 }  // namespace
 }  // namespace hive::policy::ratelimit

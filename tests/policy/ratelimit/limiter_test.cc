@@ -38,7 +38,7 @@ class LimiterTest : public ::testing::Test {
   }
 
   ManualClock clock_;
-  MemoryStore store_;
+  MemoryStore store_{clock_};
   Limiter limiter_{store_, clock_};
   LimitPolicy policy_;
 };
@@ -91,7 +91,7 @@ TEST_F(LimiterTest, ReleaseGivesBackAndCommitKeeps) {
   EXPECT_EQ(Rcpt("t3", "a@x.org"), LimitOutcome::kAllow);
   EXPECT_EQ(limiter_.Commit("t3").value(), 1);
   EXPECT_EQ(Rcpt("t4", "a@x.org"), LimitOutcome::kTempfail);
-  EXPECT_EQ(limiter_.PendingTransactions(), 0u);  // refusals leave nothing behind
+  EXPECT_EQ(store_.PendingTransactions(), 0u);  // refusals leave nothing behind
 }
 
 TEST_F(LimiterTest, EndTransactionIsIdempotent) {
@@ -112,10 +112,10 @@ TEST_F(LimiterTest, ExpiredReservationsAreDroppedAndStayConsumed) {
   EXPECT_EQ(Rcpt("t1", "a@x.org"), LimitOutcome::kAllow);
   clock_.Advance(minutes(9));
   EXPECT_EQ(Sender("bob@example.com"), LimitOutcome::kAllow);  // any call sweeps lazily
-  EXPECT_EQ(limiter_.PendingTransactions(), 1u);
+  EXPECT_EQ(store_.PendingTransactions(), 1u);
   clock_.Advance(minutes(2));
   EXPECT_EQ(Sender("bob@example.com"), LimitOutcome::kAllow);
-  EXPECT_EQ(limiter_.PendingTransactions(), 0u);
+  EXPECT_EQ(store_.PendingTransactions(), 0u);
   EXPECT_EQ(limiter_.Release("t1").value(), 0);
   EXPECT_EQ(Rcpt("t2", "a@x.org"), LimitOutcome::kTempfail);
 }

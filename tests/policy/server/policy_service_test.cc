@@ -140,7 +140,7 @@ class PolicyServiceTest : public ::testing::Test {
   }
 
   ratelimit::ManualClock clock_;
-  ratelimit::MemoryStore store_;
+  ratelimit::MemoryStore store_{clock_};
   ratelimit::Limiter limiter_{store_, clock_};
   std::unique_ptr<config::SnapshotHolder> holder_;
   std::unique_ptr<PolicyServiceImpl> service_;
@@ -318,7 +318,7 @@ TEST(PolicyServiceLimitsTest, MaxRequestBytesComesFromConfig) {
   ASSERT_TRUE(snapshot.ok()) << snapshot.status();
   config::SnapshotHolder holder("small.yaml", *snapshot);
   ratelimit::ManualClock clock;
-  ratelimit::MemoryStore store;
+  ratelimit::MemoryStore store(clock);
   ratelimit::Limiter limiter(store, clock);
   PolicyServiceImpl service(holder, limiter);
   auto server = GrpcServer::Start({"127.0.0.1:0", static_cast<int>((*snapshot)->server.max_request_bytes)}, service);
