@@ -10,6 +10,8 @@ packages=(
   libssl-dev libyaml-cpp-dev libre2-dev libabsl-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev grpc-proto
+  # the content fuzzer (tests/fuzz): clang with libFuzzer and the sanitizer runtimes
+  clang libclang-rt-14-dev
   postfix swaks miltertest python3 iproute2 procps
   # Sendmail for the end-to-end tests is only extracted from its .debs
   # (tests/integration/sendmail/prepare-sendmail.sh): installing it would
