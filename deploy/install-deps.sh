@@ -10,6 +10,8 @@ packages=(
   libssl-dev libyaml-cpp-dev libre2-dev libabsl-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev grpc-proto
+  # rate limits shared by replicas: hiredis, and a real redis-server for the tests
+  libhiredis-dev redis-server
   # the content fuzzer (tests/fuzz): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
   postfix swaks miltertest python3 iproute2 procps

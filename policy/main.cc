@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -22,6 +23,8 @@
 #include "ratelimit/clock.h"
 #include "ratelimit/limiter.h"
 #include "ratelimit/memory_store.h"
+#include "ratelimit/outage_store.h"
+#include "ratelimit/redis_store.h"
 #include "server/grpc_server.h"
 #include "server/policy_service.h"
 #include "support/log.h"
@@ -130,8 +133,34 @@ int main(int argc, char** argv) {
 
   const std::string listen = flags.listen.empty() ? (*snapshot)->server.listen : flags.listen;
   hive::policy::ratelimit::SteadyClock clock;
-  hive::policy::ratelimit::MemoryStore store(clock);
-  hive::policy::ratelimit::Limiter limiter(store, clock);
+  // The counter store is chosen once at start (a reload cannot move
+  // counters between stores).
+  namespace rl = hive::policy::ratelimit;
+  const hive::policy::config::LimitStoreSettings& st = (*snapshot)->limit_store;
+  rl::MemoryStore memory(clock, {.max_buckets = st.max_buckets});
+  std::unique_ptr<rl::RedisStore> redis;
+  std::unique_ptr<rl::MemoryStore> fallback;
+  std::unique_ptr<rl::OutageStore> outage;
+  rl::Store* store = &memory;
+  if (st.redis) {
+    rl::RedisStoreOptions ro{.pool_size = st.redis_pool_size, .timeout = st.redis_timeout,
+                             .key_prefix = st.redis_key_prefix};
+    if (absl::Status s = rl::ParseRedisAddress(st.redis_address, ro); !s.ok()) {
+      std::cerr << "hive-policyd: ratelimit.store.redis.address: " << s.message() << "\n";
+      return kExitConfig;
+    }
+    redis = std::make_unique<rl::RedisStore>(ro);
+    if (st.redis_outage_local) fallback = std::make_unique<rl::MemoryStore>(clock);
+    outage = std::make_unique<rl::OutageStore>(
+        *redis, fallback.get(), clock,
+        rl::OutageOptions{.mode = st.redis_outage_local ? rl::OutageMode::kLocal : rl::OutageMode::kTempfail,
+                          .share = st.redis_fallback_share,
+                          .retry_interval = st.redis_retry_interval});
+    store = outage.get();
+    hive::log::Info(absl::StrCat("rate-limit store: redis ", st.redis_address, ", on outage ",
+                                 st.redis_outage_local ? "local fallback" : "tempfail"));
+  }
+  rl::Limiter limiter(*store, clock);
   hive::policy::config::SnapshotHolder holder(flags.config, *snapshot);
   hive::policy::server::PolicyServiceImpl service(holder, limiter);
 

@@ -238,6 +238,7 @@ absl::StatusOr<LimitDecision> Limiter::Reserve(const LimitPolicy& policy, const 
   }
   LimitDecision d = DecideFromHits(std::move(hits));
   d.windows = std::move(windows);
+  d.degraded = r->degraded;
   return d;
 }
 

@@ -70,7 +70,8 @@ struct LimitDecision {
   std::optional<LimitHit> refusal;
   std::optional<std::string> route_pool;  // a route rule was over its limit
   std::vector<WindowStatus> windows;
-  bool exempt = false;  // the transaction or recipient is exempt
+  bool exempt = false;    // the transaction or recipient is exempt
+  bool degraded = false;  // decided on the outage fallback store
 };
 
 class Limiter {

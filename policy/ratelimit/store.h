@@ -74,6 +74,7 @@ struct ReserveRequest {
 struct ReserveResult {
   bool allowed = false;   // group 0 allowed (true when there is none)
   bool repeated = false;  // `once` was already there: nothing evaluated
+  bool degraded = false;  // decided by an outage fallback (outage_store.h)
   std::vector<BucketResult> buckets;  // one per op, in order (empty if repeated)
 };
 

@@ -82,6 +82,11 @@ void ApplyLimitDecision(const ratelimit::LimitDecision& decision, v1::Verdict& v
     s->set_remaining(w.remaining);
     s->set_reset_at_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(w.reset_at).count());
   }
+  if (decision.degraded) {
+    v1::Symbol* s = verdict.add_symbols();
+    s->set_name("RATELIMIT_FALLBACK");
+    s->set_detail("decided on the local fallback store: the shared store is unreachable");
+  }
   for (const ratelimit::LimitHit& hit : decision.hits) {
     v1::Symbol* s = verdict.add_symbols();
     s->set_name(absl::StrCat("LIMIT_", hit.rule));
