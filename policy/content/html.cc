@@ -150,7 +150,8 @@ HtmlText HtmlToText(std::string_view html) {
     if (!closing && (name == "script" || name == "style" || name == "head")) {
       // Skip to the matching end tag; invisible text is not what the
       // recipient reads (but URLs in it are still found by the raw rules).
-      const std::string close = "</" + name;
+      std::string close = "</";
+      close += name;
       std::size_t j = i;
       while (j < html.size()) {
         j = html.find("</", j);
@@ -189,7 +190,9 @@ HtmlText HtmlToText(std::string_view html) {
       }
     } else if (name == "img" && !closing && out.image_sources.size() < kMaxLinks) {
       out.image_sources.push_back(Attribute(tag.substr(n), "src"));
-      AppendCollapsed(out.text, " " + Attribute(tag.substr(n), "alt"));
+      const std::string alt = Attribute(tag.substr(n), "alt");
+      if (!alt.empty() && !out.text.empty() && out.text.back() != ' ' && out.text.back() != '\n') out.text += ' ';
+      AppendCollapsed(out.text, alt);
     }
   }
   if (in_link && !out.links.empty()) out.links.back().text = std::string(absl::StripAsciiWhitespace(link_text));
