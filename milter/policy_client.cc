@@ -5,7 +5,9 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace hive::milter {
 namespace {
@@ -54,9 +56,28 @@ absl::StatusOr<std::unique_ptr<GrpcPolicyClient>> GrpcPolicyClient::Create(const
   // A message request carries up to max_body_bytes plus headers.
   args.SetMaxSendMessageSize(64 * 1024 * 1024);
   args.SetMaxReceiveMessageSize(4 * 1024 * 1024);
+  // Several replicas ("127.0.0.1:7450,127.0.0.1:7460"): one channel,
+  // round-robin over them, and gRPC's client-side health checking
+  // (grpc.health.v1, served by hive-policyd) takes a replica that is down or
+  // draining out of the rotation, so its death costs no mail.
+  std::string channel_target = target;
+  if (target.find(',') != std::string::npos) {
+    std::string list;
+    for (absl::string_view part : absl::StrSplit(target, ',')) {
+      std::string address(absl::StripAsciiWhitespace(part));
+      if (address.empty() || address.rfind("unix:", 0) == 0 || address.find(':') == std::string::npos) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("policy target list: '", address, "' is not host:port (lists take IPv4 host:port)"));
+      }
+      absl::StrAppend(&list, list.empty() ? "" : ",", address);
+    }
+    channel_target = absl::StrCat("ipv4:", list);
+    args.SetServiceConfigJSON(
+        R"({"loadBalancingConfig":[{"round_robin":{}}],"healthCheckConfig":{"serviceName":""}})");
+  }
   // TODO(mTLS): the policy service runs on loopback or a unix socket for now.
   std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+      grpc::CreateCustomChannel(channel_target, grpc::InsecureChannelCredentials(), args);
   if (channel == nullptr) return absl::InternalError(absl::StrCat("cannot create a channel to ", target));
   return std::unique_ptr<GrpcPolicyClient>(new GrpcPolicyClient(pb::PolicyService::NewStub(channel), rpc_timeout));
 }

@@ -39,7 +39,9 @@ class PolicyClient {
 
 class GrpcPolicyClient final : public PolicyClient {
  public:
-  // `target` is a gRPC target ("127.0.0.1:7450", "unix:/run/hive/policyd.sock").
+  // `target` is a gRPC target ("127.0.0.1:7450", "unix:/run/hive/policyd.sock")
+  // or a comma-separated list of IPv4 host:port replicas, balanced
+  // round-robin with client-side health checking.
   // Does not connect: the first RPC does.
   static absl::StatusOr<std::unique_ptr<GrpcPolicyClient>> Create(const std::string& target,
                                                                   absl::Duration rpc_timeout);
