@@ -122,6 +122,11 @@ absl::StatusOr<Settings> LoadSettings(const CommandLine& cl) {
     if (!IsValidHeaderName(file.unchecked_header())) return bad("unchecked_header", "not a valid header name");
     s.unchecked_header = file.unchecked_header();
   }
+  s.metrics_listen = file.observability().metrics_listen();
+  s.log_json = file.observability().log_format() == cfg::LOG_FORMAT_JSON;
+  if (file.observability().near_limit_ratio() != 0) {
+    return bad("observability.near_limit_ratio", "applies to hive-policyd only");
+  }
   if (!file.listen().empty() && !IsValidListen(file.listen())) {
     return bad("listen", "expected inet:PORT@HOST, inet6:PORT@HOST or unix:PATH");
   }

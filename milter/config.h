@@ -38,6 +38,9 @@ struct Settings {
   std::string pool_header = kDefaultPoolHeader;
   std::string unchecked_header = kDefaultUncheckedHeader;
   bool debug = false;
+  // Read at start only (a reload keeps the running endpoint and format).
+  std::string metrics_listen;  // "" = no Prometheus endpoint
+  bool log_json = false;
 };
 
 struct CommandLine {

@@ -20,8 +20,11 @@
 #include "milter/callbacks.h"
 #include "milter/config.h"
 #include "milter/listen_socket.h"
+#include "milter/milter_metrics.h"
 #include "milter/policy_client.h"
 #include "support/log.h"
+#include "support/metrics.h"
+#include "support/metrics_server.h"
 
 namespace {
 
@@ -46,6 +49,8 @@ void ReloadLoop(const hive::milter::CommandLine& cl, std::shared_ptr<const hive:
     if (g_stopping.load()) return;
     std::string note;
     absl::StatusOr<hive::milter::Settings> loaded = hive::milter::ReloadSettings(cl, *running, &note);
+    hive::milter::MilterMetrics* metrics = hive::milter::CurrentMilterMetrics();
+    if (metrics != nullptr) metrics->RecordReload(loaded.ok());
     if (!loaded.ok()) {
       hive::log::Error(absl::StrCat("reload: configuration error, keeping the running configuration: ",
                                     loaded.status().message()));
@@ -86,6 +91,10 @@ int Run(int argc, char** argv) {
     return kExitConfig;
   }
   auto settings = std::make_shared<const Settings>(*std::move(loaded));
+  if (settings->log_json) {
+    log_options.json = true;
+    hive::log::Init(log_options);  // errors before this point were plain text
+  }
 
   // Block the stop signals before any other thread exists (gRPC's included),
   // so that only libmilter's signal thread (sigwait) receives them.
@@ -97,6 +106,24 @@ int Run(int argc, char** argv) {
   sigaddset(&stop_signals, SIGUSR1);  // ReloadLoop's
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
+
+  // Metrics before any session can exist; the endpoint's thread inherits
+  // the blocked signals.
+  hive::metrics::Registry registry;
+  hive::milter::MilterMetrics metrics(registry);
+  registry.AddCallbackGauge("hive_milter_sessions_in_flight", "MTA connections open to the milter.",
+                            [] { return static_cast<double>(hive::milter::ActiveSessions()); });
+  hive::milter::SetMilterMetrics(&metrics);
+  std::unique_ptr<hive::metrics::MetricsServer> metrics_server;
+  if (!settings->metrics_listen.empty()) {
+    auto started = hive::metrics::MetricsServer::Start(settings->metrics_listen, registry);
+    if (!started.ok()) {
+      hive::log::Error(std::string(started.status().message()));
+      return kExitRuntime;
+    }
+    metrics_server = *std::move(started);
+    hive::log::Info(absl::StrCat("metrics on http://", settings->metrics_listen, "/metrics"));
+  }
 
   std::string listen = settings->listen;
   if (smfi_setconn(listen.data()) == MI_FAILURE) {

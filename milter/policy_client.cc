@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "milter/milter_metrics.h"
 
 namespace hive::milter {
 namespace {
@@ -25,13 +26,32 @@ void PrepareContext(grpc::ClientContext& context, absl::Duration timeout) {
   context.set_wait_for_ready(false);
 }
 
+// Times one RPC for hive_milter_policy_rpc_duration_seconds.
+class RpcTimer {
+ public:
+  explicit RpcTimer(const char* rpc) : rpc_(rpc), start_(std::chrono::steady_clock::now()) {}
+  void Done(const grpc::Status& status) const {
+    MilterMetrics* metrics = CurrentMilterMetrics();
+    if (metrics == nullptr) return;
+    const std::chrono::duration<double> took = std::chrono::steady_clock::now() - start_;
+    metrics->RecordRpc(rpc_, absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
+                       took.count());
+  }
+
+ private:
+  const char* rpc_;
+  std::chrono::steady_clock::time_point start_;
+};
+
 template <typename Request, typename Method>
-absl::StatusOr<pb::Verdict> Call(pb::PolicyService::Stub& stub, absl::Duration timeout, Method method,
-                                 const Request& request) {
+absl::StatusOr<pb::Verdict> Call(pb::PolicyService::Stub& stub, absl::Duration timeout, const char* rpc,
+                                 Method method, const Request& request) {
   grpc::ClientContext context;
   PrepareContext(context, timeout);
   pb::Verdict verdict;
+  const RpcTimer timer(rpc);
   grpc::Status status = (stub.*method)(&context, request, &verdict);
+  timer.Done(status);
   if (!status.ok()) return ToAbsl(status);
   return verdict;
 }
@@ -83,22 +103,25 @@ absl::StatusOr<std::unique_ptr<GrpcPolicyClient>> GrpcPolicyClient::Create(const
 }
 
 absl::StatusOr<pb::Verdict> GrpcPolicyClient::CheckSender(const pb::SenderRequest& request) {
-  return Call(*stub_, rpc_timeout(), &pb::PolicyService::Stub::CheckSender, request);
+  return Call(*stub_, rpc_timeout(), "CheckSender", &pb::PolicyService::Stub::CheckSender, request);
 }
 
 absl::StatusOr<pb::Verdict> GrpcPolicyClient::CheckRecipient(const pb::RecipientRequest& request) {
-  return Call(*stub_, rpc_timeout(), &pb::PolicyService::Stub::CheckRecipient, request);
+  return Call(*stub_, rpc_timeout(), "CheckRecipient", &pb::PolicyService::Stub::CheckRecipient, request);
 }
 
 absl::StatusOr<pb::Verdict> GrpcPolicyClient::CheckMessage(const pb::MessageRequest& request) {
-  return Call(*stub_, rpc_timeout(), &pb::PolicyService::Stub::CheckMessage, request);
+  return Call(*stub_, rpc_timeout(), "CheckMessage", &pb::PolicyService::Stub::CheckMessage, request);
 }
 
 absl::Status GrpcPolicyClient::EndTransaction(const pb::EndTransactionRequest& request) {
   grpc::ClientContext context;
   PrepareContext(context, rpc_timeout());
   pb::EndTransactionReply reply;
-  return ToAbsl(stub_->EndTransaction(&context, request, &reply));
+  const RpcTimer timer("EndTransaction");
+  const grpc::Status status = stub_->EndTransaction(&context, request, &reply);
+  timer.Done(status);
+  return ToAbsl(status);
 }
 
 }  // namespace hive::milter

@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "milter/milter_metrics.h"
 #include "support/log.h"
 
 namespace hive::milter {
@@ -346,7 +347,8 @@ Status Session::OnEndOfMessage(Actions& mta) {
   }
   message_->unchecked |= decision.unchecked;
   LogDecision(Stage::kMessage, decision, verdict, latency,
-              absl::StrCat("rcpts=", recipients, " size=", message_->body_size,
+              absl::StrCat("from=<", hive::log::Sanitize(message_->sender.address()), "> rcpts=", recipients,
+                           " size=", message_->body_size,
                            message_->truncated ? " truncated" : "", message_->unchecked ? " unchecked" : ""));
 
   switch (decision.disposition) {
@@ -448,6 +450,7 @@ void Session::OnClose(Actions& /*mta*/) { EndMessage(pb::EndTransactionRequest::
 
 void Session::LogDecision(Stage stage, const Decision& decision, const absl::StatusOr<pb::Verdict>& verdict,
                           int64_t latency_ms, std::string_view extra) const {
+  if (MilterMetrics* metrics = CurrentMilterMetrics()) metrics->RecordDecision(stage, decision);
   std::string code = "-";
   if (decision.reply) code = absl::StrCat(decision.reply->code, " ", decision.reply->enhanced_code);
   std::string symbols;

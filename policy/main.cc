@@ -26,8 +26,12 @@
 #include "ratelimit/outage_store.h"
 #include "ratelimit/redis_store.h"
 #include "server/grpc_server.h"
+#include "server/metered_store.h"
+#include "server/policy_metrics.h"
 #include "server/policy_service.h"
 #include "support/log.h"
+#include "support/metrics.h"
+#include "support/metrics_server.h"
 
 namespace {
 
@@ -129,9 +133,16 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
-  hive::log::Init({.ident = "hive-policyd", .to_syslog = true, .to_stderr = true, .debug = flags.debug});
+  hive::log::Init({.ident = "hive-policyd",
+                   .to_syslog = true,
+                   .to_stderr = true,
+                   .debug = flags.debug,
+                   .json = (*snapshot)->observability.log_json});
 
   const std::string listen = flags.listen.empty() ? (*snapshot)->server.listen : flags.listen;
+  hive::metrics::Registry registry;
+  hive::policy::server::PolicyMetrics metrics(registry);
+  metrics.SetConfigVersion((*snapshot)->version);
   hive::policy::ratelimit::SteadyClock clock;
   // The counter store is chosen once at start (a reload cannot move
   // counters between stores).
@@ -160,9 +171,21 @@ int main(int argc, char** argv) {
     hive::log::Info(absl::StrCat("rate-limit store: redis ", st.redis_address, ", on outage ",
                                  st.redis_outage_local ? "local fallback" : "tempfail"));
   }
-  rl::Limiter limiter(*store, clock);
+  hive::policy::server::MeteredStore metered(*store, registry);
+  rl::Limiter limiter(metered, clock);
   hive::policy::config::SnapshotHolder holder(flags.config, *snapshot);
-  hive::policy::server::PolicyServiceImpl service(holder, limiter);
+  hive::policy::server::PolicyServiceImpl service(holder, limiter, &metrics);
+  std::unique_ptr<hive::metrics::MetricsServer> metrics_server;
+  if (const std::string& at = (*snapshot)->observability.metrics_listen; !at.empty()) {
+    absl::StatusOr<std::unique_ptr<hive::metrics::MetricsServer>> started =
+        hive::metrics::MetricsServer::Start(at, registry);
+    if (!started.ok()) {
+      hive::log::Error(absl::StrCat("hive-policyd: ", started.status().message()));
+      return kExitRuntime;
+    }
+    metrics_server = *std::move(started);
+    hive::log::Info(absl::StrCat("metrics on http://", at, "/metrics"));
+  }
 
   absl::StatusOr<std::unique_ptr<hive::policy::server::GrpcServer>> server = hive::policy::server::GrpcServer::Start(
       {listen, static_cast<int>((*snapshot)->server.max_request_bytes)}, service);
@@ -182,7 +205,10 @@ int main(int argc, char** argv) {
       if (sigwait(&signals, &sig) != 0) continue;
       if (sig == SIGHUP) {
         hive::log::Info("SIGHUP: reloading configuration");
-        (void)holder.Reload();  // logs success or why the old config stays
+        // Reload logs success or why the old config stays.
+        const bool ok = holder.Reload().ok();
+        metrics.RecordReload(ok);
+        if (ok) metrics.SetConfigVersion(holder.Get()->version);
         continue;
       }
       hive::log::Info(absl::StrCat("signal ", strsignal(sig), ": shutting down"));

@@ -1,6 +1,7 @@
 #include "config/snapshot.h"
 
 #include "config/content_config.h"
+#include "config/routing_config.h"
 
 #include <cerrno>
 #include <cstring>
@@ -112,6 +113,18 @@ class Compiler {
     }
   }
 
+  void Observability(const v1::Observability& in, ObservabilitySettings& out) {
+    out.metrics_listen = in.metrics_listen();
+    out.log_json = in.log_format() == v1::LOG_FORMAT_JSON;
+    if (in.near_limit_ratio() != 0) {
+      if (!(in.near_limit_ratio() > 0 && in.near_limit_ratio() < 1)) {
+        Error("observability.near_limit_ratio", "must be between 0 and 1 (exclusive)");
+      } else {
+        out.near_limit_ratio = in.near_limit_ratio();
+      }
+    }
+  }
+
   void Limits(const google::protobuf::RepeatedPtrField<v1::LimitRule>& in, ratelimit::LimitPolicy& out) {
     std::set<std::string> names;
     for (int i = 0; i < in.size(); ++i) {
@@ -157,6 +170,7 @@ class Compiler {
       if (rule.action == ratelimit::LimitAction::kRoute) {
         if (r.route_pool().empty()) Error(path + ".route_pool", "action route needs a route_pool");
         else route_pools_.push_back({path + ".route_pool", r.route_pool()});
+        route_limits_.insert(r.name());
         rule.route_pool = r.route_pool();
       } else if (!r.route_pool().empty()) {
         Error(path + ".route_pool", "only for action: route");
@@ -285,8 +299,7 @@ class Compiler {
   // Route pools named by limit rules must exist in routing.pools.
   void CheckRoutePools(const routing::Router& router) {
     for (const auto& [path, pool] : route_pools_) {
-      const auto& pools = router.pools();
-      if (std::find(pools.begin(), pools.end(), pool) == pools.end()) {
+      if (!router.HasPool(pool)) {
         Error(path, absl::StrCat("unknown pool '", pool, "' (define it in routing.pools)"));
       }
     }
@@ -297,34 +310,22 @@ class Compiler {
   }
 
   routing::Router Routing(const v1::Routing& in) {
-    std::vector<std::string> pools;
-    std::set<std::string> pool_names;
-    for (int i = 0; i < in.pools_size(); ++i) {
-      Name(absl::StrCat("routing.pools[", i, "].name"), in.pools(i).name(), pool_names);
-      pools.push_back(in.pools(i).name());
-    }
-    const std::string known = pools.empty() ? "none configured" : absl::StrJoin(pools, ", ");
-    auto check_pool = [&](const std::string& path, const std::string& pool) {
-      if (pool.empty()) Error(path, "a pool is required");
-      else if (!pool_names.contains(pool)) Error(path, absl::StrCat("unknown pool '", pool, "' (pools: ", known, ")"));
+    RoutingCompileContext ctx{
+        .error = [this](const std::string& path, const std::string& problem) { Error(path, problem); },
+        .match = [this](const std::string& path, const v1::Match& m) { return Match(path, m); },
+        .name = [this](const std::string& path, const std::string& name, std::set<std::string>& seen) {
+          Name(path, name, seen);
+        },
+        .route_limits = route_limits_,
     };
-    std::vector<routing::RoutingRule> rules;
-    std::set<std::string> names;
-    for (int i = 0; i < in.rules_size(); ++i) {
-      const v1::RoutingRule& r = in.rules(i);
-      const std::string path = absl::StrCat("routing.rules[", i, "]");
-      Name(path + ".name", r.name(), names);
-      check_pool(path + ".pool", r.pool());
-      rules.push_back({r.name(), Match(path + ".match", r.match()), r.pool()});
-    }
-    if (!pools.empty() || !in.default_pool().empty()) check_pool("routing.default_pool", in.default_pool());
-    return routing::Router(std::move(pools), std::move(rules), in.default_pool());
+    return CompileRouting(in, ctx);
   }
 
  private:
   const hive::config::SourceMap& positions_;
   std::vector<std::string> errors_;
   std::vector<std::pair<std::string, std::string>> route_pools_;  // path, pool
+  std::set<std::string> route_limits_;  // names of limit rules with action route
 };
 
 }  // namespace
@@ -337,6 +338,7 @@ absl::StatusOr<SnapshotPtr> CompileSnapshot(const v1::PolicyConfig& config,
   snapshot->version = std::move(version);
   Compiler c(positions);
   c.Server(config.server(), *snapshot);
+  c.Observability(config.observability(), snapshot->observability);
   c.Limits(config.limits(), snapshot->limits);
   snapshot->content = c.Content(config.content());
   snapshot->routing = c.Routing(config.routing());

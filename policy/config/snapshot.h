@@ -31,6 +31,14 @@ struct ServerSettings {
   std::uint32_t max_request_bytes = kDefaultMaxRequestBytes;
 };
 
+// The `observability` section. metrics_listen and log_json apply at start
+// only; near_limit_ratio follows reloads.
+struct ObservabilitySettings {
+  std::string metrics_listen;  // "" = no Prometheus endpoint
+  bool log_json = false;
+  double near_limit_ratio = 0.8;
+};
+
 // Where rate-limit counters live. Read once at start: a reload that
 // changes it keeps the running store (and logs that a restart is needed).
 struct LimitStoreSettings {
@@ -51,6 +59,7 @@ struct PolicySnapshot {
   std::string source;   // the file it came from
   std::string version;  // hash of the file's bytes, 16 hex digits
   ServerSettings server;
+  ObservabilitySettings observability;
   ratelimit::LimitPolicy limits;
   LimitStoreSettings limit_store;
   std::string class_header;  // "" when messages have no class

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "server/convert.h"
+#include "server/policy_metrics.h"
 #include "support/log.h"
 
 namespace hive::policy::server {
@@ -84,8 +85,16 @@ grpc::Status Guard(F&& f) {
 
 }  // namespace
 
-PolicyServiceImpl::PolicyServiceImpl(const config::SnapshotHolder& config, ratelimit::Limiter& limiter)
-    : config_(config), limiter_(limiter), id_prefix_(RandomPrefix()) {}
+PolicyServiceImpl::PolicyServiceImpl(const config::SnapshotHolder& config, ratelimit::Limiter& limiter,
+                                     PolicyMetrics* metrics)
+    : config_(config), limiter_(limiter), metrics_(metrics), id_prefix_(RandomPrefix()) {}
+
+void PolicyServiceImpl::Record(const char* rpc, const v1::Verdict& verdict, const grpc::Status& status,
+                               Clock::time_point start) const {
+  if (metrics_ == nullptr) return;
+  const std::chrono::duration<double> took = Clock::now() - start;
+  metrics_->RecordCheck(rpc, verdict, status, took.count(), *config_.Get());
+}
 
 std::string PolicyServiceImpl::NextDecisionId() {
   return absl::StrFormat("%s-%x", id_prefix_, next_id_.fetch_add(1, std::memory_order_relaxed));
@@ -97,6 +106,7 @@ grpc::Status PolicyServiceImpl::CheckSender(grpc::ServerContext*, const v1::Send
   verdict->set_decision_id(NextDecisionId());
   grpc::Status status = Guard([&] { return DoCheckSender(*request, *verdict); });
   LogDecision("CheckSender", request->transaction(), "", *verdict, status, start);
+  Record("CheckSender", *verdict, status, start);
   return status;
 }
 
@@ -106,6 +116,7 @@ grpc::Status PolicyServiceImpl::CheckRecipient(grpc::ServerContext*, const v1::R
   verdict->set_decision_id(NextDecisionId());
   grpc::Status status = Guard([&] { return DoCheckRecipient(*request, *verdict); });
   LogDecision("CheckRecipient", request->transaction(), request->recipient().address(), *verdict, status, start);
+  Record("CheckRecipient", *verdict, status, start);
   return status;
 }
 
@@ -115,11 +126,13 @@ grpc::Status PolicyServiceImpl::CheckMessage(grpc::ServerContext*, const v1::Mes
   verdict->set_decision_id(NextDecisionId());
   grpc::Status status = Guard([&] { return DoCheckMessage(*request, *verdict); });
   LogDecision("CheckMessage", request->transaction(), "", *verdict, status, start);
+  Record("CheckMessage", *verdict, status, start);
   return status;
 }
 
 grpc::Status PolicyServiceImpl::EndTransaction(grpc::ServerContext*, const v1::EndTransactionRequest* request,
                                                v1::EndTransactionReply* reply) {
+  const auto start = Clock::now();
   grpc::Status status = Guard([&] {
     if (request->transaction_id().empty()) return Invalid("transaction_id is required");
     absl::StatusOr<int> released = limiter_.Release(request->transaction_id());
@@ -131,6 +144,7 @@ grpc::Status PolicyServiceImpl::EndTransaction(grpc::ServerContext*, const v1::E
                                "\" reason=", v1::EndTransactionRequest::Reason_Name(request->reason()),
                                status.ok() ? absl::StrCat(" released=", reply->released())
                                            : absl::StrCat(" error=", status.error_code())));
+  if (metrics_ != nullptr) metrics_->RecordEnd(status, std::chrono::duration<double>(Clock::now() - start).count());
   return status;
 }
 

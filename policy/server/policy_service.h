@@ -9,6 +9,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -20,9 +21,13 @@
 
 namespace hive::policy::server {
 
+class PolicyMetrics;
+
 class PolicyServiceImpl final : public hive::policy::v1::PolicyService::Service {
  public:
-  PolicyServiceImpl(const config::SnapshotHolder& config, ratelimit::Limiter& limiter);
+  // `metrics` may be null (no metrics); otherwise it must outlive this.
+  PolicyServiceImpl(const config::SnapshotHolder& config, ratelimit::Limiter& limiter,
+                    PolicyMetrics* metrics = nullptr);
 
   grpc::Status CheckSender(grpc::ServerContext* context, const hive::policy::v1::SenderRequest* request,
                            hive::policy::v1::Verdict* verdict) override;
@@ -36,6 +41,8 @@ class PolicyServiceImpl final : public hive::policy::v1::PolicyService::Service 
 
  private:
   std::string NextDecisionId();
+  void Record(const char* rpc, const hive::policy::v1::Verdict& verdict, const grpc::Status& status,
+              std::chrono::steady_clock::time_point start) const;
 
   grpc::Status DoCheckSender(const hive::policy::v1::SenderRequest& request, hive::policy::v1::Verdict& verdict);
   grpc::Status DoCheckRecipient(const hive::policy::v1::RecipientRequest& request,
@@ -44,6 +51,7 @@ class PolicyServiceImpl final : public hive::policy::v1::PolicyService::Service 
 
   const config::SnapshotHolder& config_;
   ratelimit::Limiter& limiter_;
+  PolicyMetrics* const metrics_;
   const std::string id_prefix_;  // random per process: ids stay unique across restarts
   std::atomic<std::uint64_t> next_id_{1};
 };

@@ -2,6 +2,7 @@
 
 #include <syslog.h>
 
+#include <cctype>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -54,7 +55,131 @@ std::size_t Utf8Length(std::string_view s, std::size_t i) {
   return n;
 }
 
+// "2025-01-02T03:04:05.678Z"
+std::string Timestamp() {
+  const auto now = std::chrono::system_clock::now();
+  const std::time_t secs = std::chrono::system_clock::to_time_t(now);
+  const auto millis =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+  char out[40];
+  std::snprintf(out, sizeof out, "%s.%03dZ", stamp, static_cast<int>(millis));
+  return out;
+}
+
+void AppendJsonString(std::string& out, std::string_view s) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (const char ch : s) {
+    const auto c = static_cast<unsigned char>(ch);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += ch;
+    } else if (c < 0x20 || c == 0x7F) {
+      out += "\\u00";
+      out += kHex[c >> 4];
+      out += kHex[c & 0xF];
+    } else {
+      out += ch;
+    }
+  }
+  out += '"';
+}
+
+bool IsKey(std::string_view k) {
+  if (k.empty()) return false;
+  for (const char c : k) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) return false;
+  }
+  return true;
+}
+
+// "-12", "3.25": written as JSON numbers.
+bool IsNumber(std::string_view v) {
+  if (v.empty() || v.size() > 18) return false;
+  std::size_t i = v[0] == '-' ? 1 : 0;
+  bool digits = false;
+  bool dot = false;
+  for (; i < v.size(); ++i) {
+    if (std::isdigit(static_cast<unsigned char>(v[i]))) {
+      digits = true;
+    } else if (v[i] == '.' && !dot && digits) {
+      dot = true;
+    } else {
+      return false;
+    }
+  }
+  return digits && v.back() != '.' && !(v.size() > 1 && v[0] == '0' && v[1] != '.') &&
+         !(v.size() > 2 && v[0] == '-' && v[1] == '0' && v[2] != '.');
+}
+
+// The next word of a key=value line: up to a space outside double quotes.
+// A quoted value is unquoted and its \" and \\ escapes undone; Sanitize's
+// \xNN stay as they are.
+std::string_view NextWord(std::string_view line, std::size_t& pos, std::string& value, bool& quoted) {
+  while (pos < line.size() && line[pos] == ' ') ++pos;
+  const std::size_t start = pos;
+  value.clear();
+  quoted = false;
+  bool in_quotes = false;
+  for (; pos < line.size(); ++pos) {
+    const char c = line[pos];
+    if (in_quotes && c == '\\' && pos + 1 < line.size() && (line[pos + 1] == '"' || line[pos + 1] == '\\')) {
+      value += line[++pos];
+    } else if (c == '"') {
+      in_quotes = !in_quotes;
+      quoted = true;
+    } else if (c == ' ' && !in_quotes) {
+      break;
+    } else {
+      value += c;
+    }
+  }
+  return line.substr(start, pos - start);
+}
+
 }  // namespace
+
+std::string ToJson(std::string_view line, std::string_view ts, std::string_view level, std::string_view ident) {
+  std::string out = "{\"ts\":";
+  AppendJsonString(out, ts);
+  out += ",\"level\":";
+  AppendJsonString(out, level);
+  out += ",\"ident\":";
+  AppendJsonString(out, ident);
+  std::string msg;
+  std::string value;
+  bool quoted = false;
+  for (std::size_t pos = 0; pos < line.size();) {
+    const std::string_view word = NextWord(line, pos, value, quoted);
+    if (word.empty()) continue;
+    const std::size_t eq = word.find('=');
+    if (eq == std::string_view::npos || !IsKey(word.substr(0, eq))) {
+      if (!msg.empty()) msg += ' ';
+      msg.append(word);
+      continue;
+    }
+    // The value without "key=": `value` holds the whole word unquoted.
+    const std::string v = value.substr(eq + 1);
+    out += ',';
+    AppendJsonString(out, word.substr(0, eq));
+    out += ':';
+    if (!quoted && IsNumber(v)) {
+      out += v;
+    } else {
+      AppendJsonString(out, v);
+    }
+  }
+  if (!msg.empty()) {
+    out += ",\"msg\":";
+    AppendJsonString(out, msg);
+  }
+  out += '}';
+  return out;
+}
 
 void Init(const Options& options) {
   State& state = GetState();
@@ -70,21 +195,22 @@ void Write(Severity severity, std::string_view line) {
   std::lock_guard lock(state.mu);
   if (severity == Severity::kDebug && !state.options.debug) return;
   const bool to_stderr = state.options.to_stderr || !state.initialised;
+  const std::string stamp = Timestamp();
+  std::string json;
+  if (state.options.json) {
+    json = ToJson(line, stamp, SeverityName(severity), state.options.ident);
+    line = json;
+  }
   if (state.options.to_syslog && state.initialised) {
     syslog(SyslogPriority(severity), "%.*s", static_cast<int>(line.size()), line.data());
   }
   if (to_stderr) {
-    const auto now = std::chrono::system_clock::now();
-    const std::time_t secs = std::chrono::system_clock::to_time_t(now);
-    const auto millis =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char stamp[32];
-    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
-    std::fprintf(stderr, "%s.%03dZ %s[%d] %s: %.*s\n", stamp, static_cast<int>(millis),
-                 state.options.ident.c_str(), static_cast<int>(getpid()), SeverityName(severity),
-                 static_cast<int>(line.size()), line.data());
+    if (state.options.json) {
+      std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
+    } else {
+      std::fprintf(stderr, "%s %s[%d] %s: %.*s\n", stamp.c_str(), state.options.ident.c_str(),
+                   static_cast<int>(getpid()), SeverityName(severity), static_cast<int>(line.size()), line.data());
+    }
     std::fflush(stderr);
   }
 }

@@ -3,6 +3,12 @@
 //
 // Call Init once from main before starting threads; Write is thread-safe.
 // Text that came from the network must pass through Sanitize first.
+//
+// Lines are written as key=value pairs (values with spaces in double
+// quotes), the one format every log line of both daemons uses. With
+// Options::json each line is turned into one JSON object with the same
+// keys (plus ts, level, ident; words that are not key=value become "msg"),
+// so the JSON format never drifts from the text one.
 #pragma once
 
 #include <cstddef>
@@ -18,6 +24,7 @@ struct Options {
   bool to_syslog = true;   // facility LOG_MAIL
   bool to_stderr = false;  // one line per entry, with a timestamp
   bool debug = false;      // keep kDebug lines
+  bool json = false;       // one JSON object per line (see above)
 };
 
 void Init(const Options& options);
@@ -32,5 +39,10 @@ inline void Error(std::string_view line) { Write(Severity::kError, line); }
 // become \xNN, quotes and backslashes are escaped, and the result is cut at
 // max_bytes (marked with "...").
 std::string Sanitize(std::string_view untrusted, std::size_t max_bytes = 256);
+
+// A key=value line as one JSON object: {"ts":..,"level":..,"ident":..,
+// <keys>}. Quoted values are unquoted; integers and decimals become
+// numbers; the remaining words are joined into "msg". Public for tests.
+std::string ToJson(std::string_view line, std::string_view ts, std::string_view level, std::string_view ident);
 
 }  // namespace hive::log

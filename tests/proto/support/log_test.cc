@@ -18,3 +18,22 @@ TEST(SanitizeTest, CutsLongText) {
 
 }  // namespace
 }  // namespace hive::log
+
+namespace hive::log {
+namespace {
+
+TEST(LogJsonTest, KeyValueLineBecomesOneObject) {
+  EXPECT_EQ(ToJson(R"(tx=ab12 queue=- stage=eom action=reject score=12.50 rcpts=2 from="<a b@x>" q="say \"hi\"")",
+                   "T", "info", "hive-milter"),
+            R"({"ts":"T","level":"info","ident":"hive-milter","tx":"ab12","queue":"-","stage":"eom",)"
+            R"("action":"reject","score":12.50,"rcpts":2,"from":"<a b@x>","q":"say \"hi\""})");
+}
+
+TEST(LogJsonTest, WordsWithoutKeyBecomeMsgAndControlBytesAreEscaped) {
+  EXPECT_EQ(ToJson("reload: keeping version 1 path=/etc/x\x01 id=007 n=-3", "T", "error", "d"),
+            R"({"ts":"T","level":"error","ident":"d","path":"/etc/x\u0001","id":"007","n":-3,)"
+            R"("msg":"reload: keeping version 1"})");
+}
+
+}  // namespace
+}  // namespace hive::log
