@@ -189,6 +189,18 @@ std::string MachineLine() {
 
 int main(int argc, char** argv) {
   Options o;
+  std::vector<Cell> cells = {{5 * 1024, 1}, {5 * 1024, 5}, {50 * 1024, 1}, {50 * 1024, 5}};
+  // --quick sets small defaults; flags given with it still win.
+  for (int i = 1; i < argc; ++i) {
+    if (std::string(argv[i]) == "--quick") {
+      o.quick = true;
+      o.messages = 16;
+      o.sessions = 4;
+      o.unloaded = 4;
+      o.phase_limit = std::chrono::seconds(15);
+      cells = {{5 * 1024, 1}, {50 * 1024, 5}};
+    }
+  }
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto value = [&]() -> std::string {
@@ -196,7 +208,7 @@ int main(int argc, char** argv) {
       return argv[++i];
     };
     if (a == "--quick") {
-      o.quick = true;
+      continue;
     } else if (a == "--messages") {
       o.messages = std::stoul(value());
     } else if (a == "--sessions") {
@@ -215,14 +227,6 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "unknown argument %s (see the header of tests/bench/e2e_bench.cc)\n", a.c_str());
       return 2;
     }
-  }
-  std::vector<Cell> cells = {{5 * 1024, 1}, {5 * 1024, 5}, {50 * 1024, 1}, {50 * 1024, 5}};
-  if (o.quick) {
-    o.messages = 16;
-    o.sessions = 4;
-    o.unloaded = 4;
-    o.phase_limit = std::chrono::seconds(15);
-    cells = {{5 * 1024, 1}, {50 * 1024, 5}};
   }
 
   TempDir dir;

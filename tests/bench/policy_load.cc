@@ -131,10 +131,26 @@ class Driver {
     p.p999 = samples_.Percentile(0.999);
     p.cpu_ms_per_call = (cpu1.self_ms - cpu0.self_ms) / static_cast<double>(std::max<std::size_t>(completed_, 1));
     started_ = 0;
+    WaitForIdleServer();
     return p;
   }
 
  private:
+  // gRPC's sync server still works through calls whose client gave up:
+  // after an overloaded point, wait (bounded) until hive-policyd is idle,
+  // so the next point does not inherit its backlog.
+  void WaitForIdleServer() {
+    if (server_ <= 0) return;
+    const auto deadline = Clock::now() + std::chrono::seconds(20);
+    double last = hive::bench::ReadCpu(server_).self_ms;
+    while (Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      const double now = hive::bench::ReadCpu(server_).self_ms;
+      if (now - last < 15) return;  // under 5% of a core
+      last = now;
+    }
+  }
+
   void Start(grpc::CompletionQueue& cq, Clock::time_point due) {
     auto* call = new Call;
     call->due = due;
