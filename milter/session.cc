@@ -180,8 +180,12 @@ Status Session::OnConnect(Actions& mta, std::string_view hostname, const sockadd
     connection_.set_daemon_address(NormaliseAddress(*w));
   }
   if (auto v = mta.Macro("j")) connection_.set_mta_hostname(Bound(*v));
+  // The daemon side too: Postfix gives {daemon_addr}, Sendmail {if_addr}
+  // (and {daemon_addr} when asked), so this line shows which one arrived.
   hive::log::Debug(absl::StrCat("connect from ", hive::log::Sanitize(connection_.client_name()), "[",
-                                hive::log::Sanitize(connection_.client_address()), "]:", port));
+                                hive::log::Sanitize(connection_.client_address()), "]:", port, " to [",
+                                hive::log::Sanitize(connection_.daemon_address()), "] daemon=",
+                                hive::log::Sanitize(connection_.daemon_name())));
   return Status::kContinue;
 }
 

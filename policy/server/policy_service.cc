@@ -56,6 +56,14 @@ void LogDecision(const char* rpc, const v1::Transaction& txn, const std::string&
       hive::log::Sanitize(txn.queue_id(), 32), "\" sender=\"", hive::log::Sanitize(txn.sender().address(), 128),
       "\"");
   if (!rcpt.empty()) absl::StrAppend(&line, " rcpt=\"", hive::log::Sanitize(rcpt, 128), "\"");
+  // The connection facts policies match on, as the milter normalised them
+  // (what an operator checks first when a {client_ip} or {sasl_user} rule
+  // does not fire); tls="" means no TLS.
+  const v1::Connection& conn = txn.connection();
+  absl::StrAppend(&line, " client=\"", hive::log::Sanitize(conn.client_address(), 64), "\" sasl=\"",
+                  hive::log::Sanitize(conn.sasl().login(), 128), "\" tls=\"",
+                  hive::log::Sanitize(conn.tls().version(), 32), conn.tls().cipher().empty() ? "" : " ",
+                  hive::log::Sanitize(conn.tls().cipher(), 64), "\"");
   if (status.ok()) {
     absl::StrAppend(&line, " action=", ActionName(v.action()));
     if (v.has_reply()) absl::StrAppend(&line, " reply=\"", v.reply().code(), " ", v.reply().enhanced_code(), "\"");

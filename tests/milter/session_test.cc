@@ -149,6 +149,54 @@ TEST_F(SessionTest, SendmailStyleMacrosWithoutSockaddr) {
   EXPECT_EQ(session_->connection().client_address(), "2001:db8::7");
 }
 
+// STARTTLS: the MTA calls HELO before TLS (no TLS macros) and again after
+// the client's second EHLO, now with the TLS macros; both MTAs do this.
+TEST_F(SessionTest, HeloAgainAfterStartTlsBringsTheTlsFacts) {
+  ConnectV4();  // the first HELO, no TLS macros
+  EXPECT_EQ(session_->connection().tls().version(), "");
+  mta_.macros = {{"{tls_version}", "TLSv1.3"}, {"{cipher}", "TLS_AES_256_GCM_SHA384"}, {"{cipher_bits}", "256"}};
+  EXPECT_EQ(session_->OnHelo(mta_, "client-after-tls.example"), Status::kContinue);
+  mta_.macros.clear();  // later stages do not repeat them
+  ASSERT_EQ(Mail(), Status::kContinue);
+  ASSERT_THAT(policy_.sender_requests, SizeIs(1));
+  const pb::Connection& c = policy_.sender_requests[0].transaction().connection();
+  EXPECT_EQ(c.helo(), "client-after-tls.example");
+  EXPECT_EQ(c.tls().version(), "TLSv1.3");
+  EXPECT_EQ(c.tls().cipher(), "TLS_AES_256_GCM_SHA384");
+  EXPECT_EQ(c.tls().cipher_bits(), 256u);
+}
+
+// SMTP AUTH: {auth_authen} and {auth_type} arrive at MAIL (both MTAs); the
+// login stays for later messages of the session, AUTH= (author) does not.
+TEST_F(SessionTest, AuthMacrosAtMailBecomeTheSaslFacts) {
+  ConnectV4();
+  mta_.macros = {{"{auth_authen}", "hiveuser"}, {"{auth_type}", "PLAIN"}, {"{auth_author}", "<x@example.com>"}};
+  ASSERT_EQ(Mail(), Status::kContinue);
+  session_->OnAbort(mta_);
+  mta_.macros = {{"{auth_authen}", "hiveuser"}, {"{auth_type}", "PLAIN"}};
+  ASSERT_EQ(Mail(), Status::kContinue);
+  ASSERT_THAT(policy_.sender_requests, SizeIs(2));
+  EXPECT_EQ(policy_.sender_requests[0].transaction().connection().sasl().login(), "hiveuser");
+  EXPECT_EQ(policy_.sender_requests[0].transaction().connection().sasl().method(), "PLAIN");
+  EXPECT_EQ(policy_.sender_requests[0].transaction().connection().sasl().author(), "<x@example.com>");
+  EXPECT_EQ(policy_.sender_requests[1].transaction().connection().sasl().login(), "hiveuser");
+  EXPECT_EQ(policy_.sender_requests[1].transaction().connection().sasl().author(), "");
+}
+
+// IPv6 clients: the sockaddr wins over Sendmail's "IPv6:"-prefixed macro.
+TEST_F(SessionTest, Ipv6SockaddrIsUsedAsIs) {
+  Start();
+  sockaddr_in6 in6{};
+  in6.sin6_family = AF_INET6;
+  in6.sin6_port = htons(41000);
+  in6.sin6_addr = in6addr_loopback;
+  mta_.macros = {{"{client_addr}", "IPv6:::1"}, {"{if_addr}", "IPv6:::1"}};
+  EXPECT_EQ(session_->OnConnect(mta_, "localhost", reinterpret_cast<sockaddr*>(&in6)), Status::kContinue);
+  EXPECT_EQ(session_->connection().client_address(), "::1");
+  EXPECT_EQ(session_->connection().client_port(), 41000u);
+  EXPECT_EQ(session_->connection().daemon_address(), "::1");
+}
+
 TEST_F(SessionTest, OneMessageCarriesEverythingToThePolicy) {
   ConnectV4();
   mta_.macros["{auth_authen}"] = "alice";
