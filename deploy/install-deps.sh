@@ -20,6 +20,9 @@ packages=(
   # remove Postfix. It needs m4 for its .cf, these runtime libraries, and
   # mount/unshare for its private /etc/hosts.
   m4 libdb5.3 libldap-2.5-0 liblockfile1 libnsl2 libsasl2-2 libssl3 libwrap0 mount util-linux
+  # STARTTLS and AUTH tests: a throwaway certificate, Cyrus SASL's PLAIN
+  # mechanism and sasldb (saslpasswd2 is extracted with Sendmail).
+  openssl libsasl2-modules libsasl2-modules-db
 )
 
 missing=()

@@ -1,5 +1,7 @@
 #include "harness/hive_stack.h"
 
+#include <signal.h>
+
 #include <stdexcept>
 
 #include "harness/net.h"
@@ -11,24 +13,26 @@ namespace {
 
 uint16_t PortOrFree(uint16_t port) { return port != 0 ? port : FreePort(); }
 
+}  // namespace
+
 std::unique_ptr<Mta> MakeMta(const std::string& name, const std::string& dir, uint16_t milter_port,
-                             uint16_t sink_port, uint16_t smtp_port) {
+                             uint16_t sink_port, uint16_t smtp_port, const MtaFeatures& features) {
   if (name == "postfix") {
     return std::make_unique<Postfix>(dir, PostfixOptions{.milter = "inet:127.0.0.1:" + std::to_string(milter_port),
                                                          .sink_port = sink_port,
-                                                         .smtp_port = smtp_port});
+                                                         .smtp_port = smtp_port,
+                                                         .features = features});
   }
   if (name == "sendmail") {
     // Sendmail's socket syntax: inet:PORT@HOST.
     return std::make_unique<Sendmail>(
         dir, SendmailOptions{.milter = "inet:" + std::to_string(milter_port) + "@127.0.0.1",
                              .sink_port = sink_port,
-                             .smtp_port = smtp_port});
+                             .smtp_port = smtp_port,
+                             .features = features});
   }
   throw std::runtime_error("unknown MTA " + name);
 }
-
-}  // namespace
 
 std::vector<std::string> AllMtas() { return {"postfix", "sendmail"}; }
 
@@ -41,10 +45,12 @@ HiveStack::HiveStack(StackOptions options)
   sink_ = std::make_unique<Sink>(dir_.Sub("sink"), dir_.Sub("sink.log"), options_.sink_port);
   StartPolicyd();
   StartMilter();
-  mta_ = MakeMta(options_.mta, dir_.Sub(options_.mta), milter_port_, sink_->port(), options_.smtp_port);
+  mta_ = MakeMta(options_.mta, dir_.Sub(options_.mta), milter_port_, sink_->port(), options_.smtp_port,
+                 options_.mta_features);
 }
 
 HiveStack::~HiveStack() {
+  ResumePolicyd();  // a stopped process would ignore SIGTERM until SIGKILL
   mta_.reset();
   milter_.reset();
   policyd_.reset();
@@ -60,7 +66,19 @@ void HiveStack::StartPolicyd() {
   }
 }
 
-void HiveStack::StopPolicyd() { policyd_.reset(); }
+void HiveStack::StopPolicyd() {
+  ResumePolicyd();
+  policyd_.reset();
+}
+
+void HiveStack::PausePolicyd() {
+  if (policyd_ && kill(policyd_->pid(), SIGSTOP) == 0) policyd_paused_ = true;
+}
+
+void HiveStack::ResumePolicyd() {
+  if (policyd_ && policyd_paused_) kill(policyd_->pid(), SIGCONT);
+  policyd_paused_ = false;
+}
 
 void HiveStack::StartMilter() {
   std::vector<std::string> argv{HIVE_MILTER_BIN,

@@ -2,7 +2,8 @@
 // loopback: hive-policyd (with the given YAML policy), hive-milter, an MTA
 // wired to the milter, and a sink behind the MTA. Parts can be stopped,
 // killed and restarted to inject faults. Everything is stopped by PID and the
-// directory removed when the stack dies. Not thread-safe.
+// directory removed when the stack dies. Logs: policyd.log, milter.log in
+// dir(). Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -24,6 +25,8 @@ struct StackOptions {
   // hive-milter's config file body (YAML), extra to listen/policy target.
   std::string milter_yaml;
   std::vector<std::string> milter_flags;
+  // Optional MTA features (STARTTLS, AUTH, IPv6, failure flags, macro sets).
+  MtaFeatures mta_features;
   // Fixed loopback ports (the demo); 0 picks a free one (tests).
   uint16_t smtp_port = 0;
   uint16_t policy_port = 0;
@@ -40,6 +43,10 @@ class HiveStack {
   void StopPolicyd();
   void StartMilter();
   void StopMilter();
+  // SIGSTOP / SIGCONT to hive-policyd by PID: a service that accepts
+  // connections but never answers. The destructor resumes it.
+  void PausePolicyd();
+  void ResumePolicyd();
 
   Mta& mta() { return *mta_; }
   const Sink& sink() const { return *sink_; }
@@ -56,11 +63,18 @@ class HiveStack {
   uint16_t milter_port_;
   std::unique_ptr<Sink> sink_;
   std::unique_ptr<Process> policyd_;
+  bool policyd_paused_ = false;
   std::unique_ptr<Process> milter_;
   std::unique_ptr<Mta> mta_;
 };
 
 // The MTAs every end-to-end scenario runs on.
 std::vector<std::string> AllMtas();
+
+// One MTA by name ("postfix", "sendmail") in `dir`, using the milter on
+// 127.0.0.1:milter_port (nothing need listen there: failure-flag tests) and
+// relaying to sink_port; smtp_port 0 picks a free one.
+std::unique_ptr<Mta> MakeMta(const std::string& name, const std::string& dir, uint16_t milter_port,
+                             uint16_t sink_port, uint16_t smtp_port, const MtaFeatures& features);
 
 }  // namespace hive::testing

@@ -43,12 +43,17 @@ uint16_t FreePort() {
   throw std::runtime_error("no free port");
 }
 
-bool WaitForListener(uint16_t port, std::chrono::milliseconds timeout) {
+bool WaitForListener(uint16_t port, std::chrono::milliseconds timeout, bool ipv6) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    const int fd = socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr = Loopback(port);
-    const bool up = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    sockaddr_in6 addr6{};
+    addr6.sin6_family = AF_INET6;
+    addr6.sin6_port = htons(port);
+    addr6.sin6_addr = in6addr_loopback;
+    const bool up = ipv6 ? connect(fd, reinterpret_cast<sockaddr*>(&addr6), sizeof addr6) == 0
+                         : connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     close(fd);
     if (up) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));

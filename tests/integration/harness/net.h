@@ -11,7 +11,8 @@ namespace hive::testing {
 // Each call returns a different port within one process.
 uint16_t FreePort();
 
-// True once something accepts TCP connections on 127.0.0.1:port.
-bool WaitForListener(uint16_t port, std::chrono::milliseconds timeout);
+// True once something accepts TCP connections on 127.0.0.1:port ([::1]:port
+// with ipv6).
+bool WaitForListener(uint16_t port, std::chrono::milliseconds timeout, bool ipv6 = false);
 
 }  // namespace hive::testing

@@ -20,11 +20,36 @@ int RunPostfix(const std::string& etc, const std::string& verb, const std::strin
   return std::system(cmd.c_str());
 }
 
-std::string MasterCf(uint16_t port) {
+// STARTTLS offered, not required; no client certificate asked.
+std::string Tls(const MtaFeatures& features) {
+  if (features.tls_cert.empty()) return "";
+  return "smtpd_tls_security_level = may\nsmtpd_tls_cert_file = " + features.tls_cert +
+         "\nsmtpd_tls_key_file = " + features.tls_key + "\nsmtpd_tls_loglevel = 1\n";
+}
+
+// Cyrus SASL reads <sasl_dir>/smtpd.conf. Debian's Postfix looks in
+// $config_directory/sasl whatever cyrus_sasl_config_path says (strace), so
+// sasl_dir is <etc>/sasl and the parameter only documents it. smtpd runs as
+// postfix: the sasldb must be readable by it.
+std::string Sasl(const MtaFeatures& features, const std::string& sasl_dir) {
+  if (features.sasl_db.empty()) return "";
+  std::filesystem::create_directories(sasl_dir);
+  WriteFile(sasl_dir + "/smtpd.conf", "pwcheck_method: auxprop\nauxprop_plugin: sasldb\nsasldb_path: " +
+                                          features.sasl_db + "\nmech_list: PLAIN\n");
+  const passwd* postfix_user = getpwnam("postfix");
+  if (postfix_user == nullptr || chown(features.sasl_db.c_str(), postfix_user->pw_uid, postfix_user->pw_gid) != 0) {
+    throw std::runtime_error("cannot give the sasldb to postfix: " + features.sasl_db);
+  }
+  return std::string("smtpd_sasl_auth_enable = yes\nsmtpd_sasl_type = cyrus\nsmtpd_sasl_path = smtpd\n") +
+         "cyrus_sasl_config_path = " + sasl_dir + "\nsmtpd_sasl_local_domain = " + kMtaHostName + "\n";
+}
+
+std::string MasterCf(uint16_t port, bool ipv6, bool tls) {
   // Stock services with chroot (5th column) off: a test directory has none
-  // of the files a chroot needs. postlog serves maillog_file.
-  return "127.0.0.1:" + std::to_string(port) + R"( inet n - n - - smtpd
-pickup    unix  n - n 60 1 pickup
+  // of the files a chroot needs. postlog serves maillog_file; tlsmgr seeds
+  // smtpd's TLS.
+  return std::string(ipv6 ? "[::1]:" : "127.0.0.1:") + std::to_string(port) + " inet n - n - - smtpd\n" +
+         (tls ? "tlsmgr    unix  - - n 1000? 1 tlsmgr\n" : "") + R"(pickup    unix  n - n 60 1 pickup
 cleanup   unix  n - n -  0 cleanup
 qmgr      unix  n - n 300 1 qmgr
 rewrite   unix  - - n -  - trivial-rewrite
@@ -58,7 +83,11 @@ bool Mta::WaitForEmptyQueue(std::chrono::milliseconds timeout) const {
 }
 
 Postfix::Postfix(const std::string& dir, const PostfixOptions& options)
-    : dir_(dir), port_(options.smtp_port != 0 ? options.smtp_port : FreePort()) {
+    : dir_(dir), port_(options.smtp_port != 0 ? options.smtp_port : FreePort()), ipv6_(options.features.ipv6) {
+  const MtaFeatures& features = options.features;
+  if (features.milter_failure == "shutdown") {
+    throw std::runtime_error("milter_default_action = shutdown needs Postfix 3.11");
+  }
   namespace fs = std::filesystem;
   for (const char* sub : {"etc", "queue", "data"}) fs::create_directories(dir_ + "/" + sub);
   const passwd* postfix_user = getpwnam("postfix");
@@ -75,9 +104,8 @@ myhostname = mta.test.invalid
 mydestination =
 alias_maps =
 alias_database =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
+inet_interfaces = 127.0.0.1)" + std::string(ipv6_ ? ", [::1]\ninet_protocols = all" : "\ninet_protocols = ipv4") + R"(
+mynetworks = 127.0.0.0/8)" + (ipv6_ ? " [::1]/128" : "") + R"(
 smtpd_relay_restrictions = permit_mynetworks, reject
 relayhost = [127.0.0.1]:)" + std::to_string(options.sink_port) + R"(
 smtp_dns_support_level = disabled
@@ -85,12 +113,12 @@ maillog_file = )" + dir_ + R"(/maillog
 maillog_file_prefixes = )" + dir_ + R"(
 smtpd_milters = )" + options.milter + R"(
 milter_protocol = 6
-milter_default_action = )" + options.default_action + R"(
+milter_default_action = )" + (features.milter_failure.empty() ? "accept" : features.milter_failure) + R"(
 milter_connect_timeout = 10s
 milter_command_timeout = 10s
 milter_content_timeout = 30s
-)" + options.extra_main_cf);
-  WriteFile(dir_ + "/etc/master.cf", MasterCf(port_));
+)" + Tls(features) + Sasl(features, dir_ + "/etc/sasl") + options.extra_main_cf);
+  WriteFile(dir_ + "/etc/master.cf", MasterCf(port_, ipv6_, !features.tls_cert.empty()));
   if (RunPostfix(dir_ + "/etc", "start", dir_ + "/postfix-start.log") != 0) {
     throw std::runtime_error("postfix start failed: " + ReadFile(dir_ + "/postfix-start.log"));
   }
@@ -98,7 +126,7 @@ milter_content_timeout = 30s
   while (std::chrono::steady_clock::now() < deadline) {
     const std::string pid = ReadFile(dir_ + "/queue/pid/master.pid");
     if (!pid.empty()) master_pid_ = std::stoi(pid);
-    if (master_pid_ > 0 && WaitForListener(port_, std::chrono::milliseconds(100))) return;
+    if (master_pid_ > 0 && WaitForListener(port_, std::chrono::milliseconds(100), ipv6_)) return;
   }
   throw std::runtime_error("postfix did not start listening: " + Log());
 }

@@ -1,5 +1,5 @@
 // A private Postfix instance in a test directory: smtpd on a free loopback
-// port, the milter under test, relaying to a sink, no chroot, no DNS, its log
+// port (127.0.0.1 or [::1]), the milter under test, relaying to a sink, no chroot, no DNS, its log
 // in a file (maillog_file). Needs root. Stopped by its master PID.
 // Not thread-safe.
 #pragma once
@@ -13,8 +13,12 @@ namespace hive::testing {
 struct PostfixOptions {
   std::string milter;  // Postfix syntax: inet:127.0.0.1:PORT or unix:/path
   uint16_t sink_port = 0;
-  std::string default_action = "tempfail";  // milter_default_action
-  uint16_t smtp_port = 0;                    // 0: a free port
+  uint16_t smtp_port = 0;  // 0: a free port
+  // milter_failure -> milter_default_action ("" = accept: fail open;
+  // "shutdown" needs Postfix 3.11); ipv6 -> smtpd on [::1]; TLS ->
+  // smtpd_tls_*; sasl_db -> Cyrus SASL (auxprop sasldb, PLAIN) through a
+  // smtpd.conf in the instance's etc/sasl.
+  MtaFeatures features;
   // Appended to main.cf as is (benchmarks: process limits, e.g. max_use).
   std::string extra_main_cf;
 };
@@ -35,6 +39,7 @@ class Postfix : public Mta {
 
   std::string dir_;
   uint16_t port_;
+  bool ipv6_ = false;
   int master_pid_ = -1;
 };
 

@@ -11,7 +11,8 @@
 // Each instance writes <dir>/sendmail.mc, builds <dir>/sendmail.cf with m4 and
 // starts `sendmail -bd` in the foreground (-d99.100) so the harness holds its
 // own PID; it runs in a private mount namespace whose /etc/hosts names the
-// test host name and whose resolver is 127.0.0.1, so neither the host-name
+// test host name and whose resolver is 127.0.0.1 (and, with SASL, whose
+// /usr/lib/sasl2 holds the instance's Sendmail.conf), so neither the host-name
 // check at start-up (a 60 s sleep for an unqualified name) nor any lookup
 // leaves loopback. An LD_PRELOAD shim writes its syslog lines to
 // <dir>/maillog. Stopped by PID: the daemon, then any child of this instance
@@ -41,6 +42,10 @@ struct SendmailOptions {
   uint16_t sink_port = 0;
   uint16_t smtp_port = 0;  // 0: a free port
   std::string prefix;      // "": SendmailPrefix()
+  // milter_failure -> F=T/R/4; ipv6 -> Family=inet6 on ::1; TLS -> confSERVER_CERT/KEY;
+  // sasl_db -> AUTH PLAIN via a Sendmail.conf bind-mounted on /usr/lib/sasl2
+  // (Sendmail reads it only from fixed system directories).
+  MtaFeatures features;
 };
 
 // Where prepare-sendmail.sh left Sendmail: $HIVE_SENDMAIL_PREFIX, else the
@@ -73,6 +78,7 @@ class Sendmail : public Mta {
   std::string prefix_;
   std::string binary_;
   uint16_t port_;
+  bool ipv6_ = false;
   std::unique_ptr<Process> daemon_;
 };
 

@@ -1,6 +1,8 @@
-// A small blocking SMTP client for tests: one session on 127.0.0.1, each
-// command's reply returned as it came, so a test can assert at which stage a
-// message was refused. Every read and write is bounded by a timeout.
+// A small blocking SMTP client for tests: one session on 127.0.0.1 or ::1,
+// each command's reply returned as it came, so a test can assert at which
+// stage a message was refused. STARTTLS (OpenSSL, the server's certificate is
+// not verified: tests use throwaway self-signed ones) and AUTH PLAIN. Every
+// read and write is bounded by a timeout.
 // Not thread-safe; one per session.
 #pragma once
 
@@ -8,6 +10,9 @@
 #include <cstdint>
 #include <string>
 #include <vector>
+
+struct ssl_st;
+struct ssl_ctx_st;
 
 namespace hive::testing {
 
@@ -27,8 +32,15 @@ class SmtpClient {
   SmtpClient& operator=(const SmtpClient&) = delete;
 
   // Connects and returns the greeting.
-  SmtpReply Connect(uint16_t port);
+  SmtpReply Connect(uint16_t port, bool ipv6 = false);
   SmtpReply Command(const std::string& line);
+  // STARTTLS, then the TLS handshake; the reply to STARTTLS, or code 0 with
+  // the OpenSSL error when the handshake failed. Say EHLO again afterwards.
+  SmtpReply StartTls();
+  // AUTH PLAIN with an initial response.
+  SmtpReply AuthPlain(const std::string& user, const std::string& password);
+  // The negotiated protocol ("TLSv1.3"), "" without TLS.
+  std::string TlsVersion() const;
   // DATA, then (on 354) the message with dot-stuffing and the final dot;
   // returns the reply to the final dot, or the refusal of DATA itself.
   SmtpReply Data(const std::string& message);
@@ -36,8 +48,13 @@ class SmtpClient {
  private:
   SmtpReply ReadReply();
   bool WriteAll(const std::string& bytes);
+  // One read (plain or TLS) of at most `size` bytes, waiting up to timeout_ms;
+  // <= 0 on timeout, error or end of stream.
+  long ReadSome(char* data, std::size_t size, int timeout_ms);
 
   int fd_ = -1;
+  ssl_st* ssl_ = nullptr;
+  ssl_ctx_st* ssl_ctx_ = nullptr;
   std::chrono::milliseconds timeout_;
   std::string buffer_;
 };
@@ -54,6 +71,18 @@ struct Transaction {
 // accepted), QUIT.
 Transaction SendMail(uint16_t port, const std::string& sender, const std::vector<std::string>& recipients,
                      const std::string& message);
+
+struct SessionOptions {
+  bool ipv6 = false;       // connect to [::1]
+  bool starttls = false;   // STARTTLS after the first EHLO, then EHLO again
+  std::string auth_user;   // AUTH PLAIN when not empty
+  std::string auth_password;
+};
+
+// The same with the session options; a failed STARTTLS or AUTH ends the
+// session (its reply is in `ehlo`, code 0 / 5xx).
+Transaction SendMail(uint16_t port, const SessionOptions& session, const std::string& sender,
+                     const std::vector<std::string>& recipients, const std::string& message);
 
 // An RFC 5322 message with Date, Message-ID, From, To, Subject, and `extra_headers`
 // (each "Name: value") before the body; line ends CRLF.

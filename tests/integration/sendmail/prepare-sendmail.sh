@@ -13,6 +13,7 @@
 #   root/usr/libexec/sendmail/sendmail the binary (setgid bit cleared)
 #   root/usr/share/sendmail/cf/        the m4 macros for sendmail.cf
 #   root/etc/mail/helpfile
+#   root/usr/sbin/saslpasswd2          for the AUTH tests' sasldb
 #   lib/syslog2file.so                 Sendmail's syslog(3) lines to a file
 #   ready                              written last; its presence = ready
 # Idempotent and non-interactive; concurrent runs serialise on PREFIX.lock.
@@ -24,7 +25,9 @@ set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../../.." && pwd)
 prefix=${1:-${HIVE_SENDMAIL_PREFIX:-/var/cache/hive-test/sendmail}}
-packages=(sendmail-bin sendmail-base sendmail-cf)
+# sasl2-bin: only for saslpasswd2, which makes the tests' sasldb (installing
+# it would upgrade the libsasl2-2 that Postfix links against).
+packages=(sendmail-bin sendmail-base sendmail-cf sasl2-bin)
 sendmail="$prefix/root/usr/libexec/sendmail/sendmail"
 cf_dir="$prefix/root/usr/share/sendmail/cf"
 shim_src="$here/syslog2file.c"
@@ -42,7 +45,7 @@ stamp() {
   echo "packages ${packages[*]}"
 }
 is_ready() {
-  [[ -f $prefix/ready && -x $sendmail && -f $cf_dir/m4/cf.m4 && -f $shim ]] &&
+  [[ -f $prefix/ready && -x $sendmail && -f $cf_dir/m4/cf.m4 && -f $shim && -x $prefix/root/usr/sbin/saslpasswd2 ]] &&
     command -v m4 >/dev/null && [[ $(cat "$prefix/ready") == "$(stamp)" ]]
 }
 
@@ -103,7 +106,7 @@ cc -O2 -Wall -Wextra -Werror -shared -fPIC -o "$shim.tmp" "$shim_src"
 mv "$shim.tmp" "$shim"
 
 # 4. checks: libraries resolve, the binary runs and has MILTER, m4 builds a .cf
-if missing=$(ldd "$sendmail" | grep 'not found'); then
+if missing=$(ldd "$sendmail" "$prefix/root/usr/sbin/saslpasswd2" | grep 'not found'); then
   die "sendmail lacks libraries (add them to deploy/install-deps.sh): $missing"
 fi
 probe=$(mktemp -d)
