@@ -1,5 +1,6 @@
 #include "config/content_config.h"
 
+#include <algorithm>
 #include <cctype>
 #include <set>
 
@@ -24,6 +25,47 @@ std::chrono::nanoseconds ToNanos(const google::protobuf::Duration& d) {
   return std::chrono::seconds(d.seconds()) + std::chrono::nanoseconds(d.nanos());
 }
 
+// content.bayes and content.fingerprints: thresholds and weights checked,
+// the model and the known-bad list opened (a missing file is an empty one;
+// an unreadable or corrupt one is a config error, so that a reload never
+// silently drops a trained model).
+void CompileLearned(const v1::Content& in, content::ScorerOptions& o, const ConfigError& error) {
+  const v1::ContentBayes& b = in.bayes();
+  if (b.enabled()) {
+    content::BayesSymbols& out = o.bayes;
+    if (b.has_spam_threshold()) out.spam_threshold = b.spam_threshold();
+    if (b.has_ham_threshold()) out.ham_threshold = b.ham_threshold();
+    if (b.has_spam_weight()) out.spam_weight = b.spam_weight();
+    if (b.has_ham_weight()) out.ham_weight = b.ham_weight();
+    if (out.spam_threshold <= 0.5 || out.spam_threshold > 1) {
+      error("content.bayes.spam_threshold", "must be above 0.5 and at most 1");
+    }
+    if (out.ham_threshold < 0 || out.ham_threshold >= 0.5) {
+      error("content.bayes.ham_threshold", "must be at least 0 and below 0.5");
+    }
+    content::ClassifierOptions co;
+    co.limits = o.limits;
+    if (b.min_learns() != 0) co.min_learns = b.min_learns();
+    if (b.min_tokens() != 0) co.min_tokens = b.min_tokens();
+    absl::StatusOr<std::shared_ptr<content::Classifier>> c = content::Classifier::Open(b.stats_db(), co);
+    if (c.ok()) out.classifier = *std::move(c);
+    else error("content.bayes.stats_db", std::string(c.status().message()));
+  }
+  const v1::ContentFingerprints& f = in.fingerprints();
+  if (f.enabled()) {
+    content::FingerprintSymbols& out = o.fingerprints;
+    if (f.has_max_distance()) {
+      if (f.max_distance() > 32) error("content.fingerprints.max_distance", "must be at most 32 (of 64 bits)");
+      out.max_distance = static_cast<int>(std::min<std::uint32_t>(f.max_distance(), 32));
+    }
+    if (f.has_weight()) out.weight = f.weight();
+    if (f.min_tokens() != 0) out.min_tokens = f.min_tokens();
+    absl::StatusOr<std::shared_ptr<content::FingerprintStore>> s = content::FingerprintStore::Open(f.store());
+    if (s.ok()) out.store = *std::move(s);
+    else error("content.fingerprints.store", std::string(s.status().message()));
+  }
+}
+
 }  // namespace
 
 content::Scorer CompileContent(const v1::Content& in, const ConfigError& error) {
@@ -32,7 +74,7 @@ content::Scorer CompileContent(const v1::Content& in, const ConfigError& error) 
   auto name = [&](const std::string& path, const std::string& n) {
     if (!ValidSymbol(n)) {
       error(path, n.empty() ? "a name is required" : absl::StrCat("'", n, "' is not a name (1-64 of A-Z a-z 0-9 - _ .)"));
-    } else if (content::Scorer::FindBuiltin(n) != nullptr) {
+    } else if (content::Scorer::FindBuiltin(n) != nullptr || content::Scorer::IsLearnedSymbol(n)) {
       error(path, absl::StrCat("'", n, "' is a built-in symbol; set its weight in content.checks.weights"));
     } else if (!names.insert(n).second) {
       error(path, absl::StrCat("duplicate name '", n, "'"));
@@ -108,12 +150,15 @@ content::Scorer CompileContent(const v1::Content& in, const ConfigError& error) 
     }
   }
 
+  CompileLearned(in, o, error);
+
   for (int i = 0; i < in.metas_size(); ++i) {
     const v1::ContentMetaRule& m = in.metas(i);
     const std::string path = absl::StrCat("content.metas[", i, "]");
     name(path + ".name", m.name());
     auto known = [&](const std::string& n) {
-      return n != m.name() && (names.contains(n) || content::Scorer::FindBuiltin(n) != nullptr);
+      return n != m.name() && (names.contains(n) || content::Scorer::FindBuiltin(n) != nullptr ||
+                               content::Scorer::IsLearnedSymbol(n));
     };
     absl::StatusOr<content::MetaExpression> e = content::MetaExpression::Parse(m.expression(), known);
     if (!e.ok()) {

@@ -65,4 +65,18 @@ Message SplitRawMessage(std::string_view raw, std::size_t max_headers) {
   return m;
 }
 
+void NeutraliseHeaders(Message& message) {
+  std::vector<Header> kept;
+  for (Header& h : message.headers) {
+    const absl::string_view n(h.name.data(), h.name.size());
+    if (absl::EqualsIgnoreCase(n, "from") || absl::EqualsIgnoreCase(n, "to") || absl::EqualsIgnoreCase(n, "cc") ||
+        absl::EqualsIgnoreCase(n, "subject") || absl::EqualsIgnoreCase(n, "date") ||
+        absl::EqualsIgnoreCase(n, "message-id") || absl::EqualsIgnoreCase(n, "mime-version") ||
+        absl::StartsWithIgnoreCase(n, "content-")) {
+      kept.push_back(std::move(h));
+    }
+  }
+  message.headers = std::move(kept);
+}
+
 }  // namespace hive::policy::content

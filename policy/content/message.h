@@ -44,4 +44,10 @@ HeaderBlock ParseHeaderBlock(std::string_view text, std::size_t max_headers, std
 // dropped.
 Message SplitRawMessage(std::string_view raw, std::size_t max_headers = 1000);
 
+// Keeps only the headers an outbound scorer may learn from (From, To, Cc,
+// Subject, Date, Message-ID, MIME-Version, Content-*), dropping the ones
+// that give a research corpus's label away (Received, X-UIDL, list
+// headers...). For evaluation and training tools.
+void NeutraliseHeaders(Message& message);
+
 }  // namespace hive::policy::content

@@ -1,6 +1,7 @@
 #include "content/scorer.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <set>
 
 namespace hive::policy::content {
@@ -29,6 +30,13 @@ Scorer::Scorer(ScorerOptions options) {
 double Scorer::reject_score() const { return state_->options.reject_score; }
 double Scorer::quarantine_score() const { return state_->options.quarantine_score; }
 const Limits& Scorer::limits() const { return state_->options.limits; }
+
+const std::shared_ptr<Classifier>& Scorer::classifier() const { return state_->options.bayes.classifier; }
+const std::shared_ptr<FingerprintStore>& Scorer::fingerprints() const { return state_->options.fingerprints.store; }
+
+bool Scorer::IsLearnedSymbol(const std::string& name) {
+  return name == "BAYES_SPAM" || name == "BAYES_HAM" || name == "FINGERPRINT_BAD";
+}
 
 const BuiltinSymbol* Scorer::FindBuiltin(const std::string& name) {
   for (const BuiltinSymbol& b : BuiltinSymbols()) {
@@ -59,6 +67,30 @@ ContentResult Scorer::Score(const Message& message, const ParsedMessage& parsed,
     for (Finding& f : RunChecks(parsed, envelope, s.options.checks)) {
       auto w = s.builtin_weights.find(f.symbol);
       add(f.symbol, w == s.builtin_weights.end() ? 0 : w->second, std::move(f.detail));
+    }
+  }
+  const BayesSymbols& bayes = s.options.bayes;
+  const FingerprintSymbols& fp = s.options.fingerprints;
+  if (bayes.classifier || fp.store) {
+    // One tokenisation for both; per-thread buffers keep their capacity.
+    thread_local Tokens tokens;
+    Tokenize(parsed, tokens);
+    char detail[96];
+    if (bayes.classifier) {
+      const Classification c = bayes.classifier->Classify(tokens.features);
+      const double p = c.probability;
+      std::snprintf(detail, sizeof detail, "p=%.4f tokens=%zu", p, c.tokens);
+      if (c.ready && p >= bayes.spam_threshold) add("BAYES_SPAM", bayes.spam_weight * (2 * p - 1), detail);
+      if (c.ready && p <= bayes.ham_threshold) add("BAYES_HAM", bayes.ham_weight * (1 - 2 * p), detail);
+    }
+    if (fp.store) {
+      if (std::optional<std::uint64_t> h = SimHash(tokens.body, fp.min_tokens)) {
+        if (std::optional<FingerprintMatch> m = fp.store->Match(*h, fp.max_distance)) {
+          std::snprintf(detail, sizeof detail, "%016llx distance=%d ",
+                        static_cast<unsigned long long>(m->fingerprint), m->distance);
+          add("FINGERPRINT_BAD", fp.weight, detail + m->label);
+        }
+      }
     }
   }
   for (const MetaRule& meta : s.options.metas) {

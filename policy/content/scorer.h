@@ -1,8 +1,10 @@
 // The content scorer: parses the message (parser.h), runs the configured
 // rules in one RE2::Set pass per target (rules.h), the built-in outbound
-// checks (checks.h), then the meta rules (meta.h, in configuration order,
-// so a meta may use earlier metas); each symbol that fires adds its weight;
-// the total decides reject / quarantine / continue.
+// checks (checks.h), the learned signals (the Bayes classifier,
+// classifier.h, and known-bad fingerprints, fingerprint.h, both reading one
+// tokenisation of the text), then the meta rules (meta.h, in configuration
+// order, so a meta may use earlier metas); each symbol that fires adds its
+// weight; the total decides reject / quarantine / continue.
 //
 // Interface: build a Scorer from ScorerOptions (or, as the foundation did,
 // from plain rules and two thresholds), then Score(message, envelope).
@@ -14,7 +16,8 @@
 // operator can see why.
 //
 // Thread-safety: immutable after construction; Score() is thread-safe.
-// Copies share the compiled rules.
+// Copies share the compiled rules. The classifier and fingerprint store are
+// shared, internally locked objects: learning while scoring is safe.
 #pragma once
 
 #include <map>
@@ -23,6 +26,8 @@
 #include <vector>
 
 #include "content/checks.h"
+#include "content/classifier.h"
+#include "content/fingerprint.h"
 #include "content/message.h"
 #include "content/meta.h"
 #include "content/parser.h"
@@ -44,6 +49,27 @@ struct ContentResult {
   ContentAction action = ContentAction::kContinue;
 };
 
+// BAYES_SPAM when the classifier's spam probability p >= spam_threshold,
+// weighing spam_weight * (2p - 1); BAYES_HAM when p <= ham_threshold,
+// weighing ham_weight * (1 - 2p) (ham_weight is normally negative). Nothing
+// when the classifier is not ready (too little training, too few tokens).
+struct BayesSymbols {
+  std::shared_ptr<Classifier> classifier;  // null: off
+  double spam_threshold = 0.9;
+  double ham_threshold = 0.1;
+  double spam_weight = 6;
+  double ham_weight = -3;
+};
+
+// FINGERPRINT_BAD when the body's SimHash is within max_distance bits of a
+// known-bad fingerprint.
+struct FingerprintSymbols {
+  std::shared_ptr<FingerprintStore> store;  // null: off
+  int max_distance = 6;
+  double weight = 10;
+  std::size_t min_tokens = 20;  // shorter texts are not fingerprinted
+};
+
 struct ScorerOptions {
   std::vector<ContentRule> rules;
   std::vector<MetaRule> metas;
@@ -51,6 +77,8 @@ struct ScorerOptions {
   std::map<std::string, double> symbol_weights;  // overrides of built-in weights
   CheckOptions checks;
   Limits limits;
+  BayesSymbols bayes;
+  FingerprintSymbols fingerprints;
   double reject_score = 0;      // 0: never
   double quarantine_score = 0;  // 0: never
 };
@@ -71,8 +99,14 @@ class Scorer {
   double reject_score() const;
   double quarantine_score() const;
   const Limits& limits() const;
+  // The learned-signal objects, null when not configured: what the admin
+  // API's Learn / fingerprint RPCs and the training tools act on.
+  const std::shared_ptr<Classifier>& classifier() const;
+  const std::shared_ptr<FingerprintStore>& fingerprints() const;
   // The weight of a built-in symbol with its override, or null if unknown.
   static const BuiltinSymbol* FindBuiltin(const std::string& name);
+  // BAYES_SPAM, BAYES_HAM, FINGERPRINT_BAD: reserved, usable in metas.
+  static bool IsLearnedSymbol(const std::string& name);
 
  private:
   struct State;

@@ -4,13 +4,21 @@
 // argument, nothing of it is stored. Results go in docs/scoring.md.
 //
 //   hive-content-eval --config FILE --corpus DIR [--labels FILE] [--neutralise] [--threshold X] [--top N]
+//                     [--folds K]
 //
 // DIR holds one raw message per file; labels are "file<TAB>spam|ham" lines
 // (default DIR/../labels.tsv). --neutralise keeps only the headers an
 // outbound scorer may rely on (From, To, Cc, Subject, Date, Message-ID,
 // MIME-Version, Content-*), dropping the ones that leak the label (Received,
 // X-UIDL, list headers...).
+//
+// --folds K (needs content.bayes.enabled): K-fold cross-validation of the
+// classifier. Each message's fold is FNV-1a(file name) mod K, so the split
+// is deterministic; for each fold the classifier is reset, trained on the
+// other K-1 folds (neutralised too when --neutralise) and the fold is
+// scored. Every message is scored exactly once, by a model that never saw it.
 #include <algorithm>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -26,14 +34,19 @@
 
 namespace {
 
-using hive::policy::content::Header;
 using hive::policy::content::Message;
 
-bool Kept(const std::string& name) {
-  const std::string n = absl::AsciiStrToLower(name);
-  return n == "from" || n == "to" || n == "cc" || n == "subject" || n == "date" || n == "message-id" ||
-         n == "mime-version" || absl::StartsWith(n, "content-");
+std::uint64_t Fnv1a(const std::string& s) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  return h;
 }
+
+struct Labelled {
+  std::string file;
+  bool spam = false;
+  Message message;
+};
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -49,6 +62,7 @@ int main(int argc, char** argv) {
   bool neutralise = false;
   double threshold = -1;
   int top = 0;
+  int folds = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() { return i + 1 < argc ? std::string(argv[++i]) : std::string(); };
@@ -58,6 +72,7 @@ int main(int argc, char** argv) {
     else if (a == "--neutralise") neutralise = true;
     else if (a == "--threshold") threshold = std::stod(next());
     else if (a == "--top") top = std::stoi(next());
+    else if (a == "--folds") folds = std::stoi(next());
     else {
       std::cerr << "usage: hive-content-eval --config FILE --corpus DIR [--labels FILE] [--neutralise] [--threshold X] [--top N]\n";
       return 2;
@@ -74,42 +89,57 @@ int main(int argc, char** argv) {
     return 2;
   }
   const hive::policy::content::Scorer& scorer = (*snapshot)->content;
+  const auto& classifier = scorer.classifier();
+  if (folds != 0 && (folds < 2 || !classifier)) {
+    std::cerr << "hive-content-eval: --folds needs K >= 2 and content.bayes.enabled in the config\n";
+    return 2;
+  }
   if (threshold < 0) threshold = scorer.reject_score();
   std::ifstream in(labels);
   if (!in) {
     std::cerr << "hive-content-eval: cannot read " << labels << "\n";
     return 2;
   }
-  int tp = 0, fp = 0, tn = 0, fn = 0;
-  std::map<std::string, std::pair<int, int>> symbol_counts;  // spam, ham
+  std::vector<Labelled> corpus_messages;
   std::string line;
   while (std::getline(in, line)) {
     const std::size_t tab = line.find('\t');
     if (tab == std::string::npos) continue;
-    const std::string file = line.substr(0, tab);
-    const bool spam = absl::StartsWith(line.substr(tab + 1), "spam");
-    Message m = hive::policy::content::SplitRawMessage(ReadFile(corpus + "/" + file));
-    if (neutralise) {
-      std::vector<Header> kept;
-      for (Header& h : m.headers) {
-        if (Kept(h.name)) kept.push_back(std::move(h));
-      }
-      m.headers = std::move(kept);
-    }
+    Labelled l{line.substr(0, tab), absl::StartsWith(line.substr(tab + 1), "spam"), {}};
+    l.message = hive::policy::content::SplitRawMessage(ReadFile(corpus + "/" + l.file));
+    if (neutralise) hive::policy::content::NeutraliseHeaders(l.message);
+    corpus_messages.push_back(std::move(l));
+  }
+  int tp = 0, fp = 0, tn = 0, fn = 0;
+  std::map<std::string, std::pair<int, int>> symbol_counts;  // spam, ham
+  auto score = [&](const Labelled& l) {
     std::string from;
-    if (const std::string* f = hive::policy::content::FindHeader(m, "From")) from = *f;
+    if (const std::string* f = hive::policy::content::FindHeader(l.message, "From")) from = *f;
     // The envelope sender of outbound mail is normally the From address.
-    const auto r = scorer.Score(m, hive::policy::content::Envelope{.sender = from, .recipients = 1});
+    const auto r = scorer.Score(l.message, hive::policy::content::Envelope{.sender = from, .recipients = 1});
     const bool flagged = r.score >= threshold;
-    (spam ? (flagged ? tp : fn) : (flagged ? fp : tn))++;
-    for (const auto& h : r.hits) (spam ? symbol_counts[h.rule].first : symbol_counts[h.rule].second)++;
+    (l.spam ? (flagged ? tp : fn) : (flagged ? fp : tn))++;
+    for (const auto& h : r.hits) (l.spam ? symbol_counts[h.rule].first : symbol_counts[h.rule].second)++;
+  };
+  if (folds == 0) {
+    for (const Labelled& l : corpus_messages) score(l);
+  }
+  for (int fold = 0; fold < folds; ++fold) {
+    auto in_fold = [&](const Labelled& l) { return static_cast<int>(Fnv1a(l.file) % static_cast<unsigned>(folds)) == fold; };
+    classifier->Reset();
+    for (const Labelled& l : corpus_messages) {
+      if (!in_fold(l)) classifier->Learn(l.message, l.spam);
+    }
+    for (const Labelled& l : corpus_messages) {
+      if (in_fold(l)) score(l);
+    }
   }
   const double precision = tp + fp ? static_cast<double>(tp) / (tp + fp) : 0;
   const double recall = tp + fn ? static_cast<double>(tp) / (tp + fn) : 0;
   const double f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0;
   const double fpr = fp + tn ? static_cast<double>(fp) / (fp + tn) : 0;
-  std::printf("messages=%d spam=%d ham=%d threshold=%.2f neutralised=%s\n", tp + fp + tn + fn, tp + fn, fp + tn,
-              threshold, neutralise ? "yes" : "no");
+  std::printf("messages=%d spam=%d ham=%d threshold=%.2f neutralised=%s folds=%d\n", tp + fp + tn + fn, tp + fn,
+              fp + tn, threshold, neutralise ? "yes" : "no", folds);
   std::printf("tp=%d fp=%d tn=%d fn=%d precision=%.3f recall=%.3f f1=%.3f fp_rate=%.3f\n", tp, fp, tn, fn, precision,
               recall, f1, fpr);
   if (top > 0) {

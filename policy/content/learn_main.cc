@@ -1,0 +1,119 @@
+// hive-content-learn: trains the Bayes classifier's statistics file from
+// labelled messages, offline, and prints fingerprints for the known-bad
+// list. The running hive-policyd reads the file at start and on reload
+// (SIGHUP); the admin API's Learn RPC calls the same Classifier::Learn.
+//
+//   hive-content-learn --stats-db FILE [--neutralise] [--spam PATH]... [--ham PATH]...
+//   hive-content-learn --fingerprint PATH...
+//
+// PATH is a message file or a directory of them (one raw RFC 5322 message
+// per file, an mbox "From " line allowed). Learning adds to what FILE
+// already holds; the file is replaced atomically at the end.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "content/atomic_file.h"
+#include "content/classifier.h"
+#include "content/fingerprint.h"
+
+namespace {
+
+namespace content = hive::policy::content;
+namespace fs = std::filesystem;
+
+std::vector<std::string> Files(const std::string& path) {
+  std::vector<std::string> out;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    for (const fs::directory_entry& e : fs::directory_iterator(path, ec)) {
+      if (e.is_regular_file()) out.push_back(e.path().string());
+    }
+    std::sort(out.begin(), out.end());
+  } else {
+    out.push_back(path);
+  }
+  return out;
+}
+
+int Usage() {
+  std::fprintf(stderr,
+               "usage: hive-content-learn --stats-db FILE [--neutralise] [--spam PATH]... [--ham PATH]...\n"
+               "       hive-content-learn --fingerprint PATH...\n");
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string db;
+  bool neutralise = false;
+  bool fingerprint = false;
+  std::vector<std::pair<std::string, bool>> inputs;  // path, is_spam
+  std::vector<std::string> to_fingerprint;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (a == "--stats-db") db = next();
+    else if (a == "--neutralise") neutralise = true;
+    else if (a == "--spam") inputs.emplace_back(next(), true);
+    else if (a == "--ham") inputs.emplace_back(next(), false);
+    else if (a == "--fingerprint") fingerprint = true;
+    else if (fingerprint && a[0] != '-') to_fingerprint.push_back(a);
+    else return Usage();
+  }
+  auto read = [&](const std::string& file) -> std::optional<content::Message> {
+    absl::StatusOr<std::string> raw = content::ReadWholeFile(file);
+    if (!raw.ok()) {
+      std::fprintf(stderr, "hive-content-learn: %s\n", std::string(raw.status().message()).c_str());
+      return std::nullopt;
+    }
+    content::Message m = content::SplitRawMessage(*raw);
+    if (neutralise) content::NeutraliseHeaders(m);
+    return m;
+  };
+  if (fingerprint) {
+    int status = 0;
+    for (const std::string& path : to_fingerprint) {
+      for (const std::string& file : Files(path)) {
+        std::optional<content::Message> m = read(file);
+        if (!m) return 1;
+        content::Tokens tokens;
+        content::Tokenize(content::Parse(*m), tokens);
+        // The scorer's default min_tokens: a fingerprint it would never compute is useless.
+        if (std::optional<std::uint64_t> h = content::SimHash(tokens.body, 20)) {
+          std::printf("%016llx %s\n", static_cast<unsigned long long>(*h), file.c_str());
+        } else {
+          std::fprintf(stderr, "hive-content-learn: %s: too little text to fingerprint\n", file.c_str());
+          status = 1;
+        }
+      }
+    }
+    return status;
+  }
+  if (db.empty() || inputs.empty()) return Usage();
+  absl::StatusOr<std::shared_ptr<content::Classifier>> c = content::Classifier::Open(db);
+  if (!c.ok()) {
+    std::fprintf(stderr, "hive-content-learn: %s\n", std::string(c.status().message()).c_str());
+    return 1;
+  }
+  for (const auto& [path, is_spam] : inputs) {
+    for (const std::string& file : Files(path)) {
+      std::optional<content::Message> m = read(file);
+      if (!m) return 1;
+      (*c)->Learn(*m, is_spam);
+    }
+  }
+  if (absl::Status s = (*c)->Save(); !s.ok()) {
+    std::fprintf(stderr, "hive-content-learn: %s\n", std::string(s.message()).c_str());
+    return 1;
+  }
+  const content::ClassifierStats st = (*c)->stats();
+  std::printf("%s: spam=%llu ham=%llu tokens=%zu memory=%zu bytes\n", db.c_str(),
+              static_cast<unsigned long long>(st.spam_learns), static_cast<unsigned long long>(st.ham_learns),
+              st.tokens, st.memory_bytes);
+  return 0;
+}

@@ -1,0 +1,62 @@
+// The statistics of the Bayes classifier: for each token hash, in how many
+// learned spam and ham messages it appeared, plus the number of messages
+// learned of each class.
+//
+// In memory: one open-addressing table of 16-byte slots (hash, spam count,
+// ham count), linear probing, grown at 70 % load; lookups allocate nothing.
+// On disk (Serialize / Parse), little-endian:
+//   "HIVEBAY1" | u64 spam_learns | u64 ham_learns | u64 n |
+//   n x (u64 hash, u32 spam, u32 ham) | u64 FNV-1a of everything before
+// The checksum makes a truncated or corrupted file an error, not a model
+// silently missing half its tokens.
+//
+// Thread-safety: none; the Classifier serialises access.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace hive::policy::content {
+
+struct TokenCounts {
+  std::uint32_t spam = 0;
+  std::uint32_t ham = 0;
+};
+
+class TokenStore {
+ public:
+  TokenStore() = default;
+
+  // Adds one learned message of the class with these (unique) tokens.
+  void Learn(std::span<const std::uint64_t> tokens, bool is_spam);
+  TokenCounts Find(std::uint64_t token) const;
+
+  std::uint64_t spam_learns() const { return spam_learns_; }
+  std::uint64_t ham_learns() const { return ham_learns_; }
+  std::size_t size() const { return used_; }
+  std::size_t memory_bytes() const { return slots_.capacity() * sizeof(Slot); }
+
+  std::string Serialize() const;
+  static absl::StatusOr<TokenStore> Parse(std::string_view data);
+
+ private:
+  struct Slot {
+    std::uint64_t key = 0;  // 0: empty (a token hashing to 0 is stored as 1)
+    TokenCounts counts;
+  };
+  static std::uint64_t Key(std::uint64_t token) { return token == 0 ? 1 : token; }
+  Slot& Insert(std::uint64_t key);
+  void Grow();
+
+  std::vector<Slot> slots_;  // size 0 or a power of two
+  std::size_t used_ = 0;
+  std::uint64_t spam_learns_ = 0;
+  std::uint64_t ham_learns_ = 0;
+};
+
+}  // namespace hive::policy::content

@@ -1,0 +1,49 @@
+// Turns a parsed message into the token hashes the statistical classifier
+// and the near-duplicate fingerprint read. One pass over the decoded text:
+//   - Latin-script words, lower-cased (ASCII folding only), 2..24 bytes;
+//     longer words are cut at 24 bytes so a random string yields one token;
+//   - digit runs become a shape token ("a number of N digits"), so phone
+//     numbers, prices and order ids that change per recipient do not
+//     defeat fingerprints, while "a message full of numbers" still counts;
+//   - CJK text (Han, kana, Hangul) has no spaces: every pair of adjacent
+//     CJK characters is a token (character bigrams), an isolated CJK
+//     character a unigram;
+//   - full-width ASCII (U+FF01..U+FF5E), common in Chinese spam, is folded
+//     to ASCII first.
+// Besides the body, the subject (same rules, its own namespace), the From
+// domain and each URL host give tokens of their own kind.
+//
+// Tokens are 64-bit FNV-1a hashes of (kind, text): never strings, so
+// tokenising allocates nothing per token, and the hash is stable across
+// runs and machines (it is what the token store persists).
+//
+// Contract: Tokenize() fills `out` (clearing it first; its vectors keep
+// their capacity, so a reused Tokens allocates nothing in steady state).
+// At most kMaxTokens body tokens are produced.
+//
+// Thread-safety: pure functions.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "content/parser.h"
+
+namespace hive::policy::content {
+
+struct Tokens {
+  // Body tokens in text order, with repeats: what a fingerprint reads.
+  std::vector<std::uint64_t> body;
+  // Every token of every kind, sorted and unique: what the classifier reads.
+  std::vector<std::uint64_t> features;
+};
+
+inline constexpr std::size_t kMaxTokens = 50000;
+
+void Tokenize(const ParsedMessage& parsed, Tokens& out);
+
+// The body-kind tokens of `text` appended to `out` in order (tests, tools).
+void TokenizeText(std::string_view text, std::vector<std::uint64_t>& out);
+
+}  // namespace hive::policy::content

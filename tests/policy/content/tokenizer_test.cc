@@ -1,0 +1,62 @@
+#include "content/tokenizer.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace hive::policy::content {
+namespace {
+
+std::vector<std::uint64_t> Tok(std::string_view text) {
+  std::vector<std::uint64_t> out;
+  TokenizeText(text, out);
+  return out;
+}
+
+TEST(TokenizerTest, ChineseBecomesCharacterBigrams) {
+  // 4 characters -> 3 bigrams; the comma separates two runs.
+  EXPECT_EQ(Tok("代开发票").size(), 3u);
+  EXPECT_EQ(Tok("代开，发票").size(), 2u);
+  // An isolated character is a unigram.
+  EXPECT_EQ(Tok("好").size(), 1u);
+  // Same bigram, same hash, wherever it is.
+  EXPECT_EQ(Tok("发票")[0], Tok("代开发票")[2]);
+  EXPECT_NE(Tok("发票")[0], Tok("票发")[0]);
+}
+
+TEST(TokenizerTest, WordsAreLowerCasedAndNumbersReducedToTheirShape) {
+  EXPECT_EQ(Tok("FREE"), Tok("free"));
+  EXPECT_EQ(Tok("Call 13800138000"), Tok("call 13912345678"));
+  EXPECT_NE(Tok("call 138"), Tok("call 13800138000"));
+  EXPECT_EQ(Tok("order A12345"), Tok("order A67890"));
+  EXPECT_TRUE(Tok("a").empty());  // one-letter words carry nothing
+}
+
+TEST(TokenizerTest, FullWidthAsciiFoldsAndMixedScriptsSplit) {
+  EXPECT_EQ(Tok("ＦＲＥＥ"), Tok("free"));
+  const auto mixed = Tok("免费free试用");
+  ASSERT_EQ(mixed.size(), 3u);  // 免费, free, 试用
+  EXPECT_EQ(mixed[1], Tok("free")[0]);
+}
+
+TEST(TokenizerTest, InvalidUtf8IsASeparatorNotACrash) {
+  EXPECT_EQ(Tok("ab\xff\xfe" "cd").size(), 2u);
+  EXPECT_EQ(Tok("\xe4\xbb").size(), 0u);  // truncated sequence
+}
+
+TEST(TokenizerTest, FeaturesAreUniqueAndIncludeSubjectFromAndUrlHosts) {
+  ParsedMessage p;
+  p.text = "spam spam spam";
+  p.subject = "spam";
+  p.headers = {{"From", "Sales <x@promo.example>"}};
+  p.urls = {{"http://evil.example/", "evil.example", false}};
+  Tokens t;
+  Tokenize(p, t);
+  EXPECT_EQ(t.body.size(), 3u);
+  // body "spam", subject "spam" (own namespace), From domain, URL host.
+  EXPECT_EQ(t.features.size(), 4u);
+  EXPECT_TRUE(std::is_sorted(t.features.begin(), t.features.end()));
+}
+
+}  // namespace
+}  // namespace hive::policy::content
