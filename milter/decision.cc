@@ -244,6 +244,12 @@ Decision Decide(const absl::StatusOr<pb::Verdict>& verdict, Stage stage, Failure
   if (!v.pool().empty()) {
     if (!IsValidPoolName(v.pool())) return FailureDecision(mode, "invalid verdict: bad pool name");
     d.pool = v.pool();
+    // The member (one source address) the MTA's header checks route on:
+    // "<pool>/<member>".
+    if (!v.pool_member().empty()) {
+      if (!IsValidPoolName(v.pool_member())) return FailureDecision(mode, "invalid verdict: bad pool member name");
+      d.pool = absl::StrCat(v.pool(), "/", v.pool_member());
+    }
   }
   if (static_cast<std::size_t>(v.header_edits_size()) > kMaxHeaderEdits) {
     return FailureDecision(mode, "invalid verdict: too many header edits");

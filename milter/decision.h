@@ -69,6 +69,7 @@ struct Decision {
   std::optional<SmtpReply> reply;
   // Only at Stage::kMessage.
   std::vector<HeaderEdit> header_edits;
+  // The pool mark: "<pool>", or "<pool>/<member>" when the verdict names one.
   std::string pool;
   std::optional<NewSender> new_sender;
   std::string quarantine_reason;  // kQuarantine or deferred kQuarantine

@@ -89,6 +89,10 @@ class Limiter {
   // Both return how many rule reservations they settled.
   absl::StatusOr<int> Commit(const std::string& transaction_id) { return store_.Commit(transaction_id); }
   absl::StatusOr<int> Release(const std::string& transaction_id) { return store_.Release(transaction_id); }
+  // The store and clock counted in; routing's warm-up caps count there too,
+  // so that they are as exact and as shared as the limits.
+  Store& store() { return store_; }
+  const Clock& clock() const { return clock_; }
 
  private:
   struct Planned;

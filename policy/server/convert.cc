@@ -139,4 +139,19 @@ void ApplyContentResult(const content::ContentResult& result, double quarantine_
   }
 }
 
+routing::DeliveryOutcome OutcomeFromReport(const v1::DeliveryReport& report) {
+  routing::DeliveryOutcome out;
+  out.queue_id = report.queue_id();
+  out.member = report.pool_member();
+  out.recipient_domain = match::DomainOf(match::NormaliseAddress(report.recipient()));
+  switch (report.status()) {
+    case v1::DeliveryReport::STATUS_DEFERRED: out.status = routing::DeliveryStatus::kDeferred; break;
+    case v1::DeliveryReport::STATUS_BOUNCED: out.status = routing::DeliveryStatus::kBounced; break;
+    default: out.status = routing::DeliveryStatus::kSent; break;
+  }
+  out.dsn = report.dsn().substr(0, 16);
+  out.reply = report.reply().substr(0, 512);
+  return out;
+}
+
 }  // namespace hive::policy::server

@@ -12,6 +12,7 @@
 #include "hive/policy/v1/policy.pb.h"
 #include "match/facts.h"
 #include "ratelimit/limiter.h"
+#include "routing/feedback_loop.h"
 
 namespace hive::policy::server {
 
@@ -39,5 +40,8 @@ void ApplyLimitDecision(const ratelimit::LimitDecision& decision, hive::policy::
 // result (the pool is the caller's business).
 void ApplyContentResult(const content::ContentResult& result, double quarantine_score,
                         hive::policy::v1::Verdict& verdict);
+
+// A delivery report as the feedback loop's input (recipient -> domain).
+routing::DeliveryOutcome OutcomeFromReport(const hive::policy::v1::DeliveryReport& report);
 
 }  // namespace hive::policy::server

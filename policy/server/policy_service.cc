@@ -7,6 +7,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "routing/member_chooser.h"
+#include "routing/warmup_ledger.h"
 #include "server/convert.h"
 #include "server/policy_metrics.h"
 #include "support/log.h"
@@ -68,7 +70,7 @@ void LogDecision(const char* rpc, const v1::Transaction& txn, const std::string&
     absl::StrAppend(&line, " action=", ActionName(v.action()));
     if (v.has_reply()) absl::StrAppend(&line, " reply=\"", v.reply().code(), " ", v.reply().enhanced_code(), "\"");
     absl::StrAppend(&line, absl::StrFormat(" score=%.2f", v.score()), " symbols=", symbols.empty() ? "-" : symbols,
-                    " pool=", v.pool().empty() ? "-" : v.pool());
+                    " pool=", v.pool().empty() ? "-" : routing::PoolMark(v.pool(), v.pool_member()));
   } else {
     absl::StrAppend(&line, " error=", status.error_code(), " message=\"",
                     hive::log::Sanitize(status.error_message(), 200), "\"");
@@ -205,7 +207,7 @@ grpc::Status PolicyServiceImpl::DoCheckMessage(const v1::MessageRequest& request
     if (const std::string* c = facts.HeaderValue(snapshot->class_header)) facts.message_class = absl::AsciiStrToLower(*c);
   }
   facts.message_bytes = request.body_size();
-  facts.pool = snapshot->routing.Choose(facts).pool;
+  facts.pool = snapshot->routing.Choose(routing::RouteInput{facts, content.score}).pool;
   absl::StatusOr<ratelimit::LimitDecision> limits = limiter_.CheckMessage(snapshot->limits, txn, facts);
   if (!limits.ok()) return Unavailable(limits.status());
   ApplyLimitDecision(*limits, verdict, /*keep_action_on_allow=*/true);
@@ -218,11 +220,83 @@ grpc::Status PolicyServiceImpl::DoCheckMessage(const v1::MessageRequest& request
     }
     return grpc::Status::OK;
   }
+  // The member before the commit: should the warm-up store fail, the
+  // message is tempfailed and its reservations given back.
+  if (grpc::Status st = ChoosePoolMember(*snapshot, txn, facts, content.score, *limits, verdict); !st.ok()) {
+    if (absl::StatusOr<int> r = limiter_.Release(txn); !r.ok()) {
+      hive::log::Warning(absl::StrCat("release of txn \"", hive::log::Sanitize(txn, 64), "\" failed: ",
+                                      r.status().message()));
+    }
+    return st;
+  }
   // Delivered (continue or quarantine): the reservations become consumption.
   if (absl::StatusOr<int> r = limiter_.Commit(txn); !r.ok()) return Unavailable(r.status());
-  // A route rule over its limit sends the message down its slow lane.
-  verdict.set_pool(limits->route_pool ? *limits->route_pool : facts.pool);
   return grpc::Status::OK;
+}
+
+grpc::Status PolicyServiceImpl::ChoosePoolMember(const config::PolicySnapshot& snapshot, const std::string& txn,
+                                                 const match::Facts& facts, double score,
+                                                 const ratelimit::LimitDecision& limits, v1::Verdict& verdict) {
+  const routing::Router& router = snapshot.routing;
+  std::string pool = facts.pool;
+  if (limits.route_pool) {
+    // A route rule over its limit sends the message down its slow lane: a
+    // routing rule for that lane decides, else the limit's route_pool.
+    std::optional<std::string> lane;
+    for (const ratelimit::LimitHit& h : limits.hits) {
+      if (h.action == ratelimit::LimitAction::kRoute) {
+        lane = h.rule;
+        break;
+      }
+    }
+    const routing::RouteDecision d = router.Choose(routing::RouteInput{facts, score, lane});
+    pool = d.pool.empty() ? *limits.route_pool : d.pool;
+  }
+  verdict.set_pool(pool);
+  if (pool.empty()) return grpc::Status::OK;
+  std::vector<std::string> domains;
+  for (const match::Recipient& r : facts.recipients) domains.push_back(r.domain);
+  const std::vector<routing::GroupCount> groups = routing::CountGroups(router.groups(), domains);
+  routing::WarmupLedger ledger(limiter_.store(), limiter_.clock(), snapshot.limits.zone, txn);
+  absl::StatusOr<routing::MemberChoice> choice =
+      routing::ChooseMember(router, pool, txn, router.IsTransactional(facts.message_class), groups, ledger);
+  if (!choice.ok()) return Unavailable(choice.status());
+  verdict.set_pool(choice->pool);
+  verdict.set_pool_member(choice->member);
+  if (!choice->member.empty()) {
+    hive::log::Info(absl::StrCat("route txn=\"", hive::log::Sanitize(txn, 64), "\" pool=", choice->pool,
+                                 " member=", choice->member, " why=\"", choice->why, "\""));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status PolicyServiceImpl::ReportDelivery(grpc::ServerContext*, const v1::DeliveryReport* report,
+                                               v1::DeliveryReportReply* reply) {
+  grpc::Status status = Guard([&] {
+    if (report->pool_member().empty()) return Invalid("pool_member is required");
+    if (report->recipient().empty()) return Invalid("recipient is required");
+    const config::SnapshotPtr snapshot = config_.Get();
+    const routing::DeliveryOutcome outcome = OutcomeFromReport(*report);
+    routing::WarmupLedger ledger(limiter_.store(), limiter_.clock(), snapshot->limits.zone,
+                                 absl::StrCat("report:", outcome.queue_id));
+    absl::StatusOr<routing::FeedbackResult> r = routing::ApplyDeliveryOutcome(snapshot->routing, ledger, outcome);
+    if (absl::IsNotFound(r.status())) return grpc::Status(grpc::StatusCode::NOT_FOUND, std::string(r.status().message()));
+    if (!r.ok()) return Unavailable(r.status());
+    reply->set_stepped_back(r->stepped_back);
+    reply->set_warmup_day(static_cast<std::uint32_t>(r->warmup_day));
+    hive::log::Info(absl::StrCat(
+        "rpc=ReportDelivery queue=\"", hive::log::Sanitize(outcome.queue_id, 32), "\" member=",
+        hive::log::Sanitize(outcome.member, 64), " group=", hive::log::Sanitize(r->group, 64), " status=",
+        v1::DeliveryReport::Status_Name(report->status()), " dsn=\"", hive::log::Sanitize(outcome.dsn, 16),
+        "\" block=", r->matched.empty() ? "no" : "yes", " stepped_back=", r->stepped_back ? "yes" : "no",
+        " warmup_day=", r->warmup_day));
+    return grpc::Status::OK;
+  });
+  if (!status.ok()) {
+    hive::log::Warning(absl::StrCat("rpc=ReportDelivery error=", status.error_code(), " message=\"",
+                                    hive::log::Sanitize(status.error_message(), 200), "\""));
+  }
+  return status;
 }
 
 }  // namespace hive::policy::server

@@ -38,6 +38,8 @@ class PolicyServiceImpl final : public hive::policy::v1::PolicyService::Service 
   grpc::Status EndTransaction(grpc::ServerContext* context,
                               const hive::policy::v1::EndTransactionRequest* request,
                               hive::policy::v1::EndTransactionReply* reply) override;
+  grpc::Status ReportDelivery(grpc::ServerContext* context, const hive::policy::v1::DeliveryReport* report,
+                              hive::policy::v1::DeliveryReportReply* reply) override;
 
  private:
   std::string NextDecisionId();
@@ -48,6 +50,10 @@ class PolicyServiceImpl final : public hive::policy::v1::PolicyService::Service 
   grpc::Status DoCheckRecipient(const hive::policy::v1::RecipientRequest& request,
                                 hive::policy::v1::Verdict& verdict);
   grpc::Status DoCheckMessage(const hive::policy::v1::MessageRequest& request, hive::policy::v1::Verdict& verdict);
+  // The pool (slow lane applied) and its member; consumes warm-up caps.
+  grpc::Status ChoosePoolMember(const config::PolicySnapshot& snapshot, const std::string& txn,
+                                const match::Facts& facts, double score, const ratelimit::LimitDecision& limits,
+                                hive::policy::v1::Verdict& verdict);
 
   const config::SnapshotHolder& config_;
   ratelimit::Limiter& limiter_;

@@ -1,0 +1,155 @@
+#include "routing/warmup_ledger.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "absl/strings/str_cat.h"
+#include "support/log.h"
+
+namespace hive::policy::routing {
+namespace {
+
+using ratelimit::BucketKind;
+using ratelimit::BucketOp;
+using ratelimit::Nanos;
+
+// Counters that never reset: a quota whose window spans the epoch to ~2170
+// (Redis stores them with an expiry at the window's end). 2^53 is the
+// largest limit the Redis script counts exactly (Lua numbers).
+constexpr std::int64_t kCounterLimit = std::int64_t{1} << 53;
+constexpr Nanos kForever = std::chrono::hours(24 * 365 * 200);
+
+std::string Key(const PoolMember& m, const std::string& group, std::string_view what) {
+  return absl::StrCat("wu:", m.name, ":", group, ":", std::string(what));
+}
+
+BucketOp Counter(std::string key, std::int64_t cost, int group = 0) {
+  BucketOp op;
+  op.key = std::move(key);
+  op.kind = BucketKind::kQuota;
+  op.limit = kCounterLimit;
+  op.window_start = Nanos(0);
+  op.window_end = kForever;
+  op.cost = cost;
+  op.group = group;
+  return op;
+}
+
+BucketOp Daily(std::string key, std::int64_t limit, std::int64_t cost, const ratelimit::CalendarWindow& today,
+               int group = 0) {
+  BucketOp op;
+  op.key = std::move(key);
+  op.kind = BucketKind::kQuota;
+  op.limit = limit;
+  op.window_start = today.start;
+  op.window_end = today.end;
+  op.cost = cost;
+  op.group = group;
+  return op;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<WarmupLedger::State>> WarmupLedger::Read(const PoolMember& member,
+                                                                    std::span<const std::string> groups,
+                                                                    const ratelimit::CalendarWindow& today) {
+  // Cost 0: Peek reports the counts without a change.
+  std::vector<BucketOp> ops;
+  for (const std::string& g : groups) {
+    ops.push_back(Counter(Key(member, g, "days"), 0));
+    ops.push_back(Counter(Key(member, g, "back"), 0));
+    ops.push_back(Daily(Key(member, g, "first"), 1, 0, today));
+  }
+  absl::StatusOr<std::vector<ratelimit::BucketResult>> peek = store_.Peek(ops);
+  if (!peek.ok()) return peek.status();
+  std::vector<State> out;
+  for (std::size_t i = 0; i < groups.size(); ++i) {
+    const std::int64_t days = kCounterLimit - (*peek)[3 * i].remaining;
+    const std::int64_t back = kCounterLimit - (*peek)[3 * i + 1].remaining;
+    State s;
+    s.sent_today = (*peek)[3 * i + 2].remaining == 0;
+    s.day = std::max<std::int64_t>(1, days + (s.sent_today ? 0 : 1) - back);
+    out.push_back(s);
+  }
+  return out;
+}
+
+absl::StatusOr<bool> WarmupLedger::TryTake(const PoolMember& member, std::span<const GroupCount> counts) {
+  if (!member.warmup) return true;
+  const WarmupSchedule& schedule = *member.warmup;
+  const ratelimit::CalendarWindow today = zone_.WindowAt(ratelimit::CalendarUnit::kDay, clock_.Wall());
+  std::vector<std::string> groups;
+  for (const GroupCount& c : counts) groups.push_back(c.group);
+  absl::StatusOr<std::vector<State>> states = Read(member, groups, today);
+  if (!states.ok()) return states.status();
+
+  // Group 0: every capped group's count for today, all or nothing. Groups
+  // 1..n: the day's first message marks the day and counts it, once.
+  ratelimit::ReserveRequest request;
+  request.transaction = absl::StrCat("wu:", transaction_, ":", member.name);
+  std::vector<std::optional<std::uint64_t>> caps;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    caps.push_back(schedule.CapForDay((*states)[i].day));
+    if (!caps.back()) continue;  // warm for this provider: uncapped
+    request.ops.push_back(Daily(Key(member, counts[i].group, "sent"), static_cast<std::int64_t>(*caps.back()),
+                                counts[i].count, today));
+  }
+  const std::size_t first_flag = request.ops.size();
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    const int g = static_cast<int>(i) + 1;
+    request.ops.push_back(Daily(Key(member, counts[i].group, "first"), 1, 1, today, g));
+    request.ops.push_back(Counter(Key(member, counts[i].group, "days"), 1, g));
+  }
+  absl::StatusOr<ratelimit::ReserveResult> r = store_.Reserve(request);
+  if (!r.ok()) return r.status();
+  // Nothing to give back later: the message is already accepted.
+  if (absl::StatusOr<int> c = store_.Commit(request.transaction); !c.ok()) return c.status();
+  if (!r->allowed) return false;
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    if (!r->buckets[first_flag + 2 * i].allowed) continue;
+    hive::log::Info(absl::StrCat("warmup member=", member.name, " group=", counts[i].group, " sending_day=",
+                                 (*states)[i].day, " cap=", caps[i] ? absl::StrCat(*caps[i]) : "warm",
+                                 " reason=\"first message of a new sending day\""));
+  }
+  return true;
+}
+
+absl::StatusOr<std::int64_t> WarmupLedger::Day(const PoolMember& member, const std::string& group) {
+  const ratelimit::CalendarWindow today = zone_.WindowAt(ratelimit::CalendarUnit::kDay, clock_.Wall());
+  const std::string groups[] = {group};
+  absl::StatusOr<std::vector<State>> s = Read(member, groups, today);
+  if (!s.ok()) return s.status();
+  return s->front().day;
+}
+
+absl::StatusOr<WarmupLedger::StepResult> WarmupLedger::StepBack(const PoolMember& member, const std::string& group,
+                                                                std::string_view reason) {
+  StepResult out;
+  if (!member.warmup) return out;
+  const ratelimit::CalendarWindow today = zone_.WindowAt(ratelimit::CalendarUnit::kDay, clock_.Wall());
+  const std::string groups[] = {group};
+  absl::StatusOr<std::vector<State>> before = Read(member, groups, today);
+  if (!before.ok()) return before.status();
+  out.day_before = out.day_after = before->front().day;
+
+  ratelimit::ReserveRequest request;
+  request.transaction = absl::StrCat("wu-back:", member.name, ":", group, ":", clock_.Wall().count());
+  request.ops.push_back(Daily(Key(member, group, "stepped"), 1, 1, today));
+  // Never below day 1: a back counter larger than the days sent would
+  // pin the address to day 1 for days after it recovered.
+  const std::int64_t step = std::min<std::int64_t>(member.warmup->step_back_days, out.day_before - 1);
+  request.ops.push_back(Counter(Key(member, group, "back"), step));
+  absl::StatusOr<ratelimit::ReserveResult> r = store_.Reserve(request);
+  if (!r.ok()) return r.status();
+  if (absl::StatusOr<int> c = store_.Commit(request.transaction); !c.ok()) return c.status();
+  if (!r->allowed) return out;  // already stepped back today
+  out.stepped = true;
+  out.day_after = out.day_before - step;
+  const std::optional<std::uint64_t> cap = member.warmup->CapForDay(out.day_after);
+  hive::log::Info(absl::StrCat("warmup member=", member.name, " group=", group, " step-back sending_day=",
+                               out.day_before, "->", out.day_after, " cap=", cap ? absl::StrCat(*cap) : "warm",
+                               " reason=\"", hive::log::Sanitize(reason, 200), "\""));
+  return out;
+}
+
+}  // namespace hive::policy::routing

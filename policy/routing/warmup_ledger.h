@@ -1,0 +1,71 @@
+// The warm-up state of every cold pool member, kept in the rate-limit store
+// (ratelimit/store.h) so that caps are exact and shared by every hive-policyd
+// replica on one Redis. Per member x provider group it keeps four counters:
+//
+//   sent:<day>   messages today (a calendar quota: local day of
+//                ratelimit.time_zone); its limit is the day's cap;
+//   first:<day>  0 or 1: whether today is already a sending day;
+//   days         sending days so far (+1 with the first message of a day);
+//   back         sending days taken back by feedback (StepBack).
+//
+// The current sending day is days - back (+1 before today's first message),
+// at least 1; its cap comes from the member's WarmupSchedule. A day on which
+// the address sends steps it forward by one (logged); a block reply steps it
+// back by step_back_days, at most once per local day (logged with the reply).
+//
+// One WarmupLedger serves one request (it names the store ledger after the
+// transaction); it is cheap to build. Peek-then-reserve is not one atomic
+// step: two replicas racing on a day's first message compute the same day,
+// and the `first` flag makes the day count once.
+// Thread-safe as far as the store is (every store is).
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "ratelimit/calendar.h"
+#include "ratelimit/clock.h"
+#include "ratelimit/store.h"
+#include "routing/member_chooser.h"
+
+namespace hive::policy::routing {
+
+class WarmupLedger final : public WarmupGate {
+ public:
+  // `transaction` names the store's reservation ledger (the message's id).
+  WarmupLedger(ratelimit::Store& store, const ratelimit::Clock& clock, const ratelimit::TimeZone& zone,
+               std::string transaction)
+      : store_(store), clock_(clock), zone_(zone), transaction_(std::move(transaction)) {}
+
+  absl::StatusOr<bool> TryTake(const PoolMember& member, std::span<const GroupCount> counts) override;
+
+  // The sending day the member's next message to `group` counts on.
+  absl::StatusOr<std::int64_t> Day(const PoolMember& member, const std::string& group);
+
+  struct StepResult {
+    bool stepped = false;  // false: already stepped back today
+    std::int64_t day_before = 0;
+    std::int64_t day_after = 0;
+  };
+  // Moves the member's warm-up for `group` back by its schedule's
+  // step_back_days; `reason` goes into the log line.
+  absl::StatusOr<StepResult> StepBack(const PoolMember& member, const std::string& group, std::string_view reason);
+
+ private:
+  struct State {
+    std::int64_t day = 1;
+    bool sent_today = false;
+  };
+  absl::StatusOr<std::vector<State>> Read(const PoolMember& member, std::span<const std::string> groups,
+                                          const ratelimit::CalendarWindow& today);
+
+  ratelimit::Store& store_;
+  const ratelimit::Clock& clock_;
+  const ratelimit::TimeZone& zone_;
+  std::string transaction_;
+};
+
+}  // namespace hive::policy::routing

@@ -1,0 +1,131 @@
+// hive-maillog-follower: follows Postfix's log (maillog_file or a syslog
+// file) and reports every delivery of a hive pool-member transport to
+// hive-policyd (ReportDelivery), closing the warm-up feedback loop.
+//
+//   hive-maillog-follower --log /var/log/postfix.log --policy 127.0.0.1:7450
+//                         [--from-start] [--poll 200ms]
+//
+// Starts at the end of the file (--from-start: at its beginning); reopens
+// it when it is rotated (a new inode) or truncated. A report that fails is
+// logged and dropped: warm-up feedback is advisory, and replaying a backlog
+// after an outage would step addresses back for old news.
+#include <grpcpp/grpcpp.h>
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "hive/policy/v1/policy.grpc.pb.h"
+#include "support/log.h"
+#include "tools/maillog_parser.h"
+
+namespace {
+
+namespace v1 = hive::policy::v1;
+volatile std::sig_atomic_t g_stop = 0;
+
+void OnSignal(int) { g_stop = 1; }
+
+v1::DeliveryReport::Status StatusOf(const std::string& s) {
+  if (s == "sent") return v1::DeliveryReport::STATUS_SENT;
+  if (s == "deferred") return v1::DeliveryReport::STATUS_DEFERRED;
+  return v1::DeliveryReport::STATUS_BOUNCED;
+}
+
+void Report(v1::PolicyService::Stub& stub, const hive::policy::tools::MaillogDelivery& d) {
+  v1::DeliveryReport report;
+  report.set_queue_id(d.queue_id);
+  report.set_pool_member(d.member);
+  report.set_recipient(d.recipient);
+  report.set_status(StatusOf(d.status));
+  report.set_dsn(d.dsn);
+  report.set_reply(d.reply);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+  v1::DeliveryReportReply reply;
+  const grpc::Status s = stub.ReportDelivery(&ctx, report, &reply);
+  if (!s.ok()) {
+    hive::log::Warning(absl::StrCat("report queue=", hive::log::Sanitize(d.queue_id, 32), " member=",
+                                    hive::log::Sanitize(d.member, 64), " dropped: ", s.error_code(), " ",
+                                    hive::log::Sanitize(s.error_message(), 200)));
+    return;
+  }
+  hive::log::Info(absl::StrCat("reported queue=", hive::log::Sanitize(d.queue_id, 32), " member=",
+                               hive::log::Sanitize(d.member, 64), " status=", d.status, " dsn=",
+                               hive::log::Sanitize(d.dsn, 16), " stepped_back=", reply.stepped_back() ? "yes" : "no",
+                               " warmup_day=", reply.warmup_day()));
+}
+
+int Usage() {
+  std::cerr << "usage: hive-maillog-follower --log FILE --policy TARGET [--from-start] [--poll-ms N]\n";
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string log_path, target;
+  bool from_start = false;
+  int poll_ms = 200;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    if (a == "--log" && i + 1 < argc) log_path = argv[++i];
+    else if (a == "--policy" && i + 1 < argc) target = argv[++i];
+    else if (a == "--from-start") from_start = true;
+    else if (a == "--poll-ms" && i + 1 < argc) poll_ms = std::max(10, std::atoi(argv[++i]));
+    else return Usage();
+  }
+  if (log_path.empty() || target.empty()) return Usage();
+  hive::log::Init({.ident = "hive-maillog-follower", .to_syslog = true, .to_stderr = true});
+  std::signal(SIGTERM, OnSignal);
+  std::signal(SIGINT, OnSignal);
+  auto stub = v1::PolicyService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+
+  std::ifstream in;
+  ino_t inode = 0;
+  std::streamoff offset = 0;
+  std::string partial;
+  bool first_open = true;
+  while (!g_stop) {
+    struct stat st {};
+    const bool exists = ::stat(log_path.c_str(), &st) == 0;
+    // (Re)open on a new file (rotation) or when it shrank (truncation).
+    if (exists && (!in.is_open() || st.st_ino != inode || st.st_size < offset)) {
+      in.close();
+      in.clear();
+      in.open(log_path);
+      inode = st.st_ino;
+      offset = 0;
+      partial.clear();
+      if (first_open && !from_start) {
+        in.seekg(0, std::ios::end);
+        offset = in.tellg();
+      }
+      first_open = false;
+    }
+    if (in.is_open()) {
+      in.clear();
+      in.seekg(offset);
+      std::string chunk;
+      char buf[8192];
+      while (in.read(buf, sizeof buf) || in.gcount() > 0) chunk.append(buf, static_cast<std::size_t>(in.gcount()));
+      offset += static_cast<std::streamoff>(chunk.size());
+      partial += chunk;
+      std::size_t nl;
+      while ((nl = partial.find('\n')) != std::string::npos) {
+        if (auto d = hive::policy::tools::ParseMaillogLine(std::string_view(partial).substr(0, nl))) Report(*stub, *d);
+        partial.erase(0, nl + 1);
+      }
+      if (partial.size() > 64 * 1024) partial.clear();  // a line that never ends is not Postfix's
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
+  }
+  return 0;
+}

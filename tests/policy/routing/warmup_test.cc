@@ -1,0 +1,177 @@
+// Member choice with warm-up caps counted in a real store (the in-memory
+// one; Redis passes the same store contract), on an injected clock.
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "ratelimit/memory_store.h"
+#include "routing/feedback_loop.h"
+#include "routing/member_chooser.h"
+#include "routing/warmup_ledger.h"
+
+namespace hive::policy::routing {
+namespace {
+
+using ratelimit::ManualClock;
+using ratelimit::MemoryStore;
+using ratelimit::TimeZone;
+using std::chrono::hours;
+
+WarmupSchedule Schedule(std::uint64_t day_one, double growth = 2, std::uint64_t warm_at = 1000) {
+  return WarmupSchedule{.name = "new", .day_one = day_one, .growth = growth, .warm_at = warm_at};
+}
+
+PoolMember Member(std::string name, std::string address, std::optional<WarmupSchedule> w = {},
+                  std::uint32_t weight = 1) {
+  return PoolMember{std::move(name), std::move(address), false, "h.example.com", weight, std::move(w)};
+}
+
+Router MakeRouter(std::vector<Pool> pools) {
+  ProviderGroups groups;
+  EXPECT_TRUE(groups.Add("google", "gmail.com").ok());
+  EXPECT_TRUE(groups.Add("google", "googlemail.com").ok());
+  return Router(std::move(pools), {}, "mkt", std::move(groups));
+}
+
+class WarmupTest : public ::testing::Test {
+ protected:
+  // 2024-01-01T00:00Z plus a few hours: noon in UTC.
+  ManualClock clock_{hours(1), std::chrono::seconds(1704067200) + hours(12)};
+  MemoryStore store_{clock_};
+  TimeZone utc_;
+  int seq_ = 0;
+
+  absl::StatusOr<MemberChoice> Send(const Router& r, const std::string& pool, const std::string& rcpt_domain,
+                                    bool transactional = false, const TimeZone* zone = nullptr) {
+    const std::string txn = absl::StrCat("txn-", ++seq_);
+    WarmupLedger ledger(store_, clock_, zone ? *zone : utc_, txn);
+    const std::string domains[] = {rcpt_domain};
+    return ChooseMember(r, pool, txn, transactional, CountGroups(r.groups(), domains), ledger);
+  }
+  std::map<std::string, int> SendMany(const Router& r, int n, const std::string& domain) {
+    std::map<std::string, int> got;
+    for (int i = 0; i < n; ++i) {
+      absl::StatusOr<MemberChoice> c = Send(r, "mkt", domain);
+      EXPECT_TRUE(c.ok()) << c.status();
+      if (c.ok()) ++got[c->pool + "/" + c->member];
+    }
+    return got;
+  }
+};
+
+TEST_F(WarmupTest, ColdMemberTakesExactlyItsCapThenOverflowsToWarm) {
+  const Router r = MakeRouter({Pool{"mkt", {Member("warm", "127.0.0.11"), Member("cold", "127.0.0.12", Schedule(5))}, {}, ""}});
+  std::map<std::string, int> got = SendMany(r, 12, "gmail.com");
+  EXPECT_EQ(got["mkt/cold"], 5);
+  EXPECT_EQ(got["mkt/warm"], 7);
+  // googlemail.com is the same provider: no more cap today.
+  EXPECT_EQ(Send(r, "mkt", "googlemail.com")->member, "warm");
+  // Another provider has its own cap.
+  got = SendMany(r, 6, "yahoo.com");
+  EXPECT_EQ(got["mkt/cold"], 5);
+}
+
+TEST_F(WarmupTest, SendingDaysNotCalendarDaysAdvanceTheCap) {
+  const Router r = MakeRouter({Pool{"mkt", {Member("warm", "127.0.0.11"), Member("cold", "127.0.0.12", Schedule(5))}, {}, ""}});
+  EXPECT_EQ(SendMany(r, 20, "gmail.com")["mkt/cold"], 5);   // day 1: 5
+  clock_.Advance(hours(24));
+  EXPECT_EQ(SendMany(r, 20, "gmail.com")["mkt/cold"], 10);  // day 2: 10
+  clock_.Advance(hours(24 * 3));                             // three idle days
+  EXPECT_EQ(SendMany(r, 30, "gmail.com")["mkt/cold"], 20);  // sending day 3: 20, not day 6
+  clock_.Advance(hours(24));
+  WarmupLedger ledger(store_, clock_, utc_, "probe");
+  EXPECT_EQ(*ledger.Day(r.pools()[0].members[1], "google"), 4);
+}
+
+TEST_F(WarmupTest, DayBoundaryIsLocalMidnightOfTheZone) {
+  absl::StatusOr<TimeZone> shanghai = TimeZone::Load("Asia/Shanghai");
+  ASSERT_TRUE(shanghai.ok());
+  const Router r = MakeRouter({Pool{"mkt", {Member("warm", "127.0.0.11"), Member("cold", "127.0.0.12", Schedule(3))}, {}, ""}});
+  // 12:00Z is 20:00 in Shanghai; 16:00Z is midnight there.
+  int cold = 0;
+  for (int i = 0; i < 5; ++i) cold += Send(r, "mkt", "qq.com", false, &*shanghai)->member == "cold";
+  EXPECT_EQ(cold, 3);
+  clock_.Advance(hours(3) + std::chrono::minutes(59));  // 23:59 local: same day
+  EXPECT_EQ(Send(r, "mkt", "qq.com", false, &*shanghai)->member, "warm");
+  clock_.Advance(std::chrono::minutes(2));  // 00:01 local: sending day 2, cap 6
+  cold = 0;
+  for (int i = 0; i < 8; ++i) cold += Send(r, "mkt", "qq.com", false, &*shanghai)->member == "cold";
+  EXPECT_EQ(cold, 6);
+}
+
+TEST_F(WarmupTest, TransactionalMailNeverTakesAColdAddressUnlessAllowed) {
+  WarmupSchedule allow = Schedule(5);
+  allow.allow_transactional = true;
+  const Router r = MakeRouter({Pool{"mkt", {Member("warm", "127.0.0.11"), Member("cold", "127.0.0.12", Schedule(5))}, {}, ""},
+                               Pool{"tx", {Member("tx-cold", "127.0.0.21", allow), Member("tx-warm", "127.0.0.22")}, {}, ""}});
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(Send(r, "mkt", "gmail.com", /*transactional=*/true)->member, "warm");
+  EXPECT_EQ(Send(r, "tx", "gmail.com", /*transactional=*/true)->member, "tx-cold");
+}
+
+TEST_F(WarmupTest, AllColdPoolOverflowsToItsFallbackPool) {
+  const Router r = MakeRouter({Pool{"mkt", {Member("c1", "127.0.0.11", Schedule(2)), Member("c2", "127.0.0.12", Schedule(2))}, {}, "shared"},
+                               Pool{"shared", {Member("s1", "127.0.0.31")}, {}, ""}});
+  std::map<std::string, int> got = SendMany(r, 7, "gmail.com");
+  EXPECT_EQ(got["mkt/c1"], 2);
+  EXPECT_EQ(got["mkt/c2"], 2);
+  EXPECT_EQ(got["shared/s1"], 3);
+  absl::StatusOr<MemberChoice> c = Send(r, "mkt", "gmail.com");
+  EXPECT_EQ(c->why, "overflow from mkt, warm");
+}
+
+TEST_F(WarmupTest, BlockRepliesStepBackOncePerDayAndMoveTrafficOff) {
+  const Router r = MakeRouter({Pool{"mkt", {Member("warm", "127.0.0.11"), Member("cold", "127.0.0.12", Schedule(5))}, {}, ""}});
+  // Days 1-3: 5, 10, 20 (sending day 3 today).
+  for (int d = 0; d < 3; ++d) {
+    SendMany(r, 25, "gmail.com");
+    clock_.Advance(hours(24));
+  }
+  EXPECT_EQ(SendMany(r, 4, "gmail.com")["mkt/cold"], 4);  // day 4 (cap 40): 4 sent
+  WarmupLedger ledger(store_, clock_, utc_, "report");
+  DeliveryOutcome deferred{"Q1", "cold", "gmail.com", DeliveryStatus::kDeferred, "4.7.0", "421 4.7.0 Try again later"};
+  absl::StatusOr<FeedbackResult> f = ApplyDeliveryOutcome(r, ledger, deferred);
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_TRUE(f->stepped_back);
+  EXPECT_EQ(f->warmup_day, 2);  // 4 - step_back_days (2): cap 10, 4 already sent
+  // A burst of the same reply steps back once a day.
+  EXPECT_FALSE(ApplyDeliveryOutcome(r, ledger, deferred)->stepped_back);
+  EXPECT_EQ(SendMany(r, 20, "gmail.com")["mkt/cold"], 6);
+  // Other providers are untouched; a clean delivery changes nothing.
+  DeliveryOutcome sent{"Q2", "cold", "yahoo.com", DeliveryStatus::kSent, "2.0.0", "250 2.0.0 Ok"};
+  EXPECT_FALSE(ApplyDeliveryOutcome(r, ledger, sent)->stepped_back);
+  // The next day steps forward again: sending day 3.
+  clock_.Advance(hours(24));
+  EXPECT_EQ(SendMany(r, 30, "gmail.com")["mkt/cold"], 20);
+  // Unknown member (removed by a reload): NotFound.
+  deferred.member = "gone";
+  EXPECT_TRUE(absl::IsNotFound(ApplyDeliveryOutcome(r, ledger, deferred).status()));
+}
+
+TEST_F(WarmupTest, StepBackNeverGoesBelowDayOne) {
+  const Router r = MakeRouter({Pool{"mkt", {Member("warm", "127.0.0.11"), Member("cold", "127.0.0.12", Schedule(5))}, {}, ""}});
+  SendMany(r, 2, "gmail.com");
+  WarmupLedger ledger(store_, clock_, utc_, "report");
+  absl::StatusOr<WarmupLedger::StepResult> s = ledger.StepBack(r.pools()[0].members[1], "google", "test");
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->day_after, 1);
+  clock_.Advance(hours(24));
+  EXPECT_EQ(*ledger.Day(r.pools()[0].members[1], "google"), 2);  // back to normal progress
+}
+
+TEST_F(WarmupTest, PoolWithoutMembersNamesNoMember) {
+  const Router r = MakeRouter({Pool{"mkt", {}, {}, ""}});
+  absl::StatusOr<MemberChoice> c = Send(r, "mkt", "gmail.com");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->pool, "mkt");
+  EXPECT_EQ(c->member, "");
+}
+
+TEST_F(WarmupTest, WarmMembersShareByWeight) {
+  const Router r = MakeRouter({Pool{"mkt", {Member("a", "127.0.0.11", {}, 1), Member("b", "127.0.0.12", {}, 3)}, {}, ""}});
+  std::map<std::string, int> got = SendMany(r, 4000, "gmail.com");
+  EXPECT_NEAR(got["mkt/b"], 3000, 150);
+}
+
+}  // namespace
+}  // namespace hive::policy::routing
