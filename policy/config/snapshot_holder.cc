@@ -22,6 +22,11 @@ absl::Status SnapshotHolder::Reload() {
       (*next)->server.max_request_bytes != old->server.max_request_bytes) {
     hive::log::Warning("reload: server.listen / server.max_request_bytes changed; they apply after a restart");
   }
+  // main.cc builds the counter store once: moving live counters between
+  // stores (or Redis servers) on reload would silently reset every limit.
+  if (!((*next)->limit_store == old->limit_store)) {
+    hive::log::Warning("reload: ratelimit.store changed; the running store is kept until a restart");
+  }
   Set(*next);
   hive::log::Info(absl::StrCat("reloaded ", path_, ": config version ", old->version, " -> ", (*next)->version));
   return absl::OkStatus();

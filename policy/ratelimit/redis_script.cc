@@ -22,6 +22,15 @@ if cmd == 'commit' then
   return n
 end
 
+-- Release gives back the buckets the ledger names, keys this call did not
+-- pass in KEYS (they are known only inside the ledger; passing them would
+-- cost a second round trip to read it first). Redis wants every key a script
+-- touches declared, so that Cluster can route the script to the node owning
+-- them; this is safe only because every key hive writes carries the same
+-- {rl} hash tag (redis_store.cc BucketKey/LedgerKey), so the ledger and its
+-- buckets are always in one slot on one node (the config refuses a
+-- key_prefix with braces, which would move the tag). A key without the tag
+-- would break it.
 if cmd == 'release' then
   local n = tonumber(redis.call('HGET', ledger, 'n') or '0')
   local c = tonumber(redis.call('HGET', ledger, 'c') or '0')

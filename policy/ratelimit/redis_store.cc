@@ -164,6 +164,8 @@ absl::StatusOr<std::shared_ptr<RedisStore::Reply>> RedisStore::Eval(const std::v
   return result;
 }
 
+// "{rl}" must be the first brace pair of every key (Redis hashes only the
+// first one): the prefix has none (config), whatever op.key holds comes after.
 std::string RedisStore::BucketKey(const BucketOp& op) const {
   if (op.kind == BucketKind::kQuota) {
     return absl::StrCat(options_.key_prefix, ":{rl}:b:", op.key, ":", op.window_start.count() / 1000000000);
@@ -235,6 +237,9 @@ absl::StatusOr<int> RedisStore::Commit(const std::string& transaction) {
   return static_cast<int>((*r)->r->type == REDIS_REPLY_INTEGER ? (*r)->r->integer : 0);
 }
 
+// Declares only the ledger: the script reads the bucket keys to give back
+// from it. Correct on Redis Cluster only because every key has the {rl}
+// tag and so lives in the ledger's slot (see the script's release branch).
 absl::StatusOr<int> RedisStore::Release(const std::string& transaction) {
   absl::StatusOr<std::shared_ptr<Reply>> r = Eval({LedgerKey(transaction)}, {"release", "0", "", "0"});
   if (!r.ok()) return r.status();

@@ -4,6 +4,9 @@
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <signal.h>
+
+#include <thread>
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
@@ -74,6 +77,24 @@ TEST_F(PolicydProcessTest, StopsCleanlyOnSigterm) {
   const int status = policyd_->ExitStatus();
   ASSERT_TRUE(WIFEXITED(status)) << ReadFile(dir_.Sub("policyd.log"));
   EXPECT_EQ(WEXITSTATUS(status), 0);
+}
+
+// The counter store is built once at start; a reload that changes it keeps
+// the running one and must say so (else an operator believes it moved).
+TEST_F(PolicydProcessTest, ReloadChangingTheStoreWarnsThatARestartIsNeeded) {
+  // Nothing connects to this address: a reload builds no store.
+  WriteFile(dir_.Sub("policyd.yaml"),
+            "routing:\n  pools: [{name: main}]\n  default_pool: main\n"
+            "ratelimit:\n  store:\n    kind: redis\n    redis: {address: \"127.0.0.1:1\"}\n");
+  ASSERT_EQ(kill(policyd_->pid(), SIGHUP), 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  std::string log;
+  while ((log = ReadFile(dir_.Sub("policyd.log"))).find("reloaded") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_THAT(log, HasSubstr("ratelimit.store changed; the running store is kept until a restart"));
+  EXPECT_THAT(log, HasSubstr("reloaded"));
 }
 
 // Runs a daemon that must refuse its config at start: exit code 2 and an
