@@ -4,7 +4,8 @@
 //   SIGHUP          reload the config (a bad file keeps the running one)
 //   SIGTERM/SIGINT  graceful shutdown, exit 0
 //
-// Usage: hive-policyd --config PATH [--listen ADDR] [--check] [--debug]
+// Usage: hive-policyd --config PATH [--listen ADDR] [--admin-listen ADDR]
+//                     [--admin-history DIR] [--check] [--debug]
 // Exit codes: 0 ok, 1 runtime failure (cannot listen), 2 bad config or usage.
 #include <pthread.h>
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "admin/policy_repository.h"
 #include "config/snapshot.h"
 #include "config/snapshot_holder.h"
 #include "ratelimit/clock.h"
@@ -25,6 +27,7 @@
 #include "ratelimit/memory_store.h"
 #include "ratelimit/outage_store.h"
 #include "ratelimit/redis_store.h"
+#include "server/admin_service.h"
 #include "server/grpc_server.h"
 #include "server/metered_store.h"
 #include "server/policy_metrics.h"
@@ -42,6 +45,8 @@ constexpr auto kShutdownGrace = std::chrono::seconds(5);
 struct Flags {
   std::string config;
   std::string listen;
+  std::string admin_listen;   // "" = no admin API
+  std::string admin_history;  // "" = <config>.history
   bool check = false;
   bool debug = false;
 };
@@ -50,6 +55,8 @@ void Usage(std::ostream& out) {
   out << "usage: hive-policyd --config PATH [--listen ADDR] [--check] [--debug]\n"
          "  --config PATH   policy configuration (YAML)\n"
          "  --listen ADDR   gRPC address, overrides server.listen (default 127.0.0.1:7450)\n"
+         "  --admin-listen ADDR  serve hive.admin.v1.AdminService there (loopback or unix: only)\n"
+         "  --admin-history DIR  policy history of the admin API (default <config>.history)\n"
          "  --check         validate the configuration and exit (0 valid, 2 invalid)\n"
          "  --debug         log debug lines\n";
 }
@@ -60,7 +67,9 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
     std::string arg = argv[i];
     std::string value;
     const bool takes_value = arg == "--config" || arg == "--listen" || arg.rfind("--config=", 0) == 0 ||
-                             arg.rfind("--listen=", 0) == 0;
+                             arg.rfind("--listen=", 0) == 0 || arg == "--admin-listen" ||
+                             arg.rfind("--admin-listen=", 0) == 0 || arg == "--admin-history" ||
+                             arg.rfind("--admin-history=", 0) == 0;
     if (takes_value) {
       if (const std::size_t eq = arg.find('='); eq != std::string::npos) {
         value = arg.substr(eq + 1);
@@ -71,7 +80,10 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
         std::cerr << "hive-policyd: " << arg << " needs a value\n";
         return false;
       }
-      (arg == "--config" ? flags.config : flags.listen) = value;
+      (arg == "--config"         ? flags.config
+       : arg == "--listen"       ? flags.listen
+       : arg == "--admin-listen" ? flags.admin_listen
+                                 : flags.admin_history) = value;
     } else if (arg == "--check") {
       flags.check = true;
     } else if (arg == "--debug") {
@@ -97,6 +109,12 @@ std::string ShownAddress(const std::string& listen, int port) {
     return absl::StrCat(listen.substr(0, listen.size() - 1), port);
   }
   return listen;
+}
+
+// The admin API is plaintext until mTLS lands: loopback or unix socket only.
+bool LocalOnly(const std::string& listen) {
+  return listen.rfind("unix:", 0) == 0 || listen.rfind("127.", 0) == 0 || listen.rfind("[::1]:", 0) == 0 ||
+         listen.rfind("localhost:", 0) == 0;
 }
 
 }  // namespace
@@ -174,7 +192,31 @@ int main(int argc, char** argv) {
   hive::policy::server::MeteredStore metered(*store, registry);
   rl::Limiter limiter(metered, clock);
   hive::policy::config::SnapshotHolder holder(flags.config, *snapshot);
+  // SIGHUP reloads and admin API applies alike.
+  holder.SetObserver([&metrics](const hive::policy::config::PolicySnapshot& s) { metrics.SetConfigVersion(s.version); });
   hive::policy::server::PolicyServiceImpl service(holder, limiter, &metrics);
+  std::unique_ptr<hive::policy::admin::PolicyRepository> repository;
+  std::unique_ptr<hive::policy::server::AdminServiceImpl> admin_service;
+  if (!flags.admin_listen.empty()) {
+    if (!LocalOnly(flags.admin_listen)) {
+      std::cerr << "hive-policyd: --admin-listen must be a loopback address or unix: socket (no TLS yet)\n";
+      return kExitConfig;
+    }
+    absl::StatusOr<std::unique_ptr<hive::policy::admin::PolicyRepository>> opened =
+        hive::policy::admin::PolicyRepository::Open(flags.config, flags.admin_history, holder, clock);
+    if (!opened.ok()) {
+      hive::log::Error(absl::StrCat("hive-policyd: admin history: ", opened.status().message()));
+      return kExitRuntime;
+    }
+    repository = *std::move(opened);
+    admin_service = std::make_unique<hive::policy::server::AdminServiceImpl>(
+        holder, *repository, limiter,
+        hive::policy::server::AdminContext{
+            .store = &metered,
+            .clock = &clock,
+            .store_name = st.redis ? absl::StrCat("redis ", st.redis_address) : std::string("memory"),
+            .started_wall = clock.Wall()});
+  }
   std::unique_ptr<hive::metrics::MetricsServer> metrics_server;
   if (const std::string& at = (*snapshot)->observability.metrics_listen; !at.empty()) {
     absl::StatusOr<std::unique_ptr<hive::metrics::MetricsServer>> started =
@@ -194,6 +236,19 @@ int main(int argc, char** argv) {
     return kExitRuntime;
   }
 
+  std::unique_ptr<hive::policy::server::GrpcServer> admin_server;
+  if (admin_service) {
+    absl::StatusOr<std::unique_ptr<hive::policy::server::GrpcServer>> started =
+        hive::policy::server::GrpcServer::Start({flags.admin_listen, 16 << 20}, *admin_service);
+    if (!started.ok()) {
+      hive::log::Error(absl::StrCat("hive-policyd: admin: ", started.status().message()));
+      return kExitRuntime;
+    }
+    admin_server = *std::move(started);
+    hive::log::Warning(absl::StrCat("admin API on ", ShownAddress(flags.admin_listen, admin_server->port()),
+                                    " (plaintext: loopback / unix socket only)"));
+  }
+
   const std::string ready = absl::StrCat("hive-policyd listening on ", ShownAddress(listen, (*server)->port()),
                                          " (config ", flags.config, " version ", (*snapshot)->version, ")");
   std::cout << ready << std::endl;
@@ -208,10 +263,10 @@ int main(int argc, char** argv) {
         // Reload logs success or why the old config stays.
         const bool ok = holder.Reload().ok();
         metrics.RecordReload(ok);
-        if (ok) metrics.SetConfigVersion(holder.Get()->version);
         continue;
       }
       hive::log::Info(absl::StrCat("signal ", strsignal(sig), ": shutting down"));
+      if (admin_server) admin_server->Shutdown(kShutdownGrace);
       (*server)->Shutdown(kShutdownGrace);
       return;
     }

@@ -27,16 +27,6 @@ Nanos ToNanos(const google::protobuf::Duration& d) {
   return std::chrono::seconds(d.seconds()) + Nanos(d.nanos());
 }
 
-// 64-bit FNV-1a: cheap, stable, enough to tell config versions apart.
-std::string HashVersion(std::string_view text) {
-  std::uint64_t h = 14695981039346656037ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return absl::StrFormat("%016x", h);
-}
-
 // Rule names end up in SMTP replies, symbol names and bucket keys.
 bool ValidRuleName(const std::string& name) {
   if (name.empty() || name.size() > 64) return false;
@@ -352,7 +342,7 @@ absl::StatusOr<SnapshotPtr> LoadSnapshotFromText(std::string_view yaml, std::str
   v1::PolicyConfig config;
   hive::config::SourceMap positions;
   if (absl::Status s = hive::config::YamlToProto(yaml, source_name, config, &positions); !s.ok()) return s;
-  return CompileSnapshot(config, positions, std::string(source_name), HashVersion(yaml));
+  return CompileSnapshot(config, positions, std::string(source_name), ConfigVersion(yaml));
 }
 
 absl::StatusOr<SnapshotPtr> LoadSnapshot(const std::string& path) {
@@ -364,6 +354,16 @@ absl::StatusOr<SnapshotPtr> LoadSnapshot(const std::string& path) {
   text << in.rdbuf();
   if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
   return LoadSnapshotFromText(text.str(), path);
+}
+
+// 64-bit FNV-1a: cheap, stable, enough to tell config versions apart.
+std::string ConfigVersion(std::string_view text) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return absl::StrFormat("%016x", h);
 }
 
 }  // namespace hive::policy::config

@@ -77,4 +77,8 @@ absl::StatusOr<SnapshotPtr> CompileSnapshot(const hive::config::v1::PolicyConfig
 absl::StatusOr<SnapshotPtr> LoadSnapshotFromText(std::string_view yaml, std::string_view source_name);
 absl::StatusOr<SnapshotPtr> LoadSnapshot(const std::string& path);
 
+// The version of a config text (PolicySnapshot::version of it): 16 hex
+// digits of a 64-bit FNV-1a of its bytes.
+std::string ConfigVersion(std::string_view text);
+
 }  // namespace hive::policy::config

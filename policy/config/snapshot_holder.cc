@@ -16,20 +16,24 @@ absl::Status SnapshotHolder::Reload() {
     }
     return next.status();
   }
+  Install(*std::move(next), absl::StrCat("reloaded ", path_));
+  return absl::OkStatus();
+}
+
+void SnapshotHolder::Install(SnapshotPtr next, std::string_view why) {
   const SnapshotPtr old = Get();
   // The listening socket and its message size are fixed at start.
-  if ((*next)->server.listen != old->server.listen ||
-      (*next)->server.max_request_bytes != old->server.max_request_bytes) {
+  if (next->server.listen != old->server.listen || next->server.max_request_bytes != old->server.max_request_bytes) {
     hive::log::Warning("reload: server.listen / server.max_request_bytes changed; they apply after a restart");
   }
   // main.cc builds the counter store once: moving live counters between
   // stores (or Redis servers) on reload would silently reset every limit.
-  if (!((*next)->limit_store == old->limit_store)) {
+  if (!(next->limit_store == old->limit_store)) {
     hive::log::Warning("reload: ratelimit.store changed; the running store is kept until a restart");
   }
-  Set(*next);
-  hive::log::Info(absl::StrCat("reloaded ", path_, ": config version ", old->version, " -> ", (*next)->version));
-  return absl::OkStatus();
+  Set(next);
+  hive::log::Info(absl::StrCat(std::string(why), ": config version ", old->version, " -> ", next->version));
+  if (observer_) observer_(*next);
 }
 
 }  // namespace hive::policy::config

@@ -2,11 +2,15 @@
 //
 // Request handlers call Get() once and use that snapshot to the end;
 // Reload() (from the signal thread on SIGHUP) builds a whole new snapshot
-// from the file, or keeps the old one and logs why. Thread-safe.
+// from the file, or keeps the old one and logs why; the admin API installs
+// snapshots it compiled itself through Install(), so both paths warn and
+// log alike. Thread-safe.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <string>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "config/snapshot.h"
@@ -29,11 +33,19 @@ class SnapshotHolder {
   // Re-reads the file given at construction. On error the current snapshot
   // stays and the error (naming file, line and field) is returned and logged.
   absl::Status Reload();
+  // Swaps in a snapshot that compiled, warning about settings that only
+  // apply after a restart; `why` ("reloaded", "admin apply") starts the log
+  // line. Calls the observer, if any.
+  void Install(SnapshotPtr next, std::string_view why);
+  // Called after every Install (metrics' config version). Set it before
+  // serving; it runs on the installing thread.
+  void SetObserver(std::function<void(const PolicySnapshot&)> observer) { observer_ = std::move(observer); }
 
  private:
   const std::string path_;
   mutable std::mutex mu_;
   SnapshotPtr current_;
+  std::function<void(const PolicySnapshot&)> observer_;
 };
 
 }  // namespace hive::policy::config

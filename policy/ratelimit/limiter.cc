@@ -204,6 +204,52 @@ absl::StatusOr<LimitDecision> Limiter::CheckMessage(const LimitPolicy& policy, c
   return Reserve(policy, transaction_id, "eom", std::move(planned));
 }
 
+absl::StatusOr<std::vector<BucketOp>> Limiter::BucketsOf(const LimitPolicy& policy, const std::string& rule,
+                                                         const std::string& key, const match::Facts& facts) const {
+  for (std::size_t i = 0; i < policy.rules.size(); ++i) {
+    if (policy.rules[i].name != rule) continue;
+    return OpsFor(policy, policy.rules[i], static_cast<int>(i), facts, key, 1, clock_.Wall());
+  }
+  return absl::NotFoundError(absl::StrCat("no limit named '", rule, "'"));
+}
+
+absl::StatusOr<LimitDecision> Limiter::Peek(const LimitPolicy& policy, const match::Facts& facts,
+                                            const PeekOptions& options) {
+  const bool one_rule = !options.rule.empty();
+  if (!one_rule && policy.exempt.ExemptsTransaction(facts)) return LimitDecision{.exempt = true};
+  std::int64_t recipients = 0;
+  for (const match::Recipient& r : facts.recipients) recipients += policy.exempt.ExemptsRecipient(r) ? 0 : 1;
+  const Nanos wall = clock_.Wall();
+  std::vector<LimitHit> hits;
+  std::vector<WindowStatus> windows;
+  bool found = false;
+  for (std::size_t i = 0; i < policy.rules.size(); ++i) {
+    const LimitRule& rule = policy.rules[i];
+    std::optional<std::string> key;
+    if (one_rule) {
+      if (rule.name != options.rule) continue;
+      key = options.key;
+      found = true;
+    } else {
+      if (!rule.match.Matches(facts)) continue;
+      key = rule.key.Expand(facts);
+    }
+    if (!key) continue;
+    std::int64_t cost = 1;
+    if (rule.cost == Cost::kRecipients) cost = std::max<std::int64_t>(recipients, 1);
+    if (rule.cost == Cost::kBytes) cost = static_cast<std::int64_t>(facts.message_bytes);
+    if (options.cost) cost = *options.cost;
+    const std::vector<BucketOp> ops = OpsFor(policy, rule, static_cast<int>(i), facts, *key, cost, wall);
+    absl::StatusOr<std::vector<BucketResult>> r = store_.Peek(ops);
+    if (!r.ok()) return r.status();
+    Summarise(rule, *key, ops, *r, Labels(rule, facts), wall, hits, windows);
+  }
+  if (one_rule && !found) return absl::NotFoundError(absl::StrCat("no limit named '", options.rule, "'"));
+  LimitDecision d = DecideFromHits(std::move(hits));
+  d.windows = std::move(windows);
+  return d;
+}
+
 absl::StatusOr<LimitDecision> Limiter::Reserve(const LimitPolicy& policy, const std::string& transaction_id,
                                                const std::string& once, std::vector<Planned> planned) {
   if (planned.empty()) return LimitDecision{};

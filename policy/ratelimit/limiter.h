@@ -86,6 +86,22 @@ class Limiter {
   // message_bytes.
   absl::StatusOr<LimitDecision> CheckMessage(const LimitPolicy& policy, const std::string& transaction_id,
                                              const match::Facts& facts);
+  // Read-only, for the admin API (counter reads, message dry-runs): every
+  // rule of either stage that matches `facts`, or only `rule` with bucket
+  // key `key` (its match then not checked), evaluated on Store::Peek with
+  // `cost` units per window (nullopt: what CheckMessage would count; 0:
+  // just read the windows). Reserves and consumes nothing.
+  struct PeekOptions {
+    std::optional<std::int64_t> cost;
+    std::string rule;  // "" = every matching rule
+    std::string key;   // with `rule`: the expanded key
+  };
+  absl::StatusOr<LimitDecision> Peek(const LimitPolicy& policy, const match::Facts& facts,
+                                     const PeekOptions& options);
+  // The bucket ops of `rule` (by name) for `key`, as the checks build them:
+  // what an admin reset forgets. NOT_FOUND for an unknown rule.
+  absl::StatusOr<std::vector<BucketOp>> BucketsOf(const LimitPolicy& policy, const std::string& rule,
+                                                  const std::string& key, const match::Facts& facts) const;
   // Both return how many rule reservations they settled.
   absl::StatusOr<int> Commit(const std::string& transaction_id) { return store_.Commit(transaction_id); }
   absl::StatusOr<int> Release(const std::string& transaction_id) { return store_.Release(transaction_id); }

@@ -234,6 +234,16 @@ absl::StatusOr<std::vector<BucketResult>> MemoryStore::Peek(std::span<const Buck
   return std::move(result.buckets);
 }
 
+absl::Status MemoryStore::Reset(std::span<const BucketOp> ops) {
+  for (const BucketOp& op : ops) {
+    const std::uint64_t hash = HashOf(op);
+    Shard& shard = ShardOf(hash);
+    std::lock_guard lock(shard.mu);
+    shard.cells.erase(hash);
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<int> MemoryStore::Commit(const std::string& transaction) {
   const Nanos now = clock_.Now();
   LedgerShard& ls = LedgerShardOf(transaction);

@@ -41,6 +41,7 @@ class MemoryStore final : public Store {
 
   absl::StatusOr<ReserveResult> Reserve(const ReserveRequest& request) override;
   absl::StatusOr<std::vector<BucketResult>> Peek(std::span<const BucketOp> ops) override;
+  absl::Status Reset(std::span<const BucketOp> ops) override;
   absl::StatusOr<int> Commit(const std::string& transaction) override;
   absl::StatusOr<int> Release(const std::string& transaction) override;
 

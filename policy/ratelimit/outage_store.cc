@@ -72,6 +72,11 @@ absl::StatusOr<std::vector<BucketResult>> OutageStore::Peek(std::span<const Buck
   return local_->Peek(Scaled(ops));
 }
 
+absl::Status OutageStore::Reset(std::span<const BucketOp> ops) {
+  if (local_ != nullptr) local_->Reset(Scaled(ops)).IgnoreError();
+  return primary_.Reset(ops);
+}
+
 absl::StatusOr<int> OutageStore::Commit(const std::string& transaction) {
   int local = 0;
   if (local_ != nullptr) local = local_->Commit(transaction).value_or(0);

@@ -39,6 +39,9 @@ class OutageStore final : public Store {
 
   absl::StatusOr<ReserveResult> Reserve(const ReserveRequest& request) override;
   absl::StatusOr<std::vector<BucketResult>> Peek(std::span<const BucketOp> ops) override;
+  // Resets the primary (and the local fallback, whose counters would
+  // otherwise resurface at the next outage).
+  absl::Status Reset(std::span<const BucketOp> ops) override;
   absl::StatusOr<int> Commit(const std::string& transaction) override;
   absl::StatusOr<int> Release(const std::string& transaction) override;
 

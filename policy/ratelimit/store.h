@@ -85,6 +85,12 @@ class Store {
   // Evaluates as Reserve would (group 0 semantics for all ops), changes
   // nothing.
   virtual absl::StatusOr<std::vector<BucketResult>> Peek(std::span<const BucketOp> ops) = 0;
+  // Forgets the buckets of `ops` (an operator's reset): they read as idle
+  // afterwards. A store that cannot answers UNIMPLEMENTED.
+  virtual absl::Status Reset(std::span<const BucketOp> ops) {
+    (void)ops;
+    return absl::UnimplementedError("this counter store cannot reset buckets");
+  }
   virtual absl::StatusOr<int> Commit(const std::string& transaction) = 0;
   virtual absl::StatusOr<int> Release(const std::string& transaction) = 0;
 };

@@ -33,6 +33,10 @@ absl::StatusOr<std::vector<ratelimit::BucketResult>> MeteredStore::Peek(std::spa
   return Timed("peek", [&] { return inner_.Peek(ops); });
 }
 
+absl::Status MeteredStore::Reset(std::span<const ratelimit::BucketOp> ops) {
+  return Timed("reset", [&] { return inner_.Reset(ops); });
+}
+
 absl::StatusOr<int> MeteredStore::Commit(const std::string& transaction) {
   return Timed("commit", [&] { return inner_.Commit(transaction); });
 }

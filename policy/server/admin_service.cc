@@ -1,0 +1,348 @@
+#include "server/admin_service.h"
+
+#include <exception>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "admin/policy_objects.h"
+#include "admin/proto_yaml.h"
+#include "server/admin_convert.h"
+#include "server/convert.h"
+#include "support/log.h"
+#include "support/yaml_to_proto.h"
+
+namespace hive::policy::server {
+namespace {
+
+namespace av1 = hive::admin::v1;
+namespace pv1 = hive::policy::v1;
+
+grpc::Status ToGrpc(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  std::string details;
+  if (const auto current = s.GetPayload(admin::kCurrentVersionPayload)) {
+    av1::VersionConflict conflict;
+    conflict.set_current_version(std::string(*current));
+    details = conflict.SerializeAsString();
+  }
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()), details);
+}
+
+// No exception may cross a gRPC handler.
+template <typename F>
+grpc::Status Guard(F&& f) {
+  try {
+    return f();
+  } catch (const std::exception& e) {
+    hive::log::Error(absl::StrCat("admin: internal error: ", e.what()));
+    return grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
+  }
+}
+
+grpc::Status Invalid(std::string message) { return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::move(message)); }
+
+std::string Actor(const std::string& given, grpc::ServerContext* ctx) {
+  // Until client certificates name the caller, the peer address does.
+  return absl::StrCat(given.empty() ? "anonymous" : given, "@", ctx->peer());
+}
+
+absl::StatusOr<admin::ObjectKind> KindOf(av1::ObjectKind kind) {
+  switch (kind) {
+    case av1::OBJECT_KIND_LIMIT: return admin::ObjectKind::kLimit;
+    case av1::OBJECT_KIND_CONTENT_RULE: return admin::ObjectKind::kContentRule;
+    case av1::OBJECT_KIND_POOL: return admin::ObjectKind::kPool;
+    default: return absl::InvalidArgumentError("ref.kind: must be limit, content rule or pool");
+  }
+}
+
+void Fill(const admin::ApplyOutcome& o, av1::ApplyReply& reply) {
+  reply.set_applied(o.applied);
+  reply.set_version(o.version);
+  reply.set_previous_version(o.previous_version);
+  for (const std::string& c : o.changes) reply.add_changes(c);
+}
+
+// The object of `object`'s oneof and its name; nullptr when unset.
+const google::protobuf::Message* Payload(const av1::PolicyObject& object, std::string& name) {
+  switch (object.object_case()) {
+    case av1::PolicyObject::kLimit: name = object.limit().name(); return &object.limit();
+    case av1::PolicyObject::kContentRule: name = object.content_rule().name(); return &object.content_rule();
+    case av1::PolicyObject::kPool: name = object.pool().name(); return &object.pool();
+    default: return nullptr;
+  }
+}
+
+void SetPayload(admin::ObjectKind kind, const google::protobuf::Message& m, av1::PolicyObject& out) {
+  switch (kind) {
+    case admin::ObjectKind::kLimit: out.mutable_limit()->CopyFrom(m); break;
+    case admin::ObjectKind::kContentRule: out.mutable_content_rule()->CopyFrom(m); break;
+    case admin::ObjectKind::kPool: out.mutable_pool()->CopyFrom(m); break;
+  }
+}
+
+}  // namespace
+
+AdminServiceImpl::AdminServiceImpl(config::SnapshotHolder& config, admin::PolicyRepository& repository,
+                                   ratelimit::Limiter& limiter, AdminContext context)
+    : config_(config), repository_(repository), limiter_(limiter), context_(std::move(context)) {}
+
+grpc::Status AdminServiceImpl::GetPolicy(grpc::ServerContext*, const av1::GetPolicyRequest*,
+                                         av1::PolicyDocument* doc) {
+  return Guard([&] {
+    absl::StatusOr<admin::PolicyText> current = repository_.Current();
+    if (!current.ok()) return ToGrpc(current.status());
+    doc->set_version(current->version);
+    doc->set_yaml(current->yaml);
+    // The file may have been edited by hand since: parse what we can.
+    hive::config::YamlToProto(current->yaml, "policy", *doc->mutable_config()).IgnoreError();
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status AdminServiceImpl::ValidatePolicy(grpc::ServerContext* ctx, const av1::ApplyPolicyRequest* request,
+                                              av1::ApplyReply* reply) {
+  return Guard([&] {
+    absl::StatusOr<admin::ApplyOutcome> o =
+        repository_.Apply(request->yaml(), "", Actor(request->actor(), ctx), "validate", /*validate_only=*/true);
+    if (!o.ok()) return ToGrpc(o.status());
+    Fill(*o, *reply);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status AdminServiceImpl::ApplyPolicy(grpc::ServerContext* ctx, const av1::ApplyPolicyRequest* request,
+                                           av1::ApplyReply* reply) {
+  return Guard([&] {
+    if (request->expected_version().empty()) return Invalid("expected_version: required (see GetPolicy)");
+    absl::StatusOr<admin::ApplyOutcome> o = repository_.Apply(request->yaml(), request->expected_version(),
+                                                              Actor(request->actor(), ctx), "apply", false);
+    if (!o.ok()) return ToGrpc(o.status());
+    Fill(*o, *reply);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status AdminServiceImpl::GetObject(grpc::ServerContext*, const av1::ObjectRef* ref, av1::PolicyObject* out) {
+  return Guard([&] {
+    absl::StatusOr<admin::ObjectKind> kind = KindOf(ref->kind());
+    if (!kind.ok()) return ToGrpc(kind.status());
+    absl::StatusOr<admin::PolicyText> current = repository_.Current();
+    if (!current.ok()) return ToGrpc(current.status());
+    hive::config::v1::PolicyConfig config;
+    if (absl::Status s = hive::config::YamlToProto(current->yaml, "policy", config); !s.ok()) return ToGrpc(s);
+    const google::protobuf::Message* found = admin::FindObject(config, *kind, ref->name());
+    if (found == nullptr) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("no ", std::string(admin::KindName(*kind)), " named '",
+                                                                    ref->name(), "'"));
+    }
+    *out->mutable_ref() = *ref;
+    out->set_version(admin::ObjectVersion(*found));
+    out->set_policy_version(current->version);
+    SetPayload(*kind, *found, *out);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status AdminServiceImpl::EditObject(const av1::ObjectRef& ref, const google::protobuf::Message* replacement,
+                                          const std::string& expected_version, const std::string& actor,
+                                          bool validate_only, av1::ApplyReply& reply) {
+  absl::StatusOr<admin::ObjectKind> kind = KindOf(ref.kind());
+  if (!kind.ok()) return ToGrpc(kind.status());
+  absl::StatusOr<admin::PolicyText> current = repository_.Current();
+  if (!current.ok()) return ToGrpc(current.status());
+  hive::config::v1::PolicyConfig config;
+  if (absl::Status s = hive::config::YamlToProto(current->yaml, "policy", config); !s.ok()) return ToGrpc(s);
+  const google::protobuf::Message* existing = admin::FindObject(config, *kind, ref.name());
+  const std::string existing_version = existing == nullptr ? "" : admin::ObjectVersion(*existing);
+  if (!validate_only && expected_version != existing_version) {
+    // The object's own version: edits of other objects do not conflict.
+    return ToGrpc(admin::StaleVersion(expected_version, existing_version.empty() ? "(absent)" : existing_version));
+  }
+  if (replacement != nullptr) {
+    admin::PutObject(config, *kind, *replacement);
+  } else if (!admin::DeleteObject(config, *kind, ref.name())) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        absl::StrCat("no ", std::string(admin::KindName(*kind)), " named '", ref.name(), "'"));
+  }
+  // Based on the text just read: a concurrent whole-policy write in
+  // between is caught by the repository's own version check.
+  absl::StatusOr<admin::ApplyOutcome> o =
+      repository_.Apply(admin::ProtoToYaml(config), current->version, actor,
+                        replacement != nullptr ? "apply-object" : "delete-object", validate_only);
+  if (!o.ok()) return ToGrpc(o.status());
+  Fill(*o, reply);
+  return grpc::Status::OK;
+}
+
+grpc::Status AdminServiceImpl::ApplyObject(grpc::ServerContext* ctx, const av1::ApplyObjectRequest* request,
+                                           av1::ApplyReply* reply) {
+  return Guard([&] {
+    std::string name;
+    const google::protobuf::Message* object = Payload(request->object(), name);
+    if (object == nullptr) return Invalid("object: one of limit, content_rule, pool is required");
+    if (name.empty()) return Invalid("object.name: required");
+    av1::ObjectRef ref;
+    ref.set_name(name);
+    ref.set_kind(request->object().object_case() == av1::PolicyObject::kLimit          ? av1::OBJECT_KIND_LIMIT
+                 : request->object().object_case() == av1::PolicyObject::kContentRule ? av1::OBJECT_KIND_CONTENT_RULE
+                                                                                       : av1::OBJECT_KIND_POOL);
+    return EditObject(ref, object, request->expected_version(), Actor(request->actor(), ctx),
+                      request->validate_only(), *reply);
+  });
+}
+
+grpc::Status AdminServiceImpl::DeleteObject(grpc::ServerContext* ctx, const av1::DeleteObjectRequest* request,
+                                            av1::ApplyReply* reply) {
+  return Guard([&] {
+    if (request->expected_version().empty()) return Invalid("expected_version: required (see GetObject)");
+    return EditObject(request->ref(), nullptr, request->expected_version(), Actor(request->actor(), ctx), false,
+                      *reply);
+  });
+}
+
+grpc::Status AdminServiceImpl::ListHistory(grpc::ServerContext*, const av1::HistoryRequest* request,
+                                           av1::HistoryReply* reply) {
+  return Guard([&] {
+    absl::StatusOr<std::vector<av1::HistoryEntry>> h = repository_.History(request->limit() == 0 ? 50 : request->limit());
+    if (!h.ok()) return ToGrpc(h.status());
+    for (av1::HistoryEntry& e : *h) *reply->add_entries() = std::move(e);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status AdminServiceImpl::Rollback(grpc::ServerContext* ctx, const av1::RollbackRequest* request,
+                                        av1::ApplyReply* reply) {
+  return Guard([&] {
+    if (request->version().empty()) return Invalid("version: required");
+    if (request->expected_version().empty()) return Invalid("expected_version: required (see GetPolicy)");
+    absl::StatusOr<admin::ApplyOutcome> o =
+        repository_.Rollback(request->version(), request->expected_version(), Actor(request->actor(), ctx));
+    if (!o.ok()) return ToGrpc(o.status());
+    Fill(*o, *reply);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status AdminServiceImpl::GetCounters(grpc::ServerContext*, const av1::CountersRequest* request,
+                                           av1::CountersReply* reply) {
+  return Guard([&] {
+    const config::SnapshotPtr snapshot = config_.Get();
+    match::Facts facts;
+    ratelimit::Limiter::PeekOptions options{.cost = 0};
+    if (!request->limit().empty()) {
+      if (request->key().empty()) return Invalid("key: required with limit");
+      options.rule = request->limit();
+      options.key = request->key();
+    } else if (!request->sender().empty() || !request->sasl_user().empty()) {
+      pv1::Transaction txn;
+      txn.mutable_sender()->set_address(request->sender());
+      if (!request->sasl_user().empty()) txn.mutable_connection()->mutable_sasl()->set_login(request->sasl_user());
+      facts = FactsFromTransaction(txn);
+    } else {
+      return Invalid("either limit and key, or sender / sasl_user, are required");
+    }
+    absl::StatusOr<ratelimit::LimitDecision> d = limiter_.Peek(snapshot->limits, facts, options);
+    if (!d.ok()) return ToGrpc(d.status());
+    AddCounters(*d, *reply);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status AdminServiceImpl::AdjustCounters(grpc::ServerContext* ctx, const av1::AdjustCountersRequest* request,
+                                              av1::CountersReply* reply) {
+  return Guard([&] {
+    if (request->limit().empty() || request->key().empty()) return Invalid("limit and key: required");
+    if (!request->reset() && request->consume() <= 0) return Invalid("consume: must be positive (or reset)");
+    const config::SnapshotPtr snapshot = config_.Get();
+    const std::string actor = Actor(request->actor(), ctx);
+    absl::StatusOr<std::vector<ratelimit::BucketOp>> ops =
+        limiter_.BucketsOf(snapshot->limits, request->limit(), request->key(), match::Facts{});
+    if (!ops.ok()) return ToGrpc(ops.status());
+    const std::string what = absl::StrCat("limit=", request->limit(), " key=", request->key());
+    if (request->reset()) {
+      if (absl::Status s = context_.store->Reset(*ops); !s.ok()) return ToGrpc(s);
+      if (absl::Status s = repository_.Audit(actor, "counters-reset", what); !s.ok()) return ToGrpc(s);
+    } else {
+      // Consumed through the ordinary path: reserve, then commit.
+      ratelimit::ReserveRequest r{absl::StrCat("admin-adjust-", std::chrono::steady_clock::now().time_since_epoch().count()),
+                                  "", *ops, std::chrono::seconds(30)};
+      for (ratelimit::BucketOp& op : r.ops) op.cost = request->consume();
+      absl::StatusOr<ratelimit::ReserveResult> taken = context_.store->Reserve(r);
+      if (!taken.ok()) return ToGrpc(taken.status());
+      if (!taken->allowed) {
+        return grpc::Status(grpc::StatusCode::OUT_OF_RANGE, "consume: more than the windows have left");
+      }
+      if (absl::StatusOr<int> c = context_.store->Commit(r.transaction); !c.ok()) return ToGrpc(c.status());
+      if (absl::Status s = repository_.Audit(actor, "counters-adjust", absl::StrCat(what, " consume=", request->consume()));
+          !s.ok()) {
+        return ToGrpc(s);
+      }
+    }
+    absl::StatusOr<ratelimit::LimitDecision> d =
+        limiter_.Peek(snapshot->limits, {}, {.cost = 0, .rule = request->limit(), .key = request->key()});
+    if (!d.ok()) return ToGrpc(d.status());
+    AddCounters(*d, *reply);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status AdminServiceImpl::DryRun(grpc::ServerContext*, const av1::DryRunRequest* request, av1::DryRunReply* reply) {
+  return Guard([&] {
+    if (request->eml().empty()) return Invalid("eml: required");
+    if (request->recipients().empty()) return Invalid("recipients: at least one is required");
+    const config::SnapshotPtr snapshot = config_.Get();
+    const pv1::MessageRequest message = MessageFromDryRun(*request);
+    pv1::Verdict& verdict = *reply->mutable_verdict();
+    // The path of DoCheckMessage, with every counting step a Peek.
+    const content::ContentResult content =
+        snapshot->content.Score(MessageFromRequest(message), EnvelopeFromRequest(message));
+    ApplyContentResult(content, snapshot->content.quarantine_score(), verdict);
+    match::Facts facts = FactsFromTransaction(message.transaction());
+    for (const pv1::Address& rcpt : message.recipients()) facts.recipients.push_back(match::MakeRecipient(rcpt.address()));
+    for (const pv1::Header& h : message.headers()) match::AddHeader(facts, h.name(), h.value());
+    if (!snapshot->class_header.empty()) {
+      if (const std::string* c = facts.HeaderValue(snapshot->class_header)) facts.message_class = absl::AsciiStrToLower(*c);
+    }
+    facts.message_bytes = message.body_size();
+    const routing::RouteDecision route = snapshot->routing.Choose(routing::RouteInput{facts, content.score});
+    facts.pool = route.pool;
+    absl::StatusOr<ratelimit::LimitDecision> limits = limiter_.Peek(snapshot->limits, facts, {});
+    if (!limits.ok()) return ToGrpc(limits.status());
+    const bool refused_by_content = content.action == content::ContentAction::kReject;
+    ApplyLimitDecision(*limits, verdict, /*keep_action_on_allow=*/true);
+    if (refused_by_content) verdict.set_action(pv1::ACTION_REJECT);
+    std::string pool = route.pool;
+    std::string reason = route.rule.empty() ? "default pool" : absl::StrCat("routing rule ", route.rule);
+    if (limits->route_pool) {
+      pool = *limits->route_pool;
+      reason = "slow lane of a route limit over its limit";
+    }
+    verdict.set_pool(pool);
+    reply->set_pool_rule(route.rule);
+    reply->set_pool_reason(reason);
+    reply->set_config_version(snapshot->version);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status AdminServiceImpl::GetStatus(grpc::ServerContext*, const av1::StatusRequest*, av1::StatusReply* reply) {
+  return Guard([&] {
+    const config::SnapshotPtr snapshot = config_.Get();
+    reply->set_config_version(snapshot->version);
+    reply->set_config_source(snapshot->source);
+    reply->set_store(context_.store_name);
+    // A real round trip to the store: one read of a bucket nobody uses.
+    ratelimit::BucketOp probe;
+    probe.key = "hive-admin-probe";
+    probe.params = ratelimit::GcraParams::From(1, std::chrono::seconds(1), 1);
+    probe.cost = 0;
+    absl::StatusOr<std::vector<ratelimit::BucketResult>> r = context_.store->Peek(std::span(&probe, 1));
+    reply->set_store_status(r.ok() ? "ok" : std::string(r.status().message()));
+    const ratelimit::Nanos now = context_.clock->Wall();
+    reply->set_started_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(context_.started_wall).count());
+    reply->set_uptime_seconds(std::chrono::duration_cast<std::chrono::seconds>(now - context_.started_wall).count());
+    return grpc::Status::OK;
+  });
+}
+
+}  // namespace hive::policy::server

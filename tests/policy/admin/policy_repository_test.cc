@@ -1,0 +1,184 @@
+// The file-mode policy repository: optimistic concurrency, atomic writes,
+// history with diffs, rollback, audit records; and the YAML writer that
+// object edits go through.
+#include "admin/policy_repository.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/cord.h"
+#include "admin/atomic_file.h"
+#include "admin/policy_objects.h"
+#include "admin/proto_yaml.h"
+#include "support/yaml_to_proto.h"
+
+namespace hive::policy::admin {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+constexpr char kV1[] = R"(limits:
+  - name: per-sender
+    key: "{sender}"
+    windows:
+      - {limit: 100, period: 1h}
+)";
+constexpr char kV2[] = R"(limits:
+  - name: per-sender
+    key: "{sender}"
+    windows:
+      - {limit: 10, period: 1h}
+  - name: per-domain
+    key: "{sender_domain}"
+    windows:
+      - {limit: 1000, period: 1d}
+)";
+
+class PolicyRepositoryTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/hive-repo-XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    path_ = dir_ + "/policyd.yaml";
+    ASSERT_TRUE(WriteFileAtomically(path_, kV1).ok());
+    auto snapshot = config::LoadSnapshot(path_);
+    ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+    holder_ = std::make_unique<config::SnapshotHolder>(path_, *snapshot);
+    clock_.SetWall(std::chrono::seconds(1'700'000'000));
+    auto repo = PolicyRepository::Open(path_, "", *holder_, clock_);
+    ASSERT_TRUE(repo.ok()) << repo.status();
+    repo_ = *std::move(repo);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string FileText() { return ReadWholeFile(path_).value_or("<missing>"); }
+
+  std::string dir_, path_;
+  ratelimit::ManualClock clock_;
+  std::unique_ptr<config::SnapshotHolder> holder_;
+  std::unique_ptr<PolicyRepository> repo_;
+};
+
+TEST_F(PolicyRepositoryTest, ApplyAtTheCurrentVersionWritesTheFileAndSwapsTheSnapshot) {
+  const std::string v1 = config::ConfigVersion(kV1);
+  auto out = repo_->Apply(kV2, v1, "alice", "apply", false);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_TRUE(out->applied);
+  EXPECT_EQ(out->previous_version, v1);
+  EXPECT_EQ(out->version, config::ConfigVersion(kV2));
+  EXPECT_EQ(FileText(), kV2);
+  EXPECT_EQ(holder_->Get()->version, out->version);
+  EXPECT_EQ(holder_->Get()->limits.rules.size(), 2u);
+  EXPECT_THAT(out->changes, ElementsAre("limit per-sender: changed", "limit per-domain: added"));
+  // No temporary file is left beside the policy.
+  for (const auto& e : std::filesystem::directory_iterator(dir_)) {
+    EXPECT_EQ(e.path().string().find(".tmp."), std::string::npos) << e.path();
+  }
+}
+
+TEST_F(PolicyRepositoryTest, StaleVersionIsRefusedWithTheCurrentOneAndChangesNothing) {
+  auto out = repo_->Apply(kV2, "0123456789abcdef", "bob", "apply", false);
+  ASSERT_EQ(out.status().code(), absl::StatusCode::kFailedPrecondition);
+  const std::string v1 = config::ConfigVersion(kV1);
+  EXPECT_THAT(std::string(out.status().message()), HasSubstr(v1));
+  ASSERT_TRUE(out.status().GetPayload(kCurrentVersionPayload).has_value());
+  EXPECT_EQ(std::string(*out.status().GetPayload(kCurrentVersionPayload)), v1);
+  EXPECT_EQ(FileText(), kV1);
+  EXPECT_EQ(holder_->Get()->version, v1);
+}
+
+TEST_F(PolicyRepositoryTest, InvalidPolicyIsRefusedWithTheFieldAndNothingChanges) {
+  const std::string bad = "limits:\n  - name: x\n    key: \"{sender}\"\n    windows:\n      - {limit: 0, period: 1h}\n";
+  auto out = repo_->Apply(bad, config::ConfigVersion(kV1), "carol", "apply", false);
+  ASSERT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(out.status().message()), HasSubstr("limits[0].windows[0].limit"));
+  EXPECT_EQ(FileText(), kV1);
+  EXPECT_EQ(holder_->Get()->version, config::ConfigVersion(kV1));
+}
+
+TEST_F(PolicyRepositoryTest, ValidateOnlyReportsTheDiffAndWritesNothing) {
+  auto out = repo_->Apply(kV2, "", "dave", "validate", true);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_FALSE(out->applied);
+  EXPECT_EQ(out->changes.size(), 2u);
+  EXPECT_EQ(FileText(), kV1);
+  auto history = repo_->History(10);
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->size(), 1u);  // only the initial load
+}
+
+TEST_F(PolicyRepositoryTest, HistoryAndRollbackRestoreAnEarlierVersion) {
+  const std::string v1 = config::ConfigVersion(kV1);
+  auto applied = repo_->Apply(kV2, v1, "alice", "apply", false);
+  ASSERT_TRUE(applied.ok());
+  clock_.Advance(std::chrono::seconds(5));
+  // A rollback based on a stale version is refused like any write.
+  EXPECT_EQ(repo_->Rollback(v1, v1, "alice").status().code(), absl::StatusCode::kFailedPrecondition);
+  auto back = repo_->Rollback(v1, applied->version, "alice");
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->version, v1);
+  EXPECT_EQ(FileText(), kV1);
+  EXPECT_EQ(holder_->Get()->version, v1);
+  ASSERT_TRUE(repo_->Audit("ops", "counters-reset", "limit=per-sender key=a@b").ok());
+
+  auto history = repo_->History(10);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 4u);  // newest first
+  EXPECT_EQ((*history)[0].action(), "counters-reset");
+  EXPECT_EQ((*history)[0].detail(), "limit=per-sender key=a@b");
+  EXPECT_EQ((*history)[1].action(), "rollback");
+  EXPECT_EQ((*history)[1].previous_version(), applied->version);
+  // Object by object, by name within a kind.
+  EXPECT_THAT((*history)[1].changes(), ElementsAre("limit per-domain: removed", "limit per-sender: changed"));
+  EXPECT_EQ((*history)[2].action(), "apply");
+  EXPECT_EQ((*history)[2].actor(), "alice");
+  EXPECT_EQ((*history)[2].time_unix_ms(), 1'700'000'000'000);
+  EXPECT_EQ((*history)[3].action(), "load");
+  EXPECT_EQ((*history)[0].seq(), 4u);
+
+  // A reopened repository continues the sequence.
+  auto reopened = PolicyRepository::Open(path_, "", *holder_, clock_);
+  ASSERT_TRUE(reopened.ok());
+  ASSERT_TRUE((*reopened)->Audit("ops", "counters-adjust", "x").ok());
+  EXPECT_EQ((*reopened)->History(1)->front().seq(), 5u);
+}
+
+TEST_F(PolicyRepositoryTest, UnknownRollbackTargetIsNotFound) {
+  EXPECT_EQ(repo_->Rollback("ffffffffffffffff", config::ConfigVersion(kV1), "x").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST(PolicyObjectsTest, ObjectEditsRoundTripThroughTheYamlWriter) {
+  hive::config::v1::PolicyConfig config;
+  ASSERT_TRUE(hive::config::YamlToProto(kV2, "t", config).ok());
+  hive::config::v1::LimitRule changed = config.limits(0);
+  changed.mutable_windows(0)->set_limit(5);
+  const std::string before = ObjectVersion(config.limits(0));
+  PutObject(config, ObjectKind::kLimit, changed);
+  EXPECT_NE(ObjectVersion(*FindObject(config, ObjectKind::kLimit, "per-sender")), before);
+  EXPECT_TRUE(DeleteObject(config, ObjectKind::kLimit, "per-domain"));
+  EXPECT_FALSE(DeleteObject(config, ObjectKind::kLimit, "per-domain"));
+  hive::config::v1::ContentRule rule;
+  rule.set_name("MONEY");
+  rule.set_target("subject");
+  rule.set_regex("(?i)\\$\\$\\$ \"quoted\"");
+  rule.set_weight(2.5);
+  PutObject(config, ObjectKind::kContentRule, rule);
+
+  const std::string yaml = ProtoToYaml(config);
+  hive::config::v1::PolicyConfig back;
+  ASSERT_TRUE(hive::config::YamlToProto(yaml, "written", back).ok()) << yaml;
+  EXPECT_TRUE(DiffPolicies(config, back).empty()) << yaml;
+  EXPECT_EQ(back.content().rules(0).regex(), rule.regex());
+  // And it still compiles as a policy.
+  auto compiled = config::LoadSnapshotFromText(yaml, "written");
+  EXPECT_TRUE(compiled.ok()) << compiled.status() << "\n" << yaml;
+}
+
+}  // namespace
+}  // namespace hive::policy::admin

@@ -1,0 +1,316 @@
+#include "commands.h"
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <google/protobuf/util/json_util.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
+
+namespace hive::ctl {
+namespace {
+
+namespace av1 = hive::admin::v1;
+constexpr auto kDeadline = std::chrono::seconds(10);
+
+std::unique_ptr<grpc::ClientContext> Call() {
+  auto c = std::make_unique<grpc::ClientContext>();
+  c->set_deadline(std::chrono::system_clock::now() + kDeadline);
+  return c;
+}
+
+int Usage(const std::string& why) {
+  std::cerr << "hivectl: " << why << " (hivectl --help)\n";
+  return kExitUsage;
+}
+
+// A failed call: the server's message, and an exit code by its status.
+int Failed(const grpc::Status& s) {
+  switch (s.error_code()) {
+    case grpc::StatusCode::FAILED_PRECONDITION: {
+      av1::VersionConflict conflict;
+      std::cerr << "hivectl: conflict: " << s.error_message() << "\n";
+      if (conflict.ParseFromString(s.error_details()) && !conflict.current_version().empty()) {
+        std::cerr << "current version: " << conflict.current_version() << "\n";
+      }
+      return kExitConflict;
+    }
+    case grpc::StatusCode::INVALID_ARGUMENT:
+    case grpc::StatusCode::OUT_OF_RANGE:
+      std::cerr << "hivectl: refused:\n" << s.error_message() << "\n";
+      return kExitUsage;
+    case grpc::StatusCode::NOT_FOUND:
+      std::cerr << "hivectl: " << s.error_message() << "\n";
+      return kExitNotFound;
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      std::cerr << "hivectl: cannot reach hive-policyd's admin API: " << s.error_message() << "\n";
+      return kExitError;
+    default:
+      std::cerr << "hivectl: error " << s.error_code() << ": " << s.error_message() << "\n";
+      return kExitError;
+  }
+}
+
+void PrintJson(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.add_whitespace = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, options);
+  std::cout << out;
+  if (out.empty() || out.back() != '\n') std::cout << "\n";
+}
+
+std::string TimeText(std::int64_t unix_ms) {
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::FromUnixMillis(unix_ms), absl::UTCTimeZone());
+}
+
+bool ReadFile(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream s;
+  s << in.rdbuf();
+  out = s.str();
+  return true;
+}
+
+int PrintApply(const Context& ctx, const av1::ApplyReply& r) {
+  if (ctx.json) {
+    PrintJson(r);
+    return kExitOk;
+  }
+  std::cout << (r.applied() ? "applied: version " : "valid: version ") << r.version() << " (was "
+            << r.previous_version() << ")\n";
+  if (r.changes().empty()) std::cout << "  no change\n";
+  for (const std::string& c : r.changes()) std::cout << "  " << c << "\n";
+  return kExitOk;
+}
+
+// The running version, for writes given no --version.
+bool CurrentVersion(Context& ctx, std::string& version, int& code) {
+  av1::PolicyDocument doc;
+  grpc::Status s = ctx.stub->GetPolicy(Call().get(), {}, &doc);
+  if (!s.ok()) {
+    code = Failed(s);
+    return false;
+  }
+  version = doc.version();
+  return true;
+}
+
+int Policy(Context& ctx, const Args& args) {
+  const std::vector<std::string>& p = args.positional;
+  if (p.size() < 2) return Usage("policy: get, validate FILE, apply FILE, history or rollback VERSION");
+  const std::string& verb = p[1];
+  if (verb == "get") {
+    av1::PolicyDocument doc;
+    grpc::Status s = ctx.stub->GetPolicy(Call().get(), {}, &doc);
+    if (!s.ok()) return Failed(s);
+    if (ctx.json) {
+      PrintJson(doc);
+    } else {
+      std::cout << "# version " << doc.version() << "\n" << doc.yaml();
+    }
+    return kExitOk;
+  }
+  if (verb == "validate" || verb == "apply") {
+    if (p.size() != 3) return Usage(absl::StrCat("policy ", verb, " FILE"));
+    av1::ApplyPolicyRequest req;
+    if (!ReadFile(p[2], *req.mutable_yaml())) return Usage(absl::StrCat("cannot read ", p[2]));
+    req.set_actor(ctx.actor);
+    av1::ApplyReply reply;
+    grpc::Status s;
+    if (verb == "validate") {
+      s = ctx.stub->ValidatePolicy(Call().get(), req, &reply);
+    } else {
+      std::string expected = args.Get("version");
+      int code = kExitOk;
+      if (expected.empty() && !CurrentVersion(ctx, expected, code)) return code;
+      req.set_expected_version(expected);
+      s = ctx.stub->ApplyPolicy(Call().get(), req, &reply);
+    }
+    if (!s.ok()) return Failed(s);
+    return PrintApply(ctx, reply);
+  }
+  if (verb == "history") {
+    av1::HistoryRequest req;
+    std::uint32_t n = 0;
+    if (!args.Get("count").empty() && absl::SimpleAtoi(args.Get("count"), &n)) req.set_limit(n);
+    av1::HistoryReply reply;
+    grpc::Status s = ctx.stub->ListHistory(Call().get(), req, &reply);
+    if (!s.ok()) return Failed(s);
+    if (ctx.json) {
+      PrintJson(reply);
+      return kExitOk;
+    }
+    for (const av1::HistoryEntry& e : reply.entries()) {
+      std::cout << e.seq() << "  " << TimeText(e.time_unix_ms()) << "  " << e.action() << "  version "
+                << e.version();
+      if (!e.previous_version().empty()) std::cout << " (was " << e.previous_version() << ")";
+      std::cout << "  by " << e.actor() << "\n";
+      for (const std::string& c : e.changes()) std::cout << "    " << c << "\n";
+      if (!e.detail().empty()) std::cout << "    " << e.detail() << "\n";
+    }
+    return kExitOk;
+  }
+  if (verb == "rollback") {
+    if (p.size() != 3) return Usage("policy rollback VERSION");
+    av1::RollbackRequest req;
+    req.set_version(p[2]);
+    req.set_actor(ctx.actor);
+    std::string expected = args.Get("version");
+    int code = kExitOk;
+    if (expected.empty() && !CurrentVersion(ctx, expected, code)) return code;
+    req.set_expected_version(expected);
+    av1::ApplyReply reply;
+    grpc::Status s = ctx.stub->Rollback(Call().get(), req, &reply);
+    if (!s.ok()) return Failed(s);
+    return PrintApply(ctx, reply);
+  }
+  return Usage(absl::StrCat("policy: unknown command '", verb, "'"));
+}
+
+int PrintCounters(const Context& ctx, const av1::CountersReply& r) {
+  if (ctx.json) {
+    PrintJson(r);
+    return kExitOk;
+  }
+  if (r.windows().empty()) {
+    std::cout << "no limit applies\n";
+    return kExitOk;
+  }
+  std::cout << "LIMIT\tKEY\tWINDOW\tLIMIT\tUSED\tREMAINING\tRESET AT\n";
+  for (const av1::WindowCounter& w : r.windows()) {
+    std::cout << w.limit() << "\t" << w.key() << "\t" << w.window() << "\t" << w.capacity() << "\t" << w.used()
+              << "\t" << w.remaining() << "\t" << TimeText(w.reset_at_unix_ms()) << "\n";
+  }
+  return kExitOk;
+}
+
+int Counters(Context& ctx, const Args& args) {
+  const std::vector<std::string>& p = args.positional;
+  if (p.size() != 2) return Usage("counters get|reset|adjust");
+  if (p[1] == "get") {
+    av1::CountersRequest req;
+    req.set_limit(args.Get("limit"));
+    req.set_key(args.Get("key"));
+    req.set_sender(args.Get("sender"));
+    req.set_sasl_user(args.Get("sasl-user"));
+    if (req.key().empty() == req.sender().empty() && req.sasl_user().empty()) {
+      return Usage("counters get: --limit L --key K, or --sender S");
+    }
+    av1::CountersReply reply;
+    grpc::Status s = ctx.stub->GetCounters(Call().get(), req, &reply);
+    if (!s.ok()) return Failed(s);
+    return PrintCounters(ctx, reply);
+  }
+  if (p[1] == "reset" || p[1] == "adjust") {
+    av1::AdjustCountersRequest req;
+    req.set_limit(args.Get("limit"));
+    req.set_key(args.Get("key"));
+    req.set_actor(ctx.actor);
+    if (req.limit().empty() || req.key().empty()) return Usage(absl::StrCat("counters ", p[1], ": --limit L --key K"));
+    if (p[1] == "reset") {
+      req.set_reset(true);
+    } else {
+      std::int64_t n = 0;
+      if (!absl::SimpleAtoi(args.Get("consume"), &n) || n <= 0) return Usage("counters adjust: --consume N (N > 0)");
+      req.set_consume(n);
+    }
+    av1::CountersReply reply;
+    grpc::Status s = ctx.stub->AdjustCounters(Call().get(), req, &reply);
+    if (!s.ok()) return Failed(s);
+    return PrintCounters(ctx, reply);
+  }
+  return Usage(absl::StrCat("counters: unknown command '", p[1], "'"));
+}
+
+int DryRun(Context& ctx, const Args& args) {
+  av1::DryRunRequest req;
+  const std::string eml = args.Get("eml");
+  if (eml.empty() || args.Get("from").empty() || args.options.count("to") == 0) {
+    return Usage("dry-run --eml FILE --from ADDR --to ADDR [--to ADDR ...]");
+  }
+  if (!ReadFile(eml, *req.mutable_eml())) return Usage(absl::StrCat("cannot read ", eml));
+  req.set_sender(args.Get("from"));
+  for (const std::string& to : args.options.at("to")) req.add_recipients(to);
+  req.set_client_ip(args.Get("client-ip"));
+  req.set_sasl_user(args.Get("sasl-user"));
+  req.set_helo(args.Get("helo"));
+  av1::DryRunReply reply;
+  grpc::Status s = ctx.stub->DryRun(Call().get(), req, &reply);
+  if (!s.ok()) return Failed(s);
+  if (ctx.json) {
+    PrintJson(reply);
+    return kExitOk;
+  }
+  const hive::policy::v1::Verdict& v = reply.verdict();
+  std::string action = hive::policy::v1::Action_Name(v.action());
+  if (action.rfind("ACTION_", 0) == 0) action = action.substr(7);
+  std::cout << "action: " << action;
+  if (v.has_reply()) {
+    std::cout << " (" << v.reply().code() << " " << v.reply().enhanced_code() << " "
+              << absl::StrJoin(v.reply().lines(), " / ") << ")";
+  }
+  std::cout << "\nscore: " << v.score() << "\n";
+  std::cout << "pool: " << v.pool() << " (" << reply.pool_reason() << ")\n";
+  for (const auto& sym : v.symbols()) std::cout << "symbol " << sym.name() << " " << sym.weight() << "\n";
+  for (const auto& l : v.limits()) {
+    std::cout << "limit " << l.rule() << " " << l.key() << " " << l.window() << ": " << l.remaining() << " of "
+              << l.limit() << " remaining\n";
+  }
+  std::cout << "config version: " << reply.config_version() << " (nothing was counted)\n";
+  return kExitOk;
+}
+
+int Status(Context& ctx) {
+  av1::StatusReply reply;
+  grpc::Status s = ctx.stub->GetStatus(Call().get(), {}, &reply);
+  if (!s.ok()) return Failed(s);
+  if (ctx.json) {
+    PrintJson(reply);
+    return kExitOk;
+  }
+  std::cout << "config version: " << reply.config_version() << " (" << reply.config_source() << ")\n"
+            << "store: " << reply.store() << " (" << reply.store_status() << ")\n"
+            << "uptime: " << reply.uptime_seconds() << "s (since " << TimeText(reply.started_unix_ms()) << ")\n";
+  return reply.store_status() == "ok" ? kExitOk : kExitError;
+}
+
+}  // namespace
+
+void PrintUsage(std::ostream& out) {
+  out << "usage: hivectl [--server ADDR] [--json] [--actor NAME] <command>\n"
+         "  ADDR: --server, else $HIVECTL_SERVER, else 127.0.0.1:7454 (hive-policyd --admin-listen)\n"
+         "commands:\n"
+         "  status                                   config version, counter store, uptime\n"
+         "  policy get                               the running policy (YAML) and its version\n"
+         "  policy validate FILE                     full validation, nothing applied\n"
+         "  policy apply FILE [--version V]          apply if the policy is still at V (default: current)\n"
+         "  policy history [--count N]               applies, rollbacks and counter changes, newest first\n"
+         "  policy rollback V [--version CUR]        apply version V's text again\n"
+         "  counters get --limit L --key K | --sender S [--sasl-user U]\n"
+         "  counters reset --limit L --key K         forget the bucket (audited)\n"
+         "  counters adjust --limit L --key K --consume N   use N units of every window (audited)\n"
+         "  dry-run --eml FILE --from A --to B [--to C] [--client-ip IP] [--sasl-user U]\n"
+         "                                           the full verdict, counting nothing\n"
+         "exit codes: 0 ok, 1 server error or unreachable, 2 usage or invalid input,\n"
+         "            3 version conflict, 4 not found\n";
+}
+
+int Run(Context& ctx, const Args& args) {
+  const std::string& cmd = args.positional.front();
+  if (cmd == "policy") return Policy(ctx, args);
+  if (cmd == "counters") return Counters(ctx, args);
+  if (cmd == "dry-run") return DryRun(ctx, args);
+  if (cmd == "status") return Status(ctx);
+  return Usage(absl::StrCat("unknown command '", cmd, "'"));
+}
+
+}  // namespace hive::ctl
