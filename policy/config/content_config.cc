@@ -66,6 +66,35 @@ void CompileLearned(const v1::Content& in, content::ScorerOptions& o, const Conf
   }
 }
 
+// content.compliance: classes lower-cased, weights of the gate's own symbols.
+void CompileCompliance(const v1::ContentCompliance& in, content::ScorerOptions& o, const ConfigError& error) {
+  content::ComplianceOptions& out = o.compliance;
+  out.enabled = in.enabled();
+  if (in.classes_size() > 0) out.classes.clear();
+  for (int i = 0; i < in.classes_size(); ++i) {
+    std::string c = in.classes(i);
+    for (char& ch : c) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (c.empty()) error(absl::StrCat("content.compliance.classes[", i, "]"), "must not be empty");
+    out.classes.insert(std::move(c));
+  }
+  if (in.has_bulk_markers()) out.bulk_markers = in.bulk_markers();
+  if (in.has_require_one_click()) out.require_one_click = in.require_one_click();
+  out.require_dkim_signature = in.require_dkim_signature();
+  out.reject = in.action() != v1::COMPLIANCE_ACTION_SCORE;
+  for (int i = 0; i < in.weights_size(); ++i) {
+    const v1::ContentSymbolWeight& w = in.weights(i);
+    const std::string path = absl::StrCat("content.compliance.weights[", i, "]");
+    const auto& symbols = content::ComplianceSymbols();
+    if (std::none_of(symbols.begin(), symbols.end(), [&](const auto& b) { return w.name() == b.name; })) {
+      error(path + ".name", absl::StrCat("'", w.name(), "' is not a compliance symbol (BULK_...)"));
+    } else if (w.weight() < 0) {
+      error(path + ".weight", "must not be negative (a requirement met is worth nothing)");
+    } else if (!o.symbol_weights.emplace(w.name(), w.weight()).second) {
+      error(path + ".name", absl::StrCat("duplicate weight for '", w.name(), "'"));
+    }
+  }
+}
+
 }  // namespace
 
 content::Scorer CompileContent(const v1::Content& in, const ConfigError& error) {
@@ -105,7 +134,8 @@ content::Scorer CompileContent(const v1::Content& in, const ConfigError& error) 
   for (int i = 0; i < checks.weights_size(); ++i) {
     const v1::ContentSymbolWeight& w = checks.weights(i);
     const std::string path = absl::StrCat("content.checks.weights[", i, "]");
-    if (content::Scorer::FindBuiltin(w.name()) == nullptr) {
+    const auto& symbols = content::BuiltinSymbols();
+    if (std::none_of(symbols.begin(), symbols.end(), [&](const auto& b) { return w.name() == b.name; })) {
       error(path + ".name", absl::StrCat("'", w.name(), "' is not a built-in symbol"));
     } else if (!o.symbol_weights.emplace(w.name(), w.weight()).second) {
       error(path + ".name", absl::StrCat("duplicate weight for '", w.name(), "'"));
@@ -151,6 +181,7 @@ content::Scorer CompileContent(const v1::Content& in, const ConfigError& error) 
   }
 
   CompileLearned(in, o, error);
+  CompileCompliance(in.compliance(), o, error);
 
   for (int i = 0; i < in.metas_size(); ++i) {
     const v1::ContentMetaRule& m = in.metas(i);

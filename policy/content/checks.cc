@@ -5,6 +5,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "content/from_header.h"
 #include "content/url.h"
 
 namespace hive::policy::content {
@@ -23,10 +24,6 @@ const RE2& DateRe() {
       R"(\s*(?:[+-]\d{4}|ut|gmt|[ecmp][sd]t|z)?(?:\s*\(.*\))?\s*$)");
   return re;
 }
-const RE2& AddressRe() {
-  static const RE2 re(R"(([^\s<>@",;:]+)@([A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?))");
-  return re;
-}
 
 bool IsExecutableName(std::string_view name) {
   static constexpr std::string_view kExtensions[] = {
@@ -38,17 +35,6 @@ bool IsExecutableName(std::string_view name) {
     if (absl::EndsWith(lower, absl::string_view(ext.data(), ext.size()))) return true;
   }
   return false;
-}
-
-int CountAddresses(std::string_view value) {
-  int n = 0;
-  re2::StringPiece input(value.data(), value.size());
-  while (n < 100 && RE2::FindAndConsume(&input, AddressRe())) ++n;
-  return n;
-}
-
-bool DomainsAligned(const std::string& a, const std::string& b) {
-  return !a.empty() && !b.empty() && OrgDomain(a) == OrgDomain(b);
 }
 
 // A link text that itself names a host ("www.bank.com", "https://bank.com").
@@ -105,13 +91,6 @@ std::set<std::string> DefaultShorteners() {
           "rb.gy", "t.ly", "lnkd.in", "tr.im", "x.co", "qr.net", "suo.im", "u.nu"};
 }
 
-std::string AddressDomain(std::string_view address) {
-  re2::StringPiece input(address.data(), address.size());
-  std::string domain;
-  if (!RE2::PartialMatch(input, AddressRe(), nullptr, &domain)) return "";
-  return absl::AsciiStrToLower(domain);
-}
-
 std::vector<Finding> RunChecks(const ParsedMessage& p, const Envelope& env, const CheckOptions& options) {
   std::vector<Finding> out;
   auto add = [&](const char* symbol, std::string detail) { out.push_back({symbol, std::move(detail)}); };
@@ -127,29 +106,20 @@ std::vector<Finding> RunChecks(const ParsedMessage& p, const Envelope& env, cons
   } else if (!RE2::FullMatch(*date, DateRe())) {
     add("INVALID_DATE", *date);
   }
-  int from_headers = 0;
-  int from_addresses = 0;
-  std::string from_domain;
-  for (const Header& h : p.headers) {
-    if (!absl::EqualsIgnoreCase(h.name, "from")) continue;
-    ++from_headers;
-    from_addresses += CountAddresses(h.value);
-    if (from_domain.empty()) from_domain = AddressDomain(h.value);
-  }
-  if (from_headers == 0) {
+  const FromSummary from = SummariseFrom(p.headers);
+  if (from.headers == 0) {
     add("MISSING_FROM", "");
-  } else if (from_addresses == 0) {
+  } else if (from.addresses == 0) {
     add("INVALID_FROM", *FindHeader(p.headers, "From"));
-  } else if (from_headers > 1 || from_addresses > 1) {
-    add("MULTIPLE_FROM", absl::StrCat(from_headers, " headers, ", from_addresses, " addresses"));
+  } else if (from.headers > 1 || from.addresses > 1) {
+    add("MULTIPLE_FROM", absl::StrCat(from.headers, " headers, ", from.addresses, " addresses"));
   }
-  if (!from_domain.empty()) {
-    std::vector<std::string> allowed = env.account_domains;
-    if (std::string d = AddressDomain(env.sender); !d.empty()) allowed.push_back(d);
-    if (std::string d = AddressDomain(env.sasl_user); !d.empty()) allowed.push_back(d);
-    bool aligned = allowed.empty();  // nothing to compare with: no verdict
-    for (const std::string& d : allowed) aligned = aligned || DomainsAligned(from_domain, absl::AsciiStrToLower(d));
-    if (!aligned) add("FROM_NOT_ALIGNED", absl::StrCat("From ", from_domain, ", envelope ", AddressDomain(env.sender)));
+  if (!from.domain.empty()) {
+    const std::vector<std::string> allowed = EnvelopeDomains(env);
+    // Nothing to compare with: no verdict.
+    if (!allowed.empty() && !AlignedWithAny(from.domain, allowed)) {
+      add("FROM_NOT_ALIGNED", absl::StrCat("From ", from.domain, ", envelope ", AddressDomain(env.sender)));
+    }
   }
 
   // Structure.

@@ -15,20 +15,11 @@
 #include <string_view>
 #include <vector>
 
+#include "content/envelope.h"
+#include "content/from_header.h"
 #include "content/parser.h"
 
 namespace hive::policy::content {
-
-// What the MTA knows about the transaction, beyond the message.
-struct Envelope {
-  std::string sender;     // envelope MAIL FROM, "" for the null sender
-  std::string sasl_user;  // authenticated login, "" when none
-  std::size_t recipients = 0;
-  bool truncated = false;  // the milter cut the headers or body at its caps
-  // Domains the authenticated account may use in From (besides the domain
-  // of its login and of the envelope sender).
-  std::vector<std::string> account_domains;
-};
 
 struct BuiltinSymbol {
   const char* name;
@@ -52,9 +43,5 @@ struct Finding {
 };
 
 std::vector<Finding> RunChecks(const ParsedMessage& parsed, const Envelope& envelope, const CheckOptions& options);
-
-// The domain of an address in a header or envelope ("Name <a@b.example>"
-// -> "b.example"), lower case; "" when there is none.
-std::string AddressDomain(std::string_view address);
 
 }  // namespace hive::policy::content

@@ -4,6 +4,9 @@
 #include <cstdio>
 #include <set>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
 namespace hive::policy::content {
 
 struct Scorer::State {
@@ -22,6 +25,7 @@ Scorer::Scorer(ScorerOptions options) {
   auto state = std::make_shared<State>();
   state->rules = RuleSet(options.rules);
   for (const BuiltinSymbol& b : BuiltinSymbols()) state->builtin_weights[b.name] = b.weight;
+  for (const BuiltinSymbol& b : ComplianceSymbols()) state->builtin_weights[b.name] = b.weight;
   for (const auto& [name, weight] : options.symbol_weights) state->builtin_weights[name] = weight;
   state->options = std::move(options);
   state_ = std::move(state);
@@ -39,8 +43,10 @@ bool Scorer::IsLearnedSymbol(const std::string& name) {
 }
 
 const BuiltinSymbol* Scorer::FindBuiltin(const std::string& name) {
-  for (const BuiltinSymbol& b : BuiltinSymbols()) {
-    if (name == b.name) return &b;
+  for (const std::vector<BuiltinSymbol>* list : {&BuiltinSymbols(), &ComplianceSymbols()}) {
+    for (const BuiltinSymbol& b : *list) {
+      if (name == b.name) return &b;
+    }
   }
   return nullptr;
 }
@@ -63,10 +69,25 @@ ContentResult Scorer::Score(const Message& message, const ParsedMessage& parsed,
     const ContentRule& rule = s.rules.rules()[hit.rule];
     add(rule.name, rule.weight, std::move(hit.matched));
   }
+  auto builtin_weight = [&](const std::string& name) {
+    auto w = s.builtin_weights.find(name);
+    return w == s.builtin_weights.end() ? 0.0 : w->second;
+  };
   if (s.options.builtin_checks) {
-    for (Finding& f : RunChecks(parsed, envelope, s.options.checks)) {
-      auto w = s.builtin_weights.find(f.symbol);
-      add(f.symbol, w == s.builtin_weights.end() ? 0 : w->second, std::move(f.detail));
+    for (Finding& f : RunChecks(parsed, envelope, s.options.checks)) add(f.symbol, builtin_weight(f.symbol), std::move(f.detail));
+  }
+  // The gate: in reject mode a failing requirement that weighs anything
+  // refuses the message; the reply names the first and lists the others.
+  std::vector<std::string> failed;
+  for (Finding& f : CheckCompliance(parsed, envelope, s.options.compliance)) {
+    const double w = builtin_weight(f.symbol);
+    if (s.options.compliance.reject && w > 0) failed.push_back(f.symbol);
+    add(f.symbol, w, std::move(f.detail));
+  }
+  if (!failed.empty()) {
+    result.refusal = absl::StrCat(FindBuiltin(failed[0])->meaning, " (", failed[0], ")");
+    if (failed.size() > 1) {
+      result.refusal += absl::StrCat("; also ", absl::StrJoin(failed.begin() + 1, failed.end(), ", "));
     }
   }
   const BayesSymbols& bayes = s.options.bayes;
@@ -102,7 +123,7 @@ ContentResult Scorer::Score(const Message& message, const ParsedMessage& parsed,
                    [](const ContentHit& a, const ContentHit& b) { return a.weight > b.weight; });
   const double reject = s.options.reject_score;
   const double quarantine = s.options.quarantine_score;
-  if (reject > 0 && result.score >= reject) {
+  if (!result.refusal.empty() || (reject > 0 && result.score >= reject)) {
     result.action = ContentAction::kReject;
   } else if (quarantine > 0 && result.score >= quarantine) {
     result.action = ContentAction::kQuarantine;

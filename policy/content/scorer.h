@@ -1,6 +1,6 @@
 // The content scorer: parses the message (parser.h), runs the configured
 // rules in one RE2::Set pass per target (rules.h), the built-in outbound
-// checks (checks.h), the learned signals (the Bayes classifier,
+// checks (checks.h), the bulk-sender compliance gate (compliance.h), the learned signals (the Bayes classifier,
 // classifier.h, and known-bad fingerprints, fingerprint.h, both reading one
 // tokenisation of the text), then the meta rules (meta.h, in configuration
 // order, so a meta may use earlier metas); each symbol that fires adds its
@@ -27,6 +27,7 @@
 
 #include "content/checks.h"
 #include "content/classifier.h"
+#include "content/compliance.h"
 #include "content/fingerprint.h"
 #include "content/message.h"
 #include "content/meta.h"
@@ -47,6 +48,9 @@ struct ContentResult {
   double score = 0;
   std::vector<ContentHit> hits;  // highest weight first
   ContentAction action = ContentAction::kContinue;
+  // Set when the compliance gate refused the message (action kReject,
+  // whatever the score): the requirement that failed, for the SMTP reply.
+  std::string refusal;
 };
 
 // BAYES_SPAM when the classifier's spam probability p >= spam_threshold,
@@ -76,6 +80,7 @@ struct ScorerOptions {
   bool builtin_checks = false;               // run checks.h
   std::map<std::string, double> symbol_weights;  // overrides of built-in weights
   CheckOptions checks;
+  ComplianceOptions compliance;  // weights in symbol_weights too
   Limits limits;
   BayesSymbols bayes;
   FingerprintSymbols fingerprints;
@@ -103,7 +108,8 @@ class Scorer {
   // API's Learn / fingerprint RPCs and the training tools act on.
   const std::shared_ptr<Classifier>& classifier() const;
   const std::shared_ptr<FingerprintStore>& fingerprints() const;
-  // The weight of a built-in symbol with its override, or null if unknown.
+  // A built-in symbol (checks.h or compliance.h) with its default weight,
+  // or null if unknown.
   static const BuiltinSymbol* FindBuiltin(const std::string& name);
   // BAYES_SPAM, BAYES_HAM, FINGERPRINT_BAD: reserved, usable in metas.
   static bool IsLearnedSymbol(const std::string& name);

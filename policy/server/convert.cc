@@ -134,7 +134,10 @@ void ApplyContentResult(const content::ContentResult& result, double quarantine_
       break;
     case content::ContentAction::kReject:
       verdict.set_action(v1::ACTION_REJECT);
-      SetReply(verdict, "550", "5.7.1", absl::StrCat("Refused: message looks like spam (", summary, ")"));
+      // The compliance gate names the requirement; a score names the top symbols.
+      SetReply(verdict, "550", "5.7.1",
+               result.refusal.empty() ? absl::StrCat("Refused: message looks like spam (", summary, ")")
+                                      : absl::StrCat("Refused: ", SmtpSafe(result.refusal, 400)));
       break;
   }
 }

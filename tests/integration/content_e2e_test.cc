@@ -4,7 +4,9 @@
 // clear permanent decision (never a 4xx the client would retry forever);
 // a Bayes classifier trained on the hand-made fixtures of tests/data/bayes
 // refuses a spam that no rule catches, and a near-duplicate of a known-bad
-// fingerprint is refused. Runs on every MTA.
+// fingerprint is refused; a marketing message without List-Unsubscribe is
+// refused by the bulk-sender compliance gate naming the requirement, while a
+// compliant one and a transactional one pass. Runs on every MTA.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -172,6 +174,49 @@ TEST_P(LearnedContentEndToEndTest, NearDuplicateOfAKnownBadFingerprintIsRefused)
   EXPECT_EQ(t.data.code, 550) << t.data.ToString() << stack_->Diagnostics();
   EXPECT_THAT(t.data.ToString(), HasSubstr("FINGERPRINT_BAD"));
 }
+
+// The bulk-sender compliance gate: the class comes from the rate limiter's
+// class header, as an EDM platform's injector would set it.
+class ComplianceEndToEndTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    stack_ = std::make_unique<HiveStack>(StackOptions{.mta = GetParam(), .policy_yaml = R"(
+ratelimit: {class_header: X-Hive-Class}
+content:
+  compliance: {enabled: true, classes: [marketing]}
+  reject_score: 10
+)"});
+  }
+  std::unique_ptr<HiveStack> stack_;
+};
+
+TEST_P(ComplianceEndToEndTest, MarketingMailWithoutListUnsubscribeIsRefusedCompliantMailPasses) {
+  const std::string bare = MakeMessage("news@shop.example", "bob@dest.example", "Spring sale",
+                                       "20% off everything this week.", {"X-Hive-Class: Marketing"});
+  Transaction t = SendMail(stack_->smtp_port(), "news@shop.example", {"bob@dest.example"}, bare);
+  EXPECT_EQ(t.data.code, 550) << t.data.ToString() << stack_->Diagnostics();
+  EXPECT_THAT(t.data.ToString(), HasSubstr("5.7.1"));
+  EXPECT_THAT(t.data.ToString(), HasSubstr("List-Unsubscribe"));
+  EXPECT_THAT(t.data.ToString(), HasSubstr("BULK_NO_LIST_UNSUBSCRIBE"));
+
+  // The same mail as a receipt is not gated.
+  const std::string receipt = MakeMessage("news@shop.example", "bob@dest.example", "Receipt 2001",
+                                          "Your order 2001 has shipped.", {"X-Hive-Class: transactional"});
+  t = SendMail(stack_->smtp_port(), "news@shop.example", {"bob@dest.example"}, receipt);
+  ASSERT_EQ(t.data.code, 250) << t.data.ToString() << stack_->Diagnostics();
+
+  const std::string compliant = MakeMessage(
+      "news@shop.example", "bob@dest.example", "Spring sale", "20% off, compliant edition.",
+      {"X-Hive-Class: marketing", "List-Unsubscribe: <https://shop.example/u/7>, <mailto:u@shop.example>",
+       "List-Unsubscribe-Post: List-Unsubscribe=One-Click"});
+  t = SendMail(stack_->smtp_port(), "news@shop.example", {"bob@dest.example"}, compliant);
+  ASSERT_EQ(t.data.code, 250) << t.data.ToString() << stack_->Diagnostics();
+  EXPECT_THAT(stack_->sink().WaitForMessageContaining("compliant edition", kDeliveryTimeout),
+              HasSubstr("List-Unsubscribe-Post"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Mtas, ComplianceEndToEndTest, ::testing::ValuesIn(AllMtas()),
+                         [](const ::testing::TestParamInfo<std::string>& mta) { return mta.param; });
 
 INSTANTIATE_TEST_SUITE_P(Mtas, LearnedContentEndToEndTest, ::testing::ValuesIn(AllMtas()),
                          [](const ::testing::TestParamInfo<std::string>& mta) { return mta.param; });

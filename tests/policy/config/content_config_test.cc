@@ -70,5 +70,38 @@ TEST(ContentConfigTest, MistakesNameFileLineColumnAndField) {
               HasSubstr("content.checks.url_shorteners[0]: must be a host name"));
 }
 
+TEST(ContentConfigTest, ComplianceGateCompilesAndItsMistakesAreNamed) {
+  absl::StatusOr<SnapshotPtr> s = LoadSnapshotFromText(R"(content:
+  compliance:
+    enabled: true
+    classes: [Newsletter]
+    require_dkim_signature: true
+    action: score
+    weights: [{name: BULK_NO_DKIM_SIGNATURE, weight: 1.5}]
+  metas:
+    - {name: UNSIGNED_NEWS, expression: "BULK_NO_DKIM_SIGNATURE && BULK_NO_LIST_UNSUBSCRIBE", weight: 1}
+)", "p.yaml");
+  ASSERT_TRUE(s.ok()) << s.status();
+  const content::Message m = content::SplitRawMessage(
+      "From: a@x.example\r\nDate: Mon, 3 Jun 2024 10:00:00 +0800\r\nMessage-ID: <1@x.example>\r\n\r\nhi\r\n");
+  content::ContentResult r = (*s)->content.Score(m, {.sender = "a@x.example", .message_class = "newsletter"});
+  EXPECT_DOUBLE_EQ(r.score, 7.5);  // BULK_NO_LIST_UNSUBSCRIBE 5 + BULK_NO_DKIM_SIGNATURE 1.5 + meta 1
+  EXPECT_EQ(r.action, content::ContentAction::kContinue);  // score only
+  r = (*s)->content.Score(m, {.sender = "a@x.example", .message_class = "marketing"});
+  EXPECT_DOUBLE_EQ(r.score, 0);  // not a gated class here
+
+  EXPECT_THAT(Errors("content:\n  compliance:\n    weights:\n      - {name: HTML_ONLY, weight: 1}\n"),
+              HasSubstr("p.yaml:4:16: content.compliance.weights[0].name: 'HTML_ONLY' is not a compliance symbol"));
+  EXPECT_THAT(Errors("content:\n  compliance:\n    weights:\n      - {name: BULK_NO_DATE, weight: -1}\n"),
+              HasSubstr("content.compliance.weights[0].weight: must not be negative"));
+  EXPECT_THAT(Errors("content:\n  checks:\n    weights:\n      - {name: BULK_NO_DATE, weight: 1}\n"),
+              HasSubstr("content.checks.weights[0].name: 'BULK_NO_DATE' is not a built-in symbol"));
+  EXPECT_THAT(Errors("content:\n  compliance:\n    classes: [\"\"]\n"),
+              HasSubstr("content.compliance.classes[0]: must not be empty"));
+  EXPECT_THAT(Errors("content:\n  compliance:\n    action: bounce\n"), HasSubstr("p.yaml:3:13"));
+  EXPECT_THAT(Errors("content:\n  rules:\n    - {name: BULK_NO_DATE, target: body, regex: x, weight: 1}\n"),
+              HasSubstr("'BULK_NO_DATE' is a built-in symbol"));
+}
+
 }  // namespace
 }  // namespace hive::policy::config
