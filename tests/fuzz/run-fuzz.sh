@@ -19,7 +19,11 @@ cxx=$(command -v clang++ || command -v clang++-14 || true)
 [ -n "$cxx" ] || { echo "run-fuzz: clang++ not found (deploy/install-deps.sh installs it)" >&2; exit 1; }
 mkdir -p "$out/corpus"
 bin="$out/mime_fuzzer"
-sources=("$src"/policy/content/*.cc "$src/tests/fuzz/mime_fuzzer.cc")
+# The engine's sources, not its command-line tools (*_main.cc have main()).
+sources=("$src/tests/fuzz/mime_fuzzer.cc")
+for f in "$src"/policy/content/*.cc; do
+  case "$f" in *_main.cc) ;; *) sources+=("$f") ;; esac
+done
 # Rebuild only when a source is newer than the binary.
 if [ ! -x "$bin" ] || [ -n "$(find "${sources[@]}" "$src"/policy/content/*.h -newer "$bin" 2>/dev/null | head -1)" ]; then
   # shellcheck disable=SC2046
