@@ -28,6 +28,7 @@
 #include "ratelimit/outage_store.h"
 #include "ratelimit/redis_store.h"
 #include "server/admin_service.h"
+#include "server/decision_bus.h"
 #include "server/grpc_server.h"
 #include "server/metered_store.h"
 #include "server/policy_metrics.h"
@@ -194,7 +195,10 @@ int main(int argc, char** argv) {
   hive::policy::config::SnapshotHolder holder(flags.config, *snapshot);
   // SIGHUP reloads and admin API applies alike.
   holder.SetObserver([&metrics](const hive::policy::config::PolicySnapshot& s) { metrics.SetConfigVersion(s.version); });
-  hive::policy::server::PolicyServiceImpl service(holder, limiter, &metrics);
+  // Decisions for the admin API's live stream (nothing is built while no
+  // stream is open).
+  hive::policy::server::DecisionBus decisions;
+  hive::policy::server::PolicyServiceImpl service(holder, limiter, &metrics, &decisions);
   std::unique_ptr<hive::policy::admin::PolicyRepository> repository;
   std::unique_ptr<hive::policy::server::AdminServiceImpl> admin_service;
   if (!flags.admin_listen.empty()) {
@@ -215,7 +219,8 @@ int main(int argc, char** argv) {
             .store = &metered,
             .clock = &clock,
             .store_name = st.redis ? absl::StrCat("redis ", st.redis_address) : std::string("memory"),
-            .started_wall = clock.Wall()});
+            .started_wall = clock.Wall(),
+            .decisions = &decisions});
   }
   std::unique_ptr<hive::metrics::MetricsServer> metrics_server;
   if (const std::string& at = (*snapshot)->observability.metrics_listen; !at.empty()) {
@@ -266,6 +271,8 @@ int main(int argc, char** argv) {
         continue;
       }
       hive::log::Info(absl::StrCat("signal ", strsignal(sig), ": shutting down"));
+      // Open decision streams end now rather than at the grace deadline.
+      decisions.Close();
       if (admin_server) admin_server->Shutdown(kShutdownGrace);
       (*server)->Shutdown(kShutdownGrace);
       return;

@@ -1,12 +1,11 @@
 #include "server/admin_service.h"
 
-#include <exception>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "admin/policy_objects.h"
 #include "admin/proto_yaml.h"
 #include "server/admin_convert.h"
+#include "server/admin_handler.h"
 #include "server/convert.h"
 #include "support/log.h"
 #include "support/yaml_to_proto.h"
@@ -16,35 +15,6 @@ namespace {
 
 namespace av1 = hive::admin::v1;
 namespace pv1 = hive::policy::v1;
-
-grpc::Status ToGrpc(const absl::Status& s) {
-  if (s.ok()) return grpc::Status::OK;
-  std::string details;
-  if (const auto current = s.GetPayload(admin::kCurrentVersionPayload)) {
-    av1::VersionConflict conflict;
-    conflict.set_current_version(std::string(*current));
-    details = conflict.SerializeAsString();
-  }
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()), details);
-}
-
-// No exception may cross a gRPC handler.
-template <typename F>
-grpc::Status Guard(F&& f) {
-  try {
-    return f();
-  } catch (const std::exception& e) {
-    hive::log::Error(absl::StrCat("admin: internal error: ", e.what()));
-    return grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
-  }
-}
-
-grpc::Status Invalid(std::string message) { return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::move(message)); }
-
-std::string Actor(const std::string& given, grpc::ServerContext* ctx) {
-  // Until client certificates name the caller, the peer address does.
-  return absl::StrCat(given.empty() ? "anonymous" : given, "@", ctx->peer());
-}
 
 absl::StatusOr<admin::ObjectKind> KindOf(av1::ObjectKind kind) {
   switch (kind) {

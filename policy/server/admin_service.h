@@ -2,7 +2,10 @@
 // hive-policyd. Policy reads and writes go through the PolicyRepository
 // (file mode: versioned, optimistic, atomic, with history); counters and
 // dry-runs go through the Limiter's read-only Peek, so neither consumes
-// anything; resets and adjustments are audited in the history.
+// anything; resets and adjustments are audited in the history. Learn and
+// the fingerprint calls change the current snapshot's content models
+// (admin_content_service.cc); TailDecisions streams PolicyService's
+// decisions from a DecisionBus.
 //
 // Served on its own listener (main.cc --admin-listen, loopback or unix
 // socket only), never on the MTA-facing one. Every handler turns errors
@@ -12,22 +15,27 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 
 #include <grpcpp/grpcpp.h>
 
 #include "admin/policy_repository.h"
+#include "absl/status/statusor.h"
 #include "config/snapshot_holder.h"
 #include "hive/admin/v1/admin.grpc.pb.h"
 #include "ratelimit/limiter.h"
 
 namespace hive::policy::server {
 
+class DecisionBus;
+
 struct AdminContext {
   ratelimit::Store* store = nullptr;          // the limiter's store
   const ratelimit::Clock* clock = nullptr;
   std::string store_name;  // "memory", "redis 10.0.0.5:6379"
   ratelimit::Nanos started_wall{0};
+  DecisionBus* decisions = nullptr;  // what PolicyService publishes to; null: no stream
 };
 
 class AdminServiceImpl final : public hive::admin::v1::AdminService::Service {
@@ -60,12 +68,25 @@ class AdminServiceImpl final : public hive::admin::v1::AdminService::Service {
                       hive::admin::v1::DryRunReply*) override;
   grpc::Status GetStatus(grpc::ServerContext*, const hive::admin::v1::StatusRequest*,
                          hive::admin::v1::StatusReply*) override;
+  grpc::Status Learn(grpc::ServerContext*, const hive::admin::v1::LearnRequest*,
+                     hive::admin::v1::LearnReply*) override;
+  grpc::Status AddFingerprint(grpc::ServerContext*, const hive::admin::v1::FingerprintRequest*,
+                              hive::admin::v1::FingerprintReply*) override;
+  grpc::Status RemoveFingerprint(grpc::ServerContext*, const hive::admin::v1::FingerprintRequest*,
+                                 hive::admin::v1::FingerprintReply*) override;
+  grpc::Status TailDecisions(grpc::ServerContext*, const hive::admin::v1::TailRequest*,
+                             grpc::ServerWriter<hive::admin::v1::Decision>*) override;
 
  private:
   // Object writes: read, edit by name, check the object's version, apply.
   grpc::Status EditObject(const hive::admin::v1::ObjectRef& ref, const google::protobuf::Message* replacement,
                           const std::string& expected_version, const std::string& actor, bool validate_only,
                           hive::admin::v1::ApplyReply& reply);
+  // The request's fingerprint: given, or the SimHash of its .eml.
+  absl::StatusOr<std::uint64_t> FingerprintOf(const hive::admin::v1::FingerprintRequest& request,
+                                              const config::PolicySnapshot& snapshot) const;
+  grpc::Status EditFingerprint(grpc::ServerContext* context, const hive::admin::v1::FingerprintRequest& request,
+                               bool add, hive::admin::v1::FingerprintReply& reply);
 
   config::SnapshotHolder& config_;
   admin::PolicyRepository& repository_;

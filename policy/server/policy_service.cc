@@ -10,6 +10,8 @@
 #include "routing/member_chooser.h"
 #include "routing/warmup_ledger.h"
 #include "server/convert.h"
+#include "server/decision_bus.h"
+#include "server/decision_event.h"
 #include "server/policy_metrics.h"
 #include "support/log.h"
 
@@ -22,17 +24,6 @@ using Clock = std::chrono::steady_clock;
 std::string RandomPrefix() {
   std::random_device rd;
   return absl::StrFormat("%08x", static_cast<std::uint32_t>(rd()));
-}
-
-const char* ActionName(v1::Action a) {
-  switch (a) {
-    case v1::ACTION_CONTINUE: return "continue";
-    case v1::ACTION_TEMPFAIL: return "tempfail";
-    case v1::ACTION_REJECT: return "reject";
-    case v1::ACTION_DISCARD: return "discard";
-    case v1::ACTION_QUARANTINE: return "quarantine";
-    default: return "unspecified";
-  }
 }
 
 grpc::Status Invalid(const std::string& why) { return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, why); }
@@ -96,8 +87,17 @@ grpc::Status Guard(F&& f) {
 }  // namespace
 
 PolicyServiceImpl::PolicyServiceImpl(const config::SnapshotHolder& config, ratelimit::Limiter& limiter,
-                                     PolicyMetrics* metrics)
-    : config_(config), limiter_(limiter), metrics_(metrics), id_prefix_(RandomPrefix()) {}
+                                     PolicyMetrics* metrics, DecisionBus* decisions)
+    : config_(config), limiter_(limiter), metrics_(metrics), decisions_(decisions), id_prefix_(RandomPrefix()) {}
+
+void PolicyServiceImpl::Publish(DecisionContext context, const v1::Verdict& verdict, const grpc::Status& status,
+                                Clock::time_point start) const {
+  // One relaxed load when nobody watches: the event is not even built.
+  if (decisions_ == nullptr || !decisions_->HasSubscribers()) return;
+  context.time_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(limiter_.clock().Wall()).count();
+  context.latency_us = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - start).count();
+  decisions_->Publish(MakeDecision(context, verdict, status));
+}
 
 void PolicyServiceImpl::Record(const char* rpc, const v1::Verdict& verdict, const grpc::Status& status,
                                Clock::time_point start) const {
@@ -117,6 +117,7 @@ grpc::Status PolicyServiceImpl::CheckSender(grpc::ServerContext*, const v1::Send
   grpc::Status status = Guard([&] { return DoCheckSender(*request, *verdict); });
   LogDecision("CheckSender", request->transaction(), "", *verdict, status, start);
   Record("CheckSender", *verdict, status, start);
+  Publish({.rpc = "CheckSender", .transaction = &request->transaction()}, *verdict, status, start);
   return status;
 }
 
@@ -127,6 +128,8 @@ grpc::Status PolicyServiceImpl::CheckRecipient(grpc::ServerContext*, const v1::R
   grpc::Status status = Guard([&] { return DoCheckRecipient(*request, *verdict); });
   LogDecision("CheckRecipient", request->transaction(), request->recipient().address(), *verdict, status, start);
   Record("CheckRecipient", *verdict, status, start);
+  Publish({.rpc = "CheckRecipient", .transaction = &request->transaction(), .recipient = &request->recipient()},
+          *verdict, status, start);
   return status;
 }
 
@@ -137,6 +140,8 @@ grpc::Status PolicyServiceImpl::CheckMessage(grpc::ServerContext*, const v1::Mes
   grpc::Status status = Guard([&] { return DoCheckMessage(*request, *verdict); });
   LogDecision("CheckMessage", request->transaction(), "", *verdict, status, start);
   Record("CheckMessage", *verdict, status, start);
+  Publish({.rpc = "CheckMessage", .transaction = &request->transaction(), .recipients = &request->recipients()},
+          *verdict, status, start);
   return status;
 }
 

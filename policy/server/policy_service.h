@@ -5,7 +5,9 @@
 // decision id, and writes one decision log line. A request that cannot be
 // evaluated (malformed, or the counter store failing) gets an error status
 // (INVALID_ARGUMENT, UNAVAILABLE), never a default "continue": the milter
-// owns failure handling. Thread-safe: gRPC calls the handlers concurrently.
+// owns failure handling. Each decision also goes to the admin API's live
+// stream (DecisionBus), only while a stream is open and never waiting on
+// it. Thread-safe: gRPC calls the handlers concurrently.
 #pragma once
 
 #include <atomic>
@@ -21,13 +23,16 @@
 
 namespace hive::policy::server {
 
+class DecisionBus;
+struct DecisionContext;
 class PolicyMetrics;
 
 class PolicyServiceImpl final : public hive::policy::v1::PolicyService::Service {
  public:
-  // `metrics` may be null (no metrics); otherwise it must outlive this.
+  // `metrics` and `decisions` may be null (none); otherwise they must
+  // outlive this.
   PolicyServiceImpl(const config::SnapshotHolder& config, ratelimit::Limiter& limiter,
-                    PolicyMetrics* metrics = nullptr);
+                    PolicyMetrics* metrics = nullptr, DecisionBus* decisions = nullptr);
 
   grpc::Status CheckSender(grpc::ServerContext* context, const hive::policy::v1::SenderRequest* request,
                            hive::policy::v1::Verdict* verdict) override;
@@ -45,6 +50,9 @@ class PolicyServiceImpl final : public hive::policy::v1::PolicyService::Service 
   std::string NextDecisionId();
   void Record(const char* rpc, const hive::policy::v1::Verdict& verdict, const grpc::Status& status,
               std::chrono::steady_clock::time_point start) const;
+  // To the live stream, if anyone listens.
+  void Publish(DecisionContext context, const hive::policy::v1::Verdict& verdict, const grpc::Status& status,
+               std::chrono::steady_clock::time_point start) const;
 
   grpc::Status DoCheckSender(const hive::policy::v1::SenderRequest& request, hive::policy::v1::Verdict& verdict);
   grpc::Status DoCheckRecipient(const hive::policy::v1::RecipientRequest& request,
@@ -58,6 +66,7 @@ class PolicyServiceImpl final : public hive::policy::v1::PolicyService::Service 
   const config::SnapshotHolder& config_;
   ratelimit::Limiter& limiter_;
   PolicyMetrics* const metrics_;
+  DecisionBus* const decisions_;
   const std::string id_prefix_;  // random per process: ids stay unique across restarts
   std::atomic<std::uint64_t> next_id_{1};
 };

@@ -1,26 +1,17 @@
 // The admin API end to end: a real hive-policyd with --admin-listen behind
-// a real Postfix (HiveStack), driven by the real hivectl binary as an
-// operator runs it (its output and exit codes asserted).
+// a real Postfix (admin_stack.h), driven by the real hivectl binary as an
+// operator runs it (its output and exit codes asserted): policy writes,
+// counters, dry-runs, and the live decision stream.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
-#include <fstream>
-#include <sstream>
-
-#include "harness/hive_stack.h"
-#include "harness/net.h"
-#include "harness/process.h"
-#include "harness/smtp_client.h"
-#include "harness/temp_dir.h"
+#include "admin_stack.h"
 
 namespace hive::testing {
 namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-constexpr auto kWait = std::chrono::seconds(15);
 
 constexpr char kPolicy[] = R"(limits:
   - name: per-sender
@@ -55,61 +46,18 @@ routing:
   default_pool: transactional
 )";
 
-struct CtlResult {
-  int code = -1;
-  std::string output;  // stdout and stderr
-};
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
 class AdminTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    stack_ = std::make_unique<HiveStack>(StackOptions{.mta = "postfix", .policy_yaml = kPolicy});
-    // The same policyd, on the same port, with the admin API.
-    stack_->StopPolicyd();
-    admin_port_ = FreePort();
-    policyd_ = std::make_unique<Process>(
-        std::vector<std::string>{HIVE_POLICYD_BIN, "--config", stack_->dir().Sub("policyd.yaml"), "--listen",
-                                 "127.0.0.1:" + std::to_string(stack_->policy_port()), "--admin-listen",
-                                 "127.0.0.1:" + std::to_string(admin_port_)},
-        stack_->dir().Sub("policyd-admin.log"));
-    ASSERT_TRUE(WaitForListener(admin_port_, kWait)) << Slurp(stack_->dir().Sub("policyd-admin.log"));
-    ASSERT_TRUE(WaitForListener(stack_->policy_port(), kWait));
+    admin_ = std::make_unique<AdminStack>(kPolicy);
+    ASSERT_TRUE(admin_->ok()) << admin_->Diagnostics();
   }
+  CtlResult Ctl(std::vector<std::string> args) { return admin_->Ctl(std::move(args)); }
+  std::string WriteTemp(const std::string& name, const std::string& text) { return admin_->WriteTemp(name, text); }
+  Transaction Send(const std::string& from, const std::string& subject) { return admin_->Send(from, subject); }
+  std::string Diagnostics() { return admin_->Diagnostics(); }
 
-  CtlResult Ctl(std::vector<std::string> args) {
-    const std::string log = stack_->dir().Sub("hivectl-" + std::to_string(++runs_) + ".log");
-    args.insert(args.begin(), {HIVECTL_BIN, "--server", "127.0.0.1:" + std::to_string(admin_port_)});
-    Process p(std::move(args), log);
-    CtlResult r;
-    if (p.WaitExit(kWait) && WIFEXITED(p.ExitStatus())) r.code = WEXITSTATUS(p.ExitStatus());
-    r.output = Slurp(log);
-    return r;
-  }
-
-  std::string WriteTemp(const std::string& name, const std::string& text) {
-    const std::string path = stack_->dir().Sub(name);
-    std::ofstream(path) << text;
-    return path;
-  }
-
-  Transaction Send(const std::string& from, const std::string& subject) {
-    return SendMail(stack_->smtp_port(), from, {"bob@dest.example"},
-                    MakeMessage(from, "bob@dest.example", subject, "hello"));
-  }
-
-  std::string Diagnostics() { return stack_->Diagnostics() + Slurp(stack_->dir().Sub("policyd-admin.log")); }
-
-  std::unique_ptr<HiveStack> stack_;
-  std::unique_ptr<Process> policyd_;
-  uint16_t admin_port_ = 0;
-  int runs_ = 0;
+  std::unique_ptr<AdminStack> admin_;
 };
 
 // A version as hivectl prints it: "<word> version <16 hex>".
@@ -166,7 +114,7 @@ TEST_F(AdminTest, AppliedLimitIsEnforcedStaleVersionRefusedRollbackRestores) {
   EXPECT_THAT(history.output, HasSubstr("rollback  version " + v0));
   EXPECT_THAT(history.output, HasSubstr("apply  version " + v1));
   // The file hive-policyd loaded is the rolled-back policy.
-  EXPECT_EQ(Slurp(stack_->dir().Sub("policyd.yaml")), kPolicy);
+  EXPECT_EQ(Slurp(admin_->stack().dir().Sub("policyd.yaml")), kPolicy);
 }
 
 TEST_F(AdminTest, CountersShowRealTrafficDryRunCountsNothingResetIsAudited) {
@@ -199,13 +147,49 @@ TEST_F(AdminTest, CountersShowRealTrafficDryRunCountsNothingResetIsAudited) {
   EXPECT_THAT(history.output, HasSubstr("counters-reset"));
   EXPECT_THAT(history.output, HasSubstr("limit=per-sender key=alice@shop.example"));
   EXPECT_THAT(history.output, HasSubstr("by oncall@"));
-  EXPECT_THAT(Slurp(stack_->dir().Sub("policyd-admin.log")), HasSubstr("action=counters-reset"));
+  EXPECT_THAT(admin_->PolicydLog(), HasSubstr("action=counters-reset"));
 
   CtlResult unknown = Ctl({"counters", "reset", "--limit", "nope", "--key", "x"});
   EXPECT_EQ(unknown.code, 4) << unknown.output;
   CtlResult usage = Ctl({"frobnicate"});
   EXPECT_EQ(usage.code, 2) << usage.output;
   EXPECT_THAT(usage.output, Not(HasSubstr("Segmentation")));
+}
+
+
+TEST_F(AdminTest, TailStreamsLiveDecisionsFilteredBySenderAndAction) {
+  std::unique_ptr<Process> tail =
+      admin_->CtlInBackground({"tail", "--sender", "carol@tail.example", "--count", "3", "--for", "60"});
+  // Subscribed once it says so: every decision from then on reaches it.
+  ASSERT_TRUE(WaitForText(tail->log_path(), "tailing decisions", kAdminWait)) << Slurp(tail->log_path());
+  Transaction other = Send("dave@other.example", "not carol");
+  ASSERT_EQ(other.data.code, 250) << other.data.ToString() << Diagnostics();
+  Transaction mine = Send("carol@tail.example", "carol's");
+  ASSERT_EQ(mine.data.code, 250) << mine.data.ToString() << Diagnostics();
+  ASSERT_TRUE(tail->WaitExit(kAdminWait)) << Slurp(tail->log_path());
+  EXPECT_EQ(tail->ExitStatus(), 0) << Slurp(tail->log_path());
+  const std::string out = Slurp(tail->log_path());
+  EXPECT_THAT(out, HasSubstr("CheckSender  continue  sender=carol@tail.example"));
+  EXPECT_THAT(out, HasSubstr("CheckRecipient  continue  sender=carol@tail.example rcpt=bob@dest.example"));
+  EXPECT_THAT(out, HasSubstr("CheckMessage  continue  sender=carol@tail.example rcpt=bob@dest.example"));
+  EXPECT_THAT(out, HasSubstr("pool=transactional"));
+  EXPECT_THAT(out, Not(HasSubstr("dave@other.example")));
+
+  // --json: one JSON object a line; the pool filter leaves the end-of-message
+  // decision (the only one that carries a pool).
+  std::unique_ptr<Process> json = admin_->CtlInBackground(
+      {"--json", "tail", "--action", "continue", "--pool", "transactional", "--count", "1", "--for", "60"});
+  ASSERT_TRUE(WaitForText(json->log_path(), "tailing decisions", kAdminWait)) << Slurp(json->log_path());
+  ASSERT_EQ(Send("erin@tail.example", "json").data.code, 250) << Diagnostics();
+  ASSERT_TRUE(json->WaitExit(kAdminWait)) << Slurp(json->log_path());
+  EXPECT_EQ(json->ExitStatus(), 0);
+  EXPECT_THAT(Slurp(json->log_path()), HasSubstr(R"({"decision_id":)"));
+  EXPECT_THAT(Slurp(json->log_path()), HasSubstr(R"("rpc":"CheckMessage")"));
+  EXPECT_THAT(Slurp(json->log_path()), HasSubstr(R"("sender":"erin@tail.example")"));
+
+  CtlResult bad = Ctl({"tail", "--action", "bounce", "--for", "5"});
+  EXPECT_EQ(bad.code, 2) << bad.output;
+  EXPECT_THAT(bad.output, HasSubstr("action:"));
 }
 
 }  // namespace

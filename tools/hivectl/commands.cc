@@ -1,84 +1,15 @@
 #include "commands.h"
 
-#include <chrono>
-#include <fstream>
 #include <iostream>
-#include <sstream>
-
-#include <google/protobuf/util/json_util.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/time/time.h"
 
 namespace hive::ctl {
 namespace {
 
 namespace av1 = hive::admin::v1;
-constexpr auto kDeadline = std::chrono::seconds(10);
-
-std::unique_ptr<grpc::ClientContext> Call() {
-  auto c = std::make_unique<grpc::ClientContext>();
-  c->set_deadline(std::chrono::system_clock::now() + kDeadline);
-  return c;
-}
-
-int Usage(const std::string& why) {
-  std::cerr << "hivectl: " << why << " (hivectl --help)\n";
-  return kExitUsage;
-}
-
-// A failed call: the server's message, and an exit code by its status.
-int Failed(const grpc::Status& s) {
-  switch (s.error_code()) {
-    case grpc::StatusCode::FAILED_PRECONDITION: {
-      av1::VersionConflict conflict;
-      std::cerr << "hivectl: conflict: " << s.error_message() << "\n";
-      if (conflict.ParseFromString(s.error_details()) && !conflict.current_version().empty()) {
-        std::cerr << "current version: " << conflict.current_version() << "\n";
-      }
-      return kExitConflict;
-    }
-    case grpc::StatusCode::INVALID_ARGUMENT:
-    case grpc::StatusCode::OUT_OF_RANGE:
-      std::cerr << "hivectl: refused:\n" << s.error_message() << "\n";
-      return kExitUsage;
-    case grpc::StatusCode::NOT_FOUND:
-      std::cerr << "hivectl: " << s.error_message() << "\n";
-      return kExitNotFound;
-    case grpc::StatusCode::UNAVAILABLE:
-    case grpc::StatusCode::DEADLINE_EXCEEDED:
-      std::cerr << "hivectl: cannot reach hive-policyd's admin API: " << s.error_message() << "\n";
-      return kExitError;
-    default:
-      std::cerr << "hivectl: error " << s.error_code() << ": " << s.error_message() << "\n";
-      return kExitError;
-  }
-}
-
-void PrintJson(const google::protobuf::Message& m) {
-  std::string out;
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  options.add_whitespace = true;
-  (void)google::protobuf::util::MessageToJsonString(m, &out, options);
-  std::cout << out;
-  if (out.empty() || out.back() != '\n') std::cout << "\n";
-}
-
-std::string TimeText(std::int64_t unix_ms) {
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S UTC", absl::FromUnixMillis(unix_ms), absl::UTCTimeZone());
-}
-
-bool ReadFile(const std::string& path, std::string& out) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return false;
-  std::ostringstream s;
-  s << in.rdbuf();
-  out = s.str();
-  return true;
-}
 
 int PrintApply(const Context& ctx, const av1::ApplyReply& r) {
   if (ctx.json) {
@@ -300,6 +231,11 @@ void PrintUsage(std::ostream& out) {
          "  counters adjust --limit L --key K --consume N   use N units of every window (audited)\n"
          "  dry-run --eml FILE --from A --to B [--to C] [--client-ip IP] [--sasl-user U]\n"
          "                                           the full verdict, counting nothing\n"
+         "  learn --spam|--ham FILE.eml...           train the Bayes classifier (content.bayes; audited)\n"
+         "  fingerprint add (--eml F | --hash HEX) --label WORD   mark a message known-bad (audited)\n"
+         "  fingerprint remove (--eml F | --hash HEX)             (exit 4: was not stored)\n"
+         "  tail [--sender A|@DOMAIN] [--action A] [--pool P] [--count N] [--for SECONDS]\n"
+         "                                           live decisions, one a line (--json: JSON lines)\n"
          "exit codes: 0 ok, 1 server error or unreachable, 2 usage or invalid input,\n"
          "            3 version conflict, 4 not found\n";
 }
@@ -310,6 +246,9 @@ int Run(Context& ctx, const Args& args) {
   if (cmd == "counters") return Counters(ctx, args);
   if (cmd == "dry-run") return DryRun(ctx, args);
   if (cmd == "status") return Status(ctx);
+  if (cmd == "learn") return Learn(ctx, args);
+  if (cmd == "fingerprint") return Fingerprint(ctx, args);
+  if (cmd == "tail") return Tail(ctx, args);
   return Usage(absl::StrCat("unknown command '", cmd, "'"));
 }
 

@@ -9,6 +9,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "cli.h"
 #include "commands.h"
 
 namespace {
@@ -16,11 +17,15 @@ namespace {
 // Options that take a value; everything else starting with -- is a flag.
 bool TakesValue(const std::string& name) {
   for (const char* n : {"server", "version", "key", "limit", "sender", "sasl-user", "eml", "from", "to",
-                        "client-ip", "helo", "consume", "actor", "kind", "count"}) {
+                        "client-ip", "helo", "consume", "actor", "count", "hash", "label", "action", "pool",
+                        "for", "queue"}) {
     if (name == n) return true;
   }
   return false;
 }
+
+// Options without a value.
+bool IsFlag(const std::string& name) { return name == "spam" || name == "ham"; }
 
 }  // namespace
 
@@ -45,6 +50,8 @@ int main(int argc, char** argv) {
     if (const std::size_t eq = name.find('='); eq != std::string::npos) {
       value = name.substr(eq + 1);
       name.resize(eq);
+    } else if (IsFlag(name)) {
+      // present, no value
     } else if (TakesValue(name)) {
       if (i + 1 >= argc) {
         std::cerr << "hivectl: --" << name << " needs a value\n";

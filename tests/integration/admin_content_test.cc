@@ -1,0 +1,145 @@
+// Learned signals through the admin API: hivectl fingerprint add / remove
+// and hivectl learn against a real hive-policyd behind a real Postfix; each
+// change is enforced on the next message, saved to the model's file, and
+// audited.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "absl/strings/escaping.h"
+#include "admin_stack.h"
+
+namespace hive::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string Utf8Message(const std::string& from, const std::string& subject, const std::string& text) {
+  return MakeMessage(from, "bob@dest.example", subject, absl::Base64Escape(text),
+                     {"MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8",
+                      "Content-Transfer-Encoding: base64"});
+}
+
+constexpr char kCampaign[] =
+    "Dear customer Alice Smith, your parcel 4471 is waiting at our depot. To arrange the delivery "
+    "please confirm your address and pay the customs fee of 2 dollars at our secure portal within "
+    "24 hours, otherwise the parcel is returned to the sender. Reference 99812, agent Mark.";
+// The same campaign to someone else: other name, numbers and agent.
+constexpr char kVariant[] =
+    "Dear customer Bob Jones, your parcel 8120 is waiting at our depot. To arrange the delivery "
+    "please confirm your address and pay the customs fee of 3 dollars at our secure portal within "
+    "48 hours, otherwise the parcel is returned to the sender. Reference 12345, agent Lucy.";
+
+class AdminContentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const std::string base = ::testing::TempDir() + "/admin-content." + std::to_string(::getpid());
+    db_ = base + ".db";
+    fps_ = base + ".fps";
+    // Both files start missing: an empty model and an empty list.
+    admin_ = std::make_unique<AdminStack>(R"(
+content:
+  bayes: {enabled: true, stats_db: )" + db_ + R"(, min_learns: 8}
+  fingerprints: {enabled: true, store: )" + fps_ + R"(, max_distance: 12}
+  reject_score: 5
+)");
+    ASSERT_TRUE(admin_->ok()) << admin_->Diagnostics();
+  }
+  void TearDown() override {
+    admin_.reset();
+    std::remove(db_.c_str());
+    std::remove(fps_.c_str());
+  }
+
+  std::string db_, fps_;
+  std::unique_ptr<AdminStack> admin_;
+};
+
+TEST_F(AdminContentTest, FingerprintAddedThroughHivectlRefusesTheNextNearDuplicateAndRemoveUndoes) {
+  const std::string variant = Utf8Message("notice@parcel.example", "Your parcel", kVariant);
+  Transaction before = admin_->SendRaw("notice@parcel.example", variant);
+  ASSERT_EQ(before.data.code, 250) << before.data.ToString() << admin_->Diagnostics();
+
+  const std::string eml =
+      admin_->WriteTemp("campaign.eml", Utf8Message("notice@parcel.example", "Your parcel", kCampaign));
+  CtlResult added = admin_->Ctl({"fingerprint", "add", "--eml", eml, "--label", "parcel-scam", "--actor", "abuse"});
+  ASSERT_EQ(added.code, 0) << added.output << admin_->Diagnostics();
+  ASSERT_THAT(added.output, HasSubstr(" parcel-scam (1 stored)"));
+  const std::string hash = added.output.substr(std::string("added ").size(), 16);
+  // Saved where the config says, in the store's own format.
+  EXPECT_THAT(Slurp(fps_), HasSubstr(hash + " parcel-scam"));
+
+  Transaction refused = admin_->SendRaw("notice@parcel.example", variant);
+  EXPECT_EQ(refused.data.code, 550) << refused.data.ToString() << admin_->Diagnostics();
+  EXPECT_THAT(refused.data.ToString(), HasSubstr("FINGERPRINT_BAD"));
+
+  CtlResult removed = admin_->Ctl({"fingerprint", "remove", "--hash", hash});
+  EXPECT_EQ(removed.code, 0) << removed.output;
+  EXPECT_THAT(removed.output, HasSubstr("removed " + hash + " (0 stored)"));
+  EXPECT_EQ(admin_->Ctl({"fingerprint", "remove", "--hash", hash}).code, 4);
+  Transaction after = admin_->SendRaw("notice@parcel.example", variant);
+  EXPECT_EQ(after.data.code, 250) << after.data.ToString() << admin_->Diagnostics();
+
+  CtlResult short_text = admin_->Ctl({"fingerprint", "add", "--eml", admin_->WriteTemp("s.eml", "Subject: x\n\nhi\n"),
+                                      "--label", "x"});
+  EXPECT_EQ(short_text.code, 2) << short_text.output;
+  EXPECT_THAT(short_text.output, HasSubstr("too little text"));
+
+  CtlResult history = admin_->Ctl({"policy", "history"});
+  EXPECT_THAT(history.output, HasSubstr("fingerprint-add"));
+  EXPECT_THAT(history.output, HasSubstr("fingerprint=" + hash + " label=parcel-scam"));
+  EXPECT_THAT(history.output, HasSubstr("by abuse@"));
+  EXPECT_THAT(history.output, HasSubstr("fingerprint-remove"));
+}
+
+TEST_F(AdminContentTest, LearnedThroughHivectlTheClassifierRefusesTheNextSpam) {
+  const std::string spam = Utf8Message("sales@promo.example", "特价",
+                                       "增值税发票点数优惠，欢迎来电咨询王经理。课程名额有限，报名从速，机会难得，商机无限。");
+  // Untrained: the classifier says nothing, the message goes through.
+  Transaction before = admin_->SendRaw("sales@promo.example", spam);
+  ASSERT_EQ(before.data.code, 250) << before.data.ToString() << admin_->Diagnostics();
+
+  std::vector<std::string> spam_args{"learn", "--spam"}, ham_args{"learn", "--ham"};
+  for (int i = 1; i <= 8; ++i) {
+    spam_args.push_back(std::string(HIVE_TEST_DATA_DIR) + "/bayes/spam-" + std::to_string(i) + ".eml");
+    ham_args.push_back(std::string(HIVE_TEST_DATA_DIR) + "/bayes/ham-" + std::to_string(i) + ".eml");
+  }
+  CtlResult learned_spam = admin_->Ctl(spam_args);
+  ASSERT_EQ(learned_spam.code, 0) << learned_spam.output << admin_->Diagnostics();
+  CtlResult learned_ham = admin_->Ctl(ham_args);
+  ASSERT_EQ(learned_ham.code, 0) << learned_ham.output;
+  EXPECT_THAT(learned_ham.output, HasSubstr("model has 8 spam, 8 ham,"));
+
+  Transaction refused = admin_->SendRaw("sales@promo.example", spam);
+  EXPECT_EQ(refused.data.code, 550) << refused.data.ToString() << admin_->Diagnostics();
+  EXPECT_THAT(refused.data.ToString(), HasSubstr("BAYES_SPAM"));
+  const std::string ham = Utf8Message("dev@team.example", "组会",
+                                      "下周组会讨论测试报告和项目进度，请准时参加，地点在三楼会议室。");
+  Transaction passed = admin_->SendRaw("dev@team.example", ham);
+  EXPECT_EQ(passed.data.code, 250) << passed.data.ToString() << admin_->Diagnostics();
+
+  // Saved: the model file exists and a restart would load it.
+  EXPECT_FALSE(Slurp(db_).empty());
+  CtlResult history = admin_->Ctl({"--json", "policy", "history"});
+  EXPECT_THAT(history.output, HasSubstr("\"action\": \"learn-spam\""));
+  EXPECT_THAT(history.output, HasSubstr("\"action\": \"learn-ham\""));
+
+  CtlResult usage = admin_->Ctl({"learn", "--spam", "--ham", "x.eml"});
+  EXPECT_EQ(usage.code, 2) << usage.output;
+}
+
+TEST(AdminContentOffTest, LearnWithoutAConfiguredModelIsRefusedAndSaysWhy) {
+  AdminStack admin("limits:\n  - name: per-sender\n    key: \"{sender}\"\n    windows:\n      - {limit: 100, period: 1h}\n");
+  ASSERT_TRUE(admin.ok()) << admin.Diagnostics();
+  CtlResult r = admin.Ctl({"learn", "--spam", std::string(HIVE_TEST_DATA_DIR) + "/bayes/spam-1.eml"});
+  EXPECT_EQ(r.code, 1) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("content.bayes is not enabled"));
+  CtlResult f = admin.Ctl({"fingerprint", "add", "--hash", "00ff00ff00ff00ff", "--label", "x"});
+  EXPECT_EQ(f.code, 1) << f.output;
+  EXPECT_THAT(f.output, HasSubstr("content.fingerprints is not enabled"));
+}
+
+}  // namespace
+}  // namespace hive::testing

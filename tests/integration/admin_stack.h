@@ -1,0 +1,61 @@
+// A real hive-policyd with its admin API (--admin-listen on loopback) behind
+// a real Postfix (HiveStack), and the real hivectl binary run as an
+// operator runs it: what the admin integration tests drive.
+//
+// Not thread-safe (one test's stack).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "harness/hive_stack.h"
+#include "harness/process.h"
+#include "harness/smtp_client.h"
+
+namespace hive::testing {
+
+inline constexpr auto kAdminWait = std::chrono::seconds(15);
+
+struct CtlResult {
+  int code = -1;       // the exit code; -1: did not exit within kAdminWait
+  std::string output;  // stdout and stderr
+};
+
+std::string Slurp(const std::string& path);
+
+// True once `path` contains `needle`, polling up to `timeout`.
+bool WaitForText(const std::string& path, const std::string& needle, std::chrono::milliseconds timeout);
+
+class AdminStack {
+ public:
+  // Postfix + milter + hive-policyd with `policy_yaml` and the admin API.
+  explicit AdminStack(const std::string& policy_yaml);
+
+  // hivectl --server <admin> args..., waited for (kAdminWait).
+  CtlResult Ctl(std::vector<std::string> args);
+  // The same, left running (tail); output to the returned process's log.
+  std::unique_ptr<Process> CtlInBackground(std::vector<std::string> args);
+
+  std::string WriteTemp(const std::string& name, const std::string& text);
+  // One message from `from` to bob@dest.example through Postfix.
+  Transaction Send(const std::string& from, const std::string& subject, const std::string& body = "hello");
+  Transaction SendRaw(const std::string& from, const std::string& message);
+
+  std::string PolicydLog() const { return Slurp(policyd_->log_path()); }
+  std::string Diagnostics() const { return stack_->Diagnostics() + PolicydLog(); }
+  HiveStack& stack() { return *stack_; }
+  bool ok() const { return ok_; }
+
+ private:
+  std::vector<std::string> CtlArgv(std::vector<std::string> args) const;
+
+  std::unique_ptr<HiveStack> stack_;
+  std::unique_ptr<Process> policyd_;
+  uint16_t admin_port_ = 0;
+  int runs_ = 0;
+  bool ok_ = false;
+};
+
+}  // namespace hive::testing
