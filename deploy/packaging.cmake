@@ -2,7 +2,8 @@
 # hive-milter, each with its binary (/usr/sbin), example config (/etc/hive,
 # a conffile), systemd unit, man page, and maintainer scripts that create
 # (postinst) and remove (postrm purge, once no hive package is left) the
-# system user "hive". (hivectl does not exist yet, so has no package.)
+# system user "hive". hive-policyd also carries hivectl (/usr/bin), the
+# CLI of its admin API.
 #
 #   cmake --build BUILD && (cd BUILD && cpack -G DEB)
 #
@@ -39,7 +40,8 @@ hive_deb_component(milter policyd)
 set(CPACK_DEBIAN_POLICYD_DESCRIPTION "hive policy service: rate limits, content scoring, IP pools
  hive-policyd is the gRPC policy service behind hive-milter: per-sender
  throttling and quotas, anti-spam scoring of outgoing mail and IP-pool
- routing for Postfix and Sendmail sending platforms.")
+ routing for Postfix and Sendmail sending platforms. hivectl is the
+ operator's CLI over its admin API (hive-policyd --admin-listen).")
 set(CPACK_DEBIAN_MILTER_DESCRIPTION "hive milter for Postfix and Sendmail
  hive-milter attaches to Postfix or Sendmail through the milter protocol,
  asks hive-policyd at MAIL, RCPT and end of message, and applies its

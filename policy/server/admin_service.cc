@@ -263,17 +263,12 @@ grpc::Status AdminServiceImpl::DryRun(grpc::ServerContext*, const av1::DryRunReq
     const config::SnapshotPtr snapshot = config_.Get();
     const pv1::MessageRequest message = MessageFromDryRun(*request);
     pv1::Verdict& verdict = *reply->mutable_verdict();
-    // The path of DoCheckMessage, with every counting step a Peek.
-    const content::ContentResult content =
-        snapshot->content.Score(MessageFromRequest(message), EnvelopeFromRequest(message));
+    // The path of DoCheckMessage, on the same inputs, with every counting
+    // step a Peek.
+    MessageInputs inputs = InputsFromMessage(message, snapshot->class_header);
+    match::Facts& facts = inputs.facts;
+    const content::ContentResult content = snapshot->content.Score(MessageFromRequest(message), inputs.envelope);
     ApplyContentResult(content, snapshot->content.quarantine_score(), verdict);
-    match::Facts facts = FactsFromTransaction(message.transaction());
-    for (const pv1::Address& rcpt : message.recipients()) facts.recipients.push_back(match::MakeRecipient(rcpt.address()));
-    for (const pv1::Header& h : message.headers()) match::AddHeader(facts, h.name(), h.value());
-    if (!snapshot->class_header.empty()) {
-      if (const std::string* c = facts.HeaderValue(snapshot->class_header)) facts.message_class = absl::AsciiStrToLower(*c);
-    }
-    facts.message_bytes = message.body_size();
     const routing::RouteDecision route = snapshot->routing.Choose(routing::RouteInput{facts, content.score});
     facts.pool = route.pool;
     absl::StatusOr<ratelimit::LimitDecision> limits = limiter_.Peek(snapshot->limits, facts, {});

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -155,6 +156,23 @@ routing::DeliveryOutcome OutcomeFromReport(const v1::DeliveryReport& report) {
   out.dsn = report.dsn().substr(0, 16);
   out.reply = report.reply().substr(0, 512);
   return out;
+}
+
+MessageInputs InputsFromMessage(const v1::MessageRequest& request, const std::string& class_header) {
+  MessageInputs in;
+  in.facts = FactsFromTransaction(request.transaction());
+  for (const v1::Address& rcpt : request.recipients()) in.facts.recipients.push_back(match::MakeRecipient(rcpt.address()));
+  for (const v1::Header& h : request.headers()) match::AddHeader(in.facts, h.name(), h.value());
+  if (!class_header.empty()) {
+    if (const std::string* c = in.facts.HeaderValue(class_header)) in.facts.message_class = absl::AsciiStrToLower(*c);
+  }
+  in.facts.message_bytes = request.body_size();
+  // The content engine sees the class (the compliance gate applies to bulk
+  // classes) and the client address (DNS lists) as the limits do.
+  in.envelope = EnvelopeFromRequest(request);
+  in.envelope.message_class = in.facts.message_class;
+  in.envelope.client_ip = in.facts.client_ip_text;
+  return in;
 }
 
 }  // namespace hive::policy::server

@@ -44,4 +44,15 @@ void ApplyContentResult(const content::ContentResult& result, double quarantine_
 // A delivery report as the feedback loop's input (recipient -> domain).
 routing::DeliveryOutcome OutcomeFromReport(const hive::policy::v1::DeliveryReport& report);
 
+// What the limits and the content engine know of an end-of-message request:
+// the transaction facts with recipients, headers, message class (the value
+// of `class_header`, lower case) and size, and the content envelope with
+// the same class and client address. Shared by CheckMessage and the admin
+// API's dry-run, so a dry-run sees exactly what a real message would.
+struct MessageInputs {
+  match::Facts facts;
+  content::Envelope envelope;
+};
+MessageInputs InputsFromMessage(const hive::policy::v1::MessageRequest& request, const std::string& class_header);
+
 }  // namespace hive::policy::server

@@ -190,19 +190,9 @@ grpc::Status PolicyServiceImpl::DoCheckMessage(const v1::MessageRequest& request
   if (grpc::Status s = CheckTransaction(request.transaction(), request.has_transaction()); !s.ok()) return s;
   const config::SnapshotPtr snapshot = config_.Get();
   const std::string& txn = request.transaction().id();
-  match::Facts facts = FactsFromTransaction(request.transaction());
-  for (const v1::Address& rcpt : request.recipients()) facts.recipients.push_back(match::MakeRecipient(rcpt.address()));
-
-  for (const v1::Header& h : request.headers()) match::AddHeader(facts, h.name(), h.value());
-  if (!snapshot->class_header.empty()) {
-    if (const std::string* c = facts.HeaderValue(snapshot->class_header)) facts.message_class = absl::AsciiStrToLower(*c);
-  }
-  // The content engine sees the class (the compliance gate applies to bulk
-  // classes) and the client address (DNS lists) as the limits do.
-  content::Envelope envelope = EnvelopeFromRequest(request);
-  envelope.message_class = facts.message_class;
-  envelope.client_ip = facts.client_ip_text;
-  const content::ContentResult content = snapshot->content.Score(MessageFromRequest(request), envelope);
+  MessageInputs inputs = InputsFromMessage(request, snapshot->class_header);
+  match::Facts& facts = inputs.facts;
+  const content::ContentResult content = snapshot->content.Score(MessageFromRequest(request), inputs.envelope);
   ApplyContentResult(content, snapshot->content.quarantine_score(), verdict);
 
   if (content.action == content::ContentAction::kReject) {
@@ -216,7 +206,6 @@ grpc::Status PolicyServiceImpl::DoCheckMessage(const v1::MessageRequest& request
     return grpc::Status::OK;
   }
   // Limits that need the whole message (headers, class, pool, bytes, route).
-  facts.message_bytes = request.body_size();
   facts.pool = snapshot->routing.Choose(routing::RouteInput{facts, content.score}).pool;
   absl::StatusOr<ratelimit::LimitDecision> limits = limiter_.CheckMessage(snapshot->limits, txn, facts);
   if (!limits.ok()) return Unavailable(limits.status());

@@ -65,7 +65,7 @@ touch "$work/installed"
 dpkg -i "${debs[@]}" >"$work/dpkg-install.log" 2>&1 || fail "dpkg -i failed"
 
 # Files, conffiles, user.
-for f in /usr/sbin/hive-policyd /usr/sbin/hive-milter /etc/hive/policyd.yaml /etc/hive/milter.yaml \
+for f in /usr/sbin/hive-policyd /usr/sbin/hive-milter /usr/bin/hivectl /etc/hive/policyd.yaml /etc/hive/milter.yaml \
          /lib/systemd/system/hive-policyd.service /lib/systemd/system/hive-milter.service \
          /usr/share/man/man8/hive-policyd.8 /usr/share/man/man8/hive-milter.8; do
   [ -e "$f" ] || fail "missing $f"
