@@ -178,7 +178,7 @@ absl::StatusOr<LimitDecision> Limiter::CheckRecipient(const LimitPolicy& policy,
     }
     planned.push_back(std::move(p));
   }
-  return Reserve(policy, transaction_id, absl::StrCat("r\x1f", rcpt.address), std::move(planned));
+  return Reserve(policy, transaction_id, absl::StrCat("r\x1f", rcpt.address), std::move(planned), wall);
 }
 
 absl::StatusOr<LimitDecision> Limiter::CheckMessage(const LimitPolicy& policy, const std::string& transaction_id,
@@ -201,7 +201,7 @@ absl::StatusOr<LimitDecision> Limiter::CheckMessage(const LimitPolicy& policy, c
         {&rule, *key, OpsFor(policy, rule, static_cast<int>(i), facts, *key, cost, wall), Labels(rule, facts)});
   }
   // "eom": a retried CheckMessage RPC of the same transaction costs once.
-  return Reserve(policy, transaction_id, "eom", std::move(planned));
+  return Reserve(policy, transaction_id, "eom", std::move(planned), wall);
 }
 
 absl::StatusOr<std::vector<BucketOp>> Limiter::BucketsOf(const LimitPolicy& policy, const std::string& rule,
@@ -251,25 +251,30 @@ absl::StatusOr<LimitDecision> Limiter::Peek(const LimitPolicy& policy, const mat
 }
 
 absl::StatusOr<LimitDecision> Limiter::Reserve(const LimitPolicy& policy, const std::string& transaction_id,
-                                               const std::string& once, std::vector<Planned> planned) {
+                                               const std::string& once, std::vector<Planned> planned,
+                                               Nanos wall) {
   if (planned.empty()) return LimitDecision{};
   // Enforcing rules first (group 0, all-or-nothing together); each shadow
   // or route rule is a group of its own.
   std::stable_partition(planned.begin(), planned.end(),
                         [](const Planned& p) { return Enforcing(p.rule->action); });
   ReserveRequest request{transaction_id, once, {}, policy.reservation_ttl};
+  std::size_t total = 0;
+  for (const Planned& p : planned) total += p.ops.size();
+  request.ops.reserve(total);
   int group = 0;
   for (Planned& p : planned) {
     const int g = Enforcing(p.rule->action) ? 0 : ++group;
+    // Moved, not copied: from here on the request's ops are the ones read
+    // (Summarise below); p.ops keeps only its size.
     for (BucketOp& op : p.ops) {
       op.group = g;
-      request.ops.push_back(op);
+      request.ops.push_back(std::move(op));
     }
   }
   absl::StatusOr<ReserveResult> r = store_.Reserve(request);
   if (!r.ok()) return r.status();
   if (r->repeated) return LimitDecision{};
-  const Nanos wall = clock_.Wall();
   std::vector<LimitHit> hits;
   std::vector<WindowStatus> windows;
   std::size_t first = 0;

@@ -115,8 +115,10 @@ class Limiter {
   std::vector<BucketOp> OpsFor(const LimitPolicy& policy, const LimitRule& rule, int index,
                                const match::Facts& facts, const std::string& key, std::int64_t cost,
                                Nanos wall) const;
+  // `wall`: the caller's one reading of the wall clock for this decision
+  // (quota windows and reset times agree, and the clock is read once).
   absl::StatusOr<LimitDecision> Reserve(const LimitPolicy& policy, const std::string& transaction_id,
-                                        const std::string& once, std::vector<Planned> planned);
+                                        const std::string& once, std::vector<Planned> planned, Nanos wall);
 
   Store& store_;
   const Clock& clock_;

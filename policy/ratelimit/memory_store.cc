@@ -2,17 +2,25 @@
 
 #include <algorithm>
 
+#include "absl/container/inlined_vector.h"
 #include "absl/hash/hash.h"
 #include "absl/strings/str_cat.h"
 
 namespace hive::policy::ratelimit {
 namespace {
 
+// Per-call scratch lists sized for the common request (a recipient matches a
+// handful of rules, each one to three windows) so that the hot path does not
+// touch the heap; larger requests spill over transparently.
+constexpr std::size_t kInlineOps = 8;
+template <typename T>
+using Small = absl::InlinedVector<T, kInlineOps>;
+
 // Locks a few shards in ascending order (deadlock-free), unlocks on exit.
 template <typename ShardT>
 class MultiLock {
  public:
-  explicit MultiLock(std::vector<ShardT*> shards) : shards_(std::move(shards)) {
+  explicit MultiLock(Small<ShardT*> shards) : shards_(std::move(shards)) {
     std::sort(shards_.begin(), shards_.end());
     shards_.erase(std::unique(shards_.begin(), shards_.end()), shards_.end());
     for (ShardT* s : shards_) s->mu.lock();
@@ -20,10 +28,10 @@ class MultiLock {
   ~MultiLock() {
     for (auto it = shards_.rbegin(); it != shards_.rend(); ++it) (*it)->mu.unlock();
   }
-  const std::vector<ShardT*>& shards() const { return shards_; }
+  const Small<ShardT*>& shards() const { return shards_; }
 
  private:
-  std::vector<ShardT*> shards_;
+  Small<ShardT*> shards_;
 };
 
 }  // namespace
@@ -90,7 +98,7 @@ absl::Status MemoryStore::Evaluate(std::span<const BucketOp> ops, std::span<cons
   };
   // Capacity is checked before any write so that a full store refuses the
   // whole call instead of half-applying it.
-  auto fits = [&](const std::vector<std::size_t>& idx) -> absl::Status {
+  auto fits = [&](const Small<std::size_t>& idx) -> absl::Status {
     for (std::size_t i : idx) {
       const auto& cells = ShardOf(hashes[i]).cells;
       if (!out.buckets[i].skipped && cells.size() >= max_per_shard_ && !cells.contains(hashes[i])) {
@@ -101,14 +109,14 @@ absl::Status MemoryStore::Evaluate(std::span<const BucketOp> ops, std::span<cons
     return absl::OkStatus();
   };
 
-  std::vector<int> groups;
+  Small<int> groups;
   for (const BucketOp& op : ops) {
     if (std::find(groups.begin(), groups.end(), op.group) == groups.end()) groups.push_back(op.group);
   }
   std::sort(groups.begin(), groups.end());  // group 0 first
   out.allowed = true;
   for (int g : groups) {
-    std::vector<std::size_t> idx;
+    Small<std::size_t> idx;
     for (std::size_t i = 0; i < ops.size(); ++i) {
       if (ops[i].group == g) idx.push_back(i);
     }
@@ -132,9 +140,12 @@ absl::Status MemoryStore::Evaluate(std::span<const BucketOp> ops, std::span<cons
   return absl::OkStatus();
 }
 
-void MemoryStore::SweepIfDue(Shard& shard, Nanos now, Nanos wall) {
+void MemoryStore::SweepIfDue(Shard& shard, Nanos now, Nanos& wall) {
   if (now < shard.next_sweep) return;
   shard.next_sweep = now + options_.sweep_interval;
+  // The wall clock only matters to drop ended quota windows: read it when a
+  // sweep is due (once per shard and interval), not on every check.
+  if (wall == kWallUnread) wall = clock_.Wall();
   absl::erase_if(shard.cells, [&](const auto& entry) {
     const Cell& c = entry.second;
     return c.b != 0 ? Nanos(c.b) <= wall : Nanos(c.a) <= now;
@@ -149,7 +160,7 @@ void MemoryStore::SweepLedgersIfDue(LedgerShard& shard, Nanos now) {
 
 absl::StatusOr<ReserveResult> MemoryStore::Reserve(const ReserveRequest& request) {
   const Nanos now = clock_.Now();
-  const Nanos wall = clock_.Wall();
+  Nanos wall = kWallUnread;
   const bool ledgered = !request.transaction.empty();
   std::unique_lock<std::mutex> ledger_lock;
   LedgerShard* ls = nullptr;
@@ -170,9 +181,8 @@ absl::StatusOr<ReserveResult> MemoryStore::Reserve(const ReserveRequest& request
     }
   }
 
-  std::vector<std::uint64_t> hashes;
-  std::vector<Shard*> shards;
-  hashes.reserve(request.ops.size());
+  Small<std::uint64_t> hashes;
+  Small<Shard*> shards;
   for (const BucketOp& op : request.ops) {
     hashes.push_back(HashOf(op));
     shards.push_back(&ShardOf(hashes.back()));
@@ -189,31 +199,34 @@ absl::StatusOr<ReserveResult> MemoryStore::Reserve(const ReserveRequest& request
   if (!ledgered) return result;
 
   // Record what was taken: groups that were applied, ops not skipped.
-  std::vector<Taken> taken;
-  std::set<int> rules;
-  std::vector<std::string> tokens;
-  std::set<int> applied_groups;
-  for (std::size_t i = 0; i < request.ops.size(); ++i) {
-    const int g = request.ops[i].group;
-    if (applied_groups.contains(g)) continue;
-    bool all = true;
-    for (std::size_t j = 0; j < request.ops.size(); ++j) {
-      if (request.ops[j].group == g) all = all && result.buckets[j].allowed;
+  // A handful of ops per call: linear scans over inline lists beat sets.
+  auto contains = [](const auto& list, const auto& v) { return std::find(list.begin(), list.end(), v) != list.end(); };
+  Small<int> applied_groups;
+  if (result.allowed) {
+    for (std::size_t i = 0; i < request.ops.size(); ++i) {
+      const int g = request.ops[i].group;
+      if (contains(applied_groups, g)) continue;
+      bool all = true;
+      for (std::size_t j = 0; j < request.ops.size(); ++j) {
+        if (request.ops[j].group == g) all = all && result.buckets[j].allowed;
+      }
+      if (all) applied_groups.push_back(g);
     }
-    if (all && (g != 0 || result.allowed)) applied_groups.insert(g);
   }
-  if (!result.allowed) applied_groups.clear();
+  Small<Taken> taken;
+  Small<int> rules;
+  Small<const std::string*> tokens;
   for (std::size_t i = 0; i < request.ops.size(); ++i) {
     const BucketOp& op = request.ops[i];
-    if (!applied_groups.contains(op.group) || result.buckets[i].skipped) continue;
+    if (!contains(applied_groups, op.group) || result.buckets[i].skipped) continue;
     taken.push_back({hashes[i], op.kind, op.params.emission_interval, op.cost});
-    rules.insert(op.rule);
-    if (!op.token.empty()) tokens.push_back(op.token);
+    if (!contains(rules, op.rule)) rules.push_back(op.rule);
+    if (!op.token.empty()) tokens.push_back(&op.token);
   }
   if (taken.empty()) return result;
   Ledger& l = ledger != nullptr ? *ledger : ls->ledgers[request.transaction];
   l.taken.insert(l.taken.end(), taken.begin(), taken.end());
-  l.tokens.insert(tokens.begin(), tokens.end());
+  for (const std::string* t : tokens) l.tokens.insert(*t);
   if (!request.once.empty()) l.tokens.insert(request.once);
   l.reservations += static_cast<int>(rules.size());
   l.expires = now + request.ttl;
@@ -222,8 +235,8 @@ absl::StatusOr<ReserveResult> MemoryStore::Reserve(const ReserveRequest& request
 
 absl::StatusOr<std::vector<BucketResult>> MemoryStore::Peek(std::span<const BucketOp> ops) {
   const Nanos now = clock_.Now();
-  std::vector<std::uint64_t> hashes;
-  std::vector<Shard*> shards;
+  Small<std::uint64_t> hashes;
+  Small<Shard*> shards;
   for (const BucketOp& op : ops) {
     hashes.push_back(HashOf(op));
     shards.push_back(&ShardOf(hashes.back()));

@@ -87,7 +87,10 @@ class MemoryStore final : public Store {
   // Evaluates ops (shards already locked); `apply` writes allowed groups.
   absl::Status Evaluate(std::span<const BucketOp> ops, std::span<const std::uint64_t> hashes,
                         const std::set<std::string>* paid, bool apply, Nanos now, ReserveResult& out);
-  void SweepIfDue(Shard& shard, Nanos now, Nanos wall);
+  // `wall` is read from the clock on the first sweep that needs it and
+  // written back, so one call reads it at most once (kWallUnread: not yet).
+  static constexpr Nanos kWallUnread = Nanos::min();
+  void SweepIfDue(Shard& shard, Nanos now, Nanos& wall);
   void SweepLedgersIfDue(LedgerShard& shard, Nanos now);
   void GiveBack(const std::vector<Taken>& taken);
 
