@@ -125,9 +125,12 @@ HtmlText HtmlToText(std::string_view html) {
     if (html[i] != '<') {
       std::size_t next = html.find('<', i);
       if (next == std::string_view::npos) next = html.size();
-      const std::string decoded = DecodeEntities(html.substr(i, next - i));
-      AppendCollapsed(out.text, decoded);
-      if (in_link) AppendCollapsed(link_text, decoded);
+      // Most runs hold no entity: collapse them in place, no copy.
+      const std::string_view run = html.substr(i, next - i);
+      const std::string decoded = run.find('&') == std::string_view::npos ? std::string() : DecodeEntities(run);
+      const std::string_view text = decoded.empty() ? run : std::string_view(decoded);
+      AppendCollapsed(out.text, text);
+      if (in_link) AppendCollapsed(link_text, text);
       i = next;
       continue;
     }

@@ -117,28 +117,32 @@ class Parser {
     return true;
   }
 
-  std::string Decode(std::string_view body, const std::string& cte, std::size_t max_out, bool text) {
+  // The part's bytes after transfer decoding, at most max_out: a view of the
+  // body itself when there is nothing to decode (7bit, 8bit, binary: most
+  // text), else of `storage`, so undecoded parts are not copied.
+  std::string_view Decode(std::string_view body, const std::string& cte, std::size_t max_out, bool text,
+                          std::string& storage) {
     if (cte == "base64") {
       // Declared base64 but plainly text (seen in real mail): use as is.
       std::size_t junk = 0;
       for (char c : body) junk += IsBase64Char(c) ? 0 : 1;
       if (text && junk * 20 > body.size()) {
         out_.anomalies.bad_base64 = true;
-        return std::string(body.substr(0, max_out));
+        return body.substr(0, max_out);
       }
       bool garbage = false;
-      std::string decoded = DecodeBase64(body, &garbage, max_out);
+      storage = DecodeBase64(body, &garbage, max_out);
       out_.anomalies.bad_base64 = out_.anomalies.bad_base64 || garbage;
-      return decoded;
+      return storage;
     }
     if (cte == "quoted-printable") {
       bool garbage = false;
-      std::string decoded = DecodeQuotedPrintable(body.substr(0, max_out * 3), &garbage);
+      storage = DecodeQuotedPrintable(body.substr(0, max_out * 3), &garbage);
       out_.anomalies.bad_qp = out_.anomalies.bad_qp || garbage;
-      if (decoded.size() > max_out) decoded.resize(max_out);
-      return decoded;
+      if (storage.size() > max_out) storage.resize(max_out);
+      return storage;
     }
-    return std::string(body.substr(0, max_out));
+    return body.substr(0, max_out);
   }
 
   void Leaf(const std::vector<Header>& headers, const FieldValue& ct, const std::string& type,
@@ -167,9 +171,10 @@ class Parser {
         a.size = chars * 3 / 4;
         a.sniffed_type = SniffType(DecodeBase64(body, nullptr, 64));
       } else {
-        const std::string decoded = Decode(body, cte, SIZE_MAX, false);
+        std::string storage;
+        const std::string_view decoded = Decode(body, cte, SIZE_MAX, false, storage);
         a.size = decoded.size();
-        a.sniffed_type = SniffType(std::string_view(decoded).substr(0, 64));
+        a.sniffed_type = SniffType(decoded.substr(0, 64));
       }
       out_.attachments.push_back(std::move(a));
       return;
@@ -180,10 +185,11 @@ class Parser {
       return;
     }
     // Charset conversion may grow the text (x3 at most for 2-byte CJK).
-    std::string bytes = Decode(body, cte, room + 1, true);
+    std::string storage;
+    std::string_view bytes = Decode(body, cte, room + 1, true, storage);
     if (bytes.size() > room) {
       out_.limits.text = true;
-      bytes.resize(room);
+      bytes = bytes.substr(0, room);
     }
     Utf8Text utf8 = ToUtf8(bytes, ct.Param("charset"), limits_.fallback_charset);
     out_.anomalies.unknown_charset = out_.anomalies.unknown_charset || utf8.unknown_charset;
@@ -210,7 +216,11 @@ class Parser {
       visible.resize(room);
       visible = SanitizeUtf8(visible);  // the cut may split a character
     }
-    out_.text += visible;
+    if (out_.text.empty()) {
+      out_.text = std::move(visible);  // the first text part: no copy
+    } else {
+      out_.text += visible;
+    }
   }
 
  public:
@@ -274,8 +284,12 @@ ParsedMessage Parse(const Message& message, const Limits& limits) {
   }
   Parser parser(limits, out);
   // The top-level fields as given (only the MIME ones matter to the parser).
-  parser.Entity(std::vector<Header>(message.headers.begin(), message.headers.begin() + static_cast<std::ptrdiff_t>(header_count)),
-                body, 0);
+  // Copied only when capped: the usual message is parsed from its own list.
+  std::vector<Header> capped;
+  if (header_count < message.headers.size()) {
+    capped.assign(message.headers.begin(), message.headers.begin() + static_cast<std::ptrdiff_t>(header_count));
+  }
+  parser.Entity(header_count < message.headers.size() ? capped : message.headers, body, 0);
 
   // URLs: link targets first (what a click opens), then image sources, then
   // the visible text.

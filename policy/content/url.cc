@@ -1,5 +1,6 @@
 #include "content/url.h"
 
+#include <array>
 #include <set>
 
 #include <re2/re2.h>
@@ -39,6 +40,81 @@ const RE2& SchemeUrlRe() {
   return re;
 }
 
+// Obfuscations undone before URLs are looked for, longest first where one
+// is the prefix of another.
+constexpr std::pair<std::string_view, std::string_view> kSwaps[] = {
+    {"[.]", "."},          {"(.)", "."},         {"{.}", "."},       {"[dot]", "."},
+    {"(dot)", "."},        {"\xE3\x80\x82", "."},  // 。 ideographic full stop
+    {"\xEF\xBC\x8E", "."},                        // ． full-width full stop
+    {"\xEF\xBD\xA1", "."},                        // ｡ half-width ideographic full stop
+    {"\xEF\xBC\x9A", ":"},                        // ： full-width colon
+    {"\xEF\xBC\x8F", "/"},                        // ／ full-width solidus
+    {"hxxp", "http"},      {"HXXP", "http"},     {"h**p", "http"},  {"[:]", ":"}};
+
+// The bytes a swap can start with: text between them is copied in runs
+// instead of being compared against every swap byte by byte (that compare
+// was most of the parser's time on long text).
+constexpr std::array<bool, 256> kSwapStart = [] {
+  std::array<bool, 256> t{};
+  for (const auto& swap : kSwaps) t[static_cast<unsigned char>(swap.first[0])] = true;
+  return t;
+}();
+
+// The swap at text[i], or null.
+const std::pair<std::string_view, std::string_view>* SwapAt(std::string_view text, std::size_t i) {
+  for (const auto& swap : kSwaps) {
+    // The first byte decides cheaply for most swaps ('h' is common text).
+    if (swap.first[0] == text[i] && text.compare(i, swap.first.size(), swap.first) == 0) return &swap;
+  }
+  return nullptr;
+}
+
+// The first position at or after `from` where a swap applies, or npos.
+std::size_t FirstSwap(std::string_view text, std::size_t from) {
+  for (std::size_t i = from; i < text.size(); ++i) {
+    if (kSwapStart[static_cast<unsigned char>(text[i])] && SwapAt(text, i) != nullptr) return i;
+  }
+  return std::string_view::npos;
+}
+
+// Deobfuscate(text), given the first swap (not npos).
+std::string DeobfuscateFrom(std::string_view text, std::size_t first) {
+  std::string out;
+  out.reserve(text.size());
+  std::size_t done = 0;
+  for (std::size_t i = first; i != std::string_view::npos; i = FirstSwap(text, i)) {
+    const auto* swap = SwapAt(text, i);
+    out.append(text.substr(done, i - done));
+    out.append(swap->second);
+    i += swap->first.size();
+    done = i;
+  }
+  out.append(text.substr(done));
+  return out;
+}
+
+// What a URL finder needs to scan for, so that passes that cannot match
+// are skipped (most text has no URL at all).
+struct UrlHints {
+  bool scheme = false;  // "://"
+  bool www = false;     // "www." in any case
+  bool dotted = false;  // a '.' followed by a letter: some "label.tld"
+};
+
+UrlHints HintsOf(std::string_view text) {
+  UrlHints h;
+  h.scheme = text.find("://") != std::string_view::npos;
+  for (std::size_t dot = text.find('.'); dot != std::string_view::npos; dot = text.find('.', dot + 1)) {
+    // Non-ASCII counts too: RE2's case folding lets "\u017F" match 's' and
+    // "\u212A" 'k', so only ASCII non-letters rule a top-level domain out.
+    const unsigned char next = dot + 1 < text.size() ? static_cast<unsigned char>(text[dot + 1]) : 0;
+    if (next >= 0x80 || absl::ascii_isalpha(next)) h.dotted = true;
+    if (dot >= 3 && absl::EqualsIgnoreCase(AV(text.substr(dot - 3, 3)), "www")) h.www = true;
+    if (h.dotted && h.www) break;
+  }
+  return h;
+}
+
 std::string PercentDecodeHost(std::string_view s) {
   std::string out;
   for (std::size_t i = 0; i < s.size(); ++i) {
@@ -55,29 +131,8 @@ std::string PercentDecodeHost(std::string_view s) {
 }  // namespace
 
 std::string Deobfuscate(std::string_view text) {
-  static constexpr std::pair<std::string_view, std::string_view> kSwaps[] = {
-      {"[.]", "."},          {"(.)", "."},         {"{.}", "."},       {"[dot]", "."},
-      {"(dot)", "."},        {"\xE3\x80\x82", "."},  // 。 ideographic full stop
-      {"\xEF\xBC\x8E", "."},                        // ． full-width full stop
-      {"\xEF\xBD\xA1", "."},                        // ｡ half-width ideographic full stop
-      {"\xEF\xBC\x9A", ":"},                        // ： full-width colon
-      {"\xEF\xBC\x8F", "/"},                        // ／ full-width solidus
-      {"hxxp", "http"},      {"HXXP", "http"},     {"h**p", "http"},  {"[:]", ":"}};
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size();) {
-    bool swapped = false;
-    for (const auto& [from, to] : kSwaps) {
-      if (text.compare(i, from.size(), from) == 0) {
-        out += to;
-        i += from.size();
-        swapped = true;
-        break;
-      }
-    }
-    if (!swapped) out += text[i++];
-  }
-  return out;
+  const std::size_t first = FirstSwap(text, 0);
+  return first == std::string_view::npos ? std::string(text) : DeobfuscateFrom(text, first);
 }
 
 bool ParseUrl(std::string_view href_in, Url& out) {
@@ -126,16 +181,21 @@ std::vector<Url> ExtractUrls(std::string_view text, std::size_t max_urls) {
     u.obfuscated = obfuscated;
     if (seen.insert(u.url).second) urls.push_back(std::move(u));
   };
-  const std::string plain = Deobfuscate(text);
-  const bool changed = plain != text;
+  // Unchanged text (the common case) is scanned in place, not copied.
+  const std::size_t first_swap = FirstSwap(text, 0);
+  const bool changed = first_swap != std::string_view::npos;
+  const std::string swapped = changed ? DeobfuscateFrom(text, first_swap) : std::string();
+  const std::string_view plain = changed ? std::string_view(swapped) : text;
+  const UrlHints hints = HintsOf(plain);
   auto obfuscated = [&](std::string_view candidate) { return changed && !absl::StrContains(AV(text), AV(candidate)); };
-  re2::StringPiece input(plain);
+  re2::StringPiece input(plain.data(), plain.size());
   re2::StringPiece match;
-  while (urls.size() < max_urls && RE2::FindAndConsume(&input, SchemeUrlRe(), &match)) {
+  while (hints.scheme && urls.size() < max_urls && RE2::FindAndConsume(&input, SchemeUrlRe(), &match)) {
     add(std::string_view(match.data(), match.size()), obfuscated(std::string_view(match.data(), match.size())));
   }
-  for (const RE2* re : {&WwwDomainRe(), &BareDomainRe()}) {
-    input = re2::StringPiece(plain);
+  for (const auto& [re, possible] : {std::pair{&WwwDomainRe(), hints.www}, std::pair{&BareDomainRe(), hints.dotted}}) {
+    if (!possible) continue;
+    input = re2::StringPiece(plain.data(), plain.size());
     re2::StringPiece host, path;
     while (urls.size() < max_urls && RE2::FindAndConsume(&input, *re, &host, &path)) {
       const std::size_t pos = static_cast<std::size_t>(host.data() - plain.data());
