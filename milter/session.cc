@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <random>
@@ -68,7 +69,10 @@ int64_t MillisSince(std::chrono::steady_clock::time_point start) {
 struct Session::Message {
   std::string id;
   std::string queue_id;
-  pb::Address sender;
+  // Id, queue id, connection and sender as every request carries them:
+  // built once at MAIL and lent to each request (LentTransaction), not
+  // rebuilt and copied per stage.
+  pb::Transaction transaction;
   std::vector<pb::Address> recipients;  // accepted only, in order
   std::vector<pb::Header> headers;
   uint64_t header_bytes = 0;
@@ -130,13 +134,45 @@ std::string SockaddrToString(const sockaddr* addr, uint16_t* port) {
   return "";
 }
 
+namespace {
+
+// SplitMix64's output function: a bijection of 64-bit words, so distinct
+// counter values give distinct words.
+std::uint64_t Mix64(std::uint64_t z) {
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+
+// Runs one synchronous policy call with the message's transaction lent to
+// the request (a pointer set, taken back when the call returns): the
+// request never owns or copies it.
+template <typename Request, typename Call>
+absl::StatusOr<pb::Verdict> WithTransaction(Request& request, pb::Transaction& transaction, Call call) {
+  request.unsafe_arena_set_allocated_transaction(&transaction);
+  absl::StatusOr<pb::Verdict> verdict = call(request);
+  request.unsafe_arena_release_transaction();
+  return verdict;
+}
+
+}  // namespace
+
 std::string RandomTransactionId() {
-  thread_local std::mt19937_64 rng = [] {
+  // Seeded once per process: libmilter runs each connection on a new
+  // thread, so a per-thread generator paid 8 random_device reads and a
+  // seed_seq per connection. A random starting point plus a shared counter,
+  // mixed, gives ids that are unique within the process and unpredictable
+  // across restarts, without a lock.
+  static std::atomic<std::uint64_t> counter = [] {
     std::random_device rd;
-    std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
-    return std::mt19937_64(seq);
+    return (std::uint64_t{rd()} << 32) | rd();
   }();
-  return absl::StrFormat("%016x%016x", rng(), rng());
+  static const std::uint64_t key = [] {
+    std::random_device rd;
+    return (std::uint64_t{rd()} << 32) | rd();
+  }();
+  const std::uint64_t n = counter.fetch_add(1, std::memory_order_relaxed);
+  return absl::StrFormat("%016x%016x", Mix64(n), Mix64(n ^ key));
 }
 
 Session::Session(std::shared_ptr<const Settings> settings, PolicyClient& policy, IdGenerator ids)
@@ -202,22 +238,19 @@ Status Session::OnHelo(Actions& mta, std::string_view helo) {
   if (auto v = mta.Macro("{cert_subject}")) tls.set_client_cert_subject(Bound(*v));
   if (auto v = mta.Macro("{cert_issuer}")) tls.set_client_cert_issuer(Bound(*v));
   if (auto v = mta.Macro("{verify}")) tls.set_verify(Bound(*v));
+  // SMTP resets the transaction on HELO, but should an MTA not, the next
+  // request still carries what the connection now is.
+  if (message_) *message_->transaction.mutable_connection() = connection_;
   return Status::kContinue;
-}
-
-pb::Transaction Session::MakeTransaction() const {
-  pb::Transaction t;
-  t.set_id(message_->id);
-  t.set_queue_id(message_->queue_id);
-  *t.mutable_connection() = connection_;
-  *t.mutable_sender() = message_->sender;
-  return t;
 }
 
 void Session::UpdateQueueId(Actions& mta) {
   if (!message_) return;
   // Sendmail knows {i} at MAIL, Postfix only from the first accepted RCPT.
-  if (auto v = mta.Macro("i"); v && !v->empty()) message_->queue_id = Bound(*v);
+  if (auto v = mta.Macro("i"); v && !v->empty() && *v != message_->queue_id) {
+    message_->queue_id = Bound(*v);
+    message_->transaction.set_queue_id(message_->queue_id);
+  }
 }
 
 Status Session::OnEnvFrom(Actions& mta, const std::vector<std::string>& argv) {
@@ -225,7 +258,6 @@ Status Session::OnEnvFrom(Actions& mta, const std::vector<std::string>& argv) {
   if (message_) EndMessage(pb::EndTransactionRequest::REASON_ABORTED);
   message_ = std::make_unique<Message>();
   message_->id = ids_();
-  message_->sender = MakeAddress(argv);
   UpdateQueueId(mta);
   pb::Sasl& sasl = *connection_.mutable_sasl();
   if (auto v = mta.Macro("{auth_authen}")) sasl.set_login(Bound(*v));
@@ -233,15 +265,21 @@ Status Session::OnEnvFrom(Actions& mta, const std::vector<std::string>& argv) {
   // AUTH= belongs to this MAIL command only.
   auto author = mta.Macro("{auth_author}");
   sasl.set_author(author ? Bound(*author) : std::string());
+  // The connection is complete at MAIL (HELO, TLS, SASL): copied once here.
+  pb::Transaction& transaction = message_->transaction;
+  transaction.set_id(message_->id);
+  transaction.set_queue_id(message_->queue_id);
+  *transaction.mutable_connection() = connection_;
+  *transaction.mutable_sender() = MakeAddress(argv);
 
   pb::SenderRequest request;
-  *request.mutable_transaction() = MakeTransaction();
   const auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<pb::Verdict> verdict = policy_.CheckSender(request);
+  absl::StatusOr<pb::Verdict> verdict =
+      WithTransaction(request, transaction, [&](const pb::SenderRequest& r) { return policy_.CheckSender(r); });
   const int64_t latency = MillisSince(start);
   Decision decision = Decide(verdict, Stage::kSender, settings_->failure_mode);
   LogDecision(Stage::kSender, decision, verdict, latency,
-              absl::StrCat("from=<", hive::log::Sanitize(message_->sender.address()), ">"));
+              absl::StrCat("from=<", hive::log::Sanitize(message_->transaction.sender().address()), ">"));
   message_->unchecked |= decision.unchecked;
   if (decision.deferred != Disposition::kContinue) {
     message_->deferred = decision.deferred;
@@ -263,11 +301,11 @@ Status Session::OnEnvRcpt(Actions& mta, const std::vector<std::string>& argv) {
   }
   UpdateQueueId(mta);
   pb::RecipientRequest request;
-  *request.mutable_transaction() = MakeTransaction();
   *request.mutable_recipient() = MakeAddress(argv);
   request.set_accepted_recipients(static_cast<uint32_t>(message_->recipients.size()));
   const auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<pb::Verdict> verdict = policy_.CheckRecipient(request);
+  absl::StatusOr<pb::Verdict> verdict = WithTransaction(
+      request, message_->transaction, [&](const pb::RecipientRequest& r) { return policy_.CheckRecipient(r); });
   const int64_t latency = MillisSince(start);
   Decision decision = Decide(verdict, Stage::kRecipient, settings_->failure_mode);
   LogDecision(Stage::kRecipient, decision, verdict, latency,
@@ -333,7 +371,6 @@ Status Session::OnEndOfMessage(Actions& mta) {
   }
   UpdateQueueId(mta);
   pb::MessageRequest request;
-  *request.mutable_transaction() = MakeTransaction();
   for (pb::Address& r : message_->recipients) *request.add_recipients() = std::move(r);
   for (pb::Header& h : message_->headers) *request.add_headers() = std::move(h);
   request.set_body(std::move(message_->body));
@@ -342,7 +379,8 @@ Status Session::OnEndOfMessage(Actions& mta) {
   const std::size_t recipients = message_->recipients.size();
 
   const auto start = std::chrono::steady_clock::now();
-  absl::StatusOr<pb::Verdict> verdict = policy_.CheckMessage(request);
+  absl::StatusOr<pb::Verdict> verdict = WithTransaction(
+      request, message_->transaction, [&](const pb::MessageRequest& r) { return policy_.CheckMessage(r); });
   const int64_t latency = MillisSince(start);
   Decision decision = Decide(verdict, Stage::kMessage, settings_->failure_mode);
   if (decision.disposition == Disposition::kContinue && message_->deferred != Disposition::kContinue) {
@@ -351,7 +389,7 @@ Status Session::OnEndOfMessage(Actions& mta) {
   }
   message_->unchecked |= decision.unchecked;
   LogDecision(Stage::kMessage, decision, verdict, latency,
-              absl::StrCat("from=<", hive::log::Sanitize(message_->sender.address()), "> rcpts=", recipients,
+              absl::StrCat("from=<", hive::log::Sanitize(message_->transaction.sender().address()), "> rcpts=", recipients,
                            " size=", message_->body_size,
                            message_->truncated ? " truncated" : "", message_->unchecked ? " unchecked" : ""));
 

@@ -79,7 +79,6 @@ class Session {
  private:
   struct Message;
 
-  hive::policy::v1::Transaction MakeTransaction() const;
   void UpdateQueueId(Actions& mta);
   // Releases reservations of the current transaction if it made any, then
   // forgets the message.
@@ -96,7 +95,8 @@ class Session {
   std::unique_ptr<Message> message_;
 };
 
-// 32 lowercase hex digits from a per-thread random generator.
+// 32 lowercase hex digits, unique within the process (a randomly started,
+// mixed counter; see session.cc).
 std::string RandomTransactionId();
 
 }  // namespace hive::milter
