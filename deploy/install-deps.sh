@@ -8,6 +8,8 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libmilter-dev libgrpc++-dev libgrpc-dev protobuf-compiler-grpc protobuf-compiler libprotobuf-dev
   libssl-dev libyaml-cpp-dev libre2-dev libabsl-dev
+  # DNS lists (content.dns_lists): the asynchronous resolver
+  libc-ares-dev
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev grpc-proto
   # rate limits shared by replicas: hiredis, and a real redis-server for the tests

@@ -1,11 +1,16 @@
 #include "config/content_config.h"
 
+#include <arpa/inet.h>
+
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <set>
 
 #include "absl/strings/str_cat.h"
 #include "content/charset.h"
+#include "dns/ares_resolver.h"
+#include "dns/caching_resolver.h"
 
 namespace hive::policy::config {
 namespace {
@@ -95,6 +100,118 @@ void CompileCompliance(const v1::ContentCompliance& in, content::ScorerOptions& 
   }
 }
 
+using NameCheck = std::function<void(const std::string& path, const std::string& name)>;
+
+std::optional<std::uint32_t> ParseIpv4(const std::string& text) {
+  in_addr a{};
+  if (inet_pton(AF_INET, text.c_str(), &a) != 1) return std::nullopt;
+  return ntohl(a.s_addr);
+}
+
+bool ValidZone(const std::string& zone) {
+  if (zone.empty() || zone.size() > 200 || zone.front() == '.' || zone.find("..") != std::string::npos) return false;
+  return std::all_of(zone.begin(), zone.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_';
+  });
+}
+
+// content.dns_lists.cache -> the TTL cache's bounds.
+dns::CacheOptions CompileDnsCache(const v1::DnsCache& in, const ConfigError& error) {
+  dns::CacheOptions out;
+  if (in.has_max_entries()) out.max_entries = in.max_entries();
+  auto seconds = [&](const char* field, const google::protobuf::Duration& d, std::chrono::seconds& into) {
+    const auto t = ToNanos(d);
+    if (t < std::chrono::seconds(1) || t > std::chrono::hours(24 * 7)) {
+      error(absl::StrCat("content.dns_lists.cache.", field), "must be between 1s and 1w");
+    } else {
+      into = std::chrono::duration_cast<std::chrono::seconds>(t);
+    }
+  };
+  if (in.has_min_ttl()) seconds("min_ttl", in.min_ttl(), out.min_ttl);
+  if (in.has_max_ttl()) seconds("max_ttl", in.max_ttl(), out.max_ttl);
+  if (in.has_negative_ttl()) seconds("negative_ttl", in.negative_ttl(), out.negative_ttl);
+  if (out.min_ttl > out.max_ttl) error("content.dns_lists.cache.min_ttl", "must not be above max_ttl");
+  return out;
+}
+
+// content.dns_lists: zones and return codes checked, the resolver built
+// (c-ares with the configured servers behind the TTL cache) so that a bad
+// server address is a config error, not a failure of the first message.
+void CompileDnsLists(const v1::ContentDnsLists& in, content::ScorerOptions& o, const NameCheck& name,
+                     const ConfigError& error) {
+  if (!in.enabled()) return;
+  content::DnsListOptions out;
+  if (in.has_deadline()) {
+    const auto t = ToNanos(in.deadline());
+    if (t < std::chrono::milliseconds(1) || t > std::chrono::seconds(5)) {
+      error("content.dns_lists.deadline", "must be between 1ms and 5s");
+    } else {
+      out.deadline = std::chrono::duration_cast<std::chrono::milliseconds>(t);
+    }
+  }
+  if (in.max_queries() > 200) error("content.dns_lists.max_queries", "must be at most 200");
+  if (in.max_queries() != 0) out.max_queries = std::min<std::uint32_t>(in.max_queries(), 200);
+  if (in.max_concurrent() > 10000) error("content.dns_lists.max_concurrent", "must be at most 10000");
+  out.timeout_weight = in.timeout_weight();
+  out.error_weight = in.error_weight();
+  for (int i = 0; i < in.zones_size(); ++i) {
+    const v1::DnsListZone& z = in.zones(i);
+    const std::string path = absl::StrCat("content.dns_lists.zones[", i, "]");
+    content::DnsZone zone;
+    zone.symbol = z.symbol();
+    zone.weight = z.weight();
+    name(path + ".symbol", z.symbol());
+    zone.zone = z.zone();
+    for (char& c : zone.zone) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    while (!zone.zone.empty() && zone.zone.back() == '.') zone.zone.pop_back();
+    if (!ValidZone(zone.zone)) error(path + ".zone", "must be a DNS zone, e.g. dbl.example.org");
+    if (z.target() == "url") {
+      zone.target = content::DnsZone::Target::kUrl;
+    } else if (z.target() == "client_ip") {
+      zone.target = content::DnsZone::Target::kClientIp;
+    } else {
+      error(path + ".target", "must be url or client_ip");
+    }
+    std::set<std::string> zone_symbols = {z.symbol()};
+    for (int j = 0; j < z.returns_size(); ++j) {
+      const v1::DnsListReturn& r = z.returns(j);
+      const std::string rpath = absl::StrCat(path, ".returns[", j, "]");
+      content::DnsReturnCode code;
+      if (r.address().empty() == r.bitmask().empty()) {
+        error(rpath, "give one of address (127.0.1.2) or bitmask (0.0.0.8)");
+      } else if (std::optional<std::uint32_t> a = ParseIpv4(r.address().empty() ? r.bitmask() : r.address())) {
+        (r.address().empty() ? code.bitmask : code.address) = *a;
+        if (!r.bitmask().empty() && *a == 0) error(rpath + ".bitmask", "must have a bit set");
+      } else {
+        error(absl::StrCat(rpath, r.address().empty() ? ".bitmask" : ".address"), "must be an IPv4 address");
+      }
+      code.symbol = r.symbol();
+      if (!r.symbol().empty() && zone_symbols.insert(r.symbol()).second) name(rpath + ".symbol", r.symbol());
+      if (r.has_weight()) code.weight = r.weight();
+      zone.returns.push_back(std::move(code));
+    }
+    out.zones.push_back(std::move(zone));
+  }
+  if (out.zones.empty()) error("content.dns_lists.zones", "at least one zone is needed");
+  for (int i = 0; i < in.servers_size(); ++i) {
+    if (in.servers(i).empty()) error(absl::StrCat("content.dns_lists.servers[", i, "]"), "must not be empty");
+  }
+  const dns::CacheOptions cache = CompileDnsCache(in.cache(), error);
+  dns::AresOptions ares;
+  ares.servers.assign(in.servers().begin(), in.servers().end());
+  if (in.max_concurrent() != 0) ares.max_concurrent = static_cast<int>(std::min<std::uint32_t>(in.max_concurrent(), 10000));
+  // Three tries fit in the deadline: a lost datagram is retried in time.
+  ares.try_timeout = std::max(std::chrono::milliseconds(20), out.deadline / 3);
+  absl::StatusOr<std::shared_ptr<dns::AresResolver>> resolver = dns::AresResolver::Create(ares);
+  if (!resolver.ok()) {
+    error("content.dns_lists.servers", std::string(resolver.status().message()));
+    return;
+  }
+  std::shared_ptr<dns::Resolver> r = *std::move(resolver);
+  if (cache.max_entries > 0) r = std::make_shared<dns::CachingResolver>(std::move(r), cache);
+  o.dns_lists = std::make_shared<const content::DnsLists>(std::move(out), std::move(r));
+}
+
 }  // namespace
 
 content::Scorer CompileContent(const v1::Content& in, const ConfigError& error) {
@@ -103,8 +220,9 @@ content::Scorer CompileContent(const v1::Content& in, const ConfigError& error) 
   auto name = [&](const std::string& path, const std::string& n) {
     if (!ValidSymbol(n)) {
       error(path, n.empty() ? "a name is required" : absl::StrCat("'", n, "' is not a name (1-64 of A-Z a-z 0-9 - _ .)"));
-    } else if (content::Scorer::FindBuiltin(n) != nullptr || content::Scorer::IsLearnedSymbol(n)) {
-      error(path, absl::StrCat("'", n, "' is a built-in symbol; set its weight in content.checks.weights"));
+    } else if (content::Scorer::FindBuiltin(n) != nullptr || content::Scorer::IsLearnedSymbol(n) ||
+               content::DnsLists::IsFact(n)) {
+      error(path, absl::StrCat("'", n, "' is a built-in symbol; set its weight in content.checks, .compliance or .dns_lists"));
     } else if (!names.insert(n).second) {
       error(path, absl::StrCat("duplicate name '", n, "'"));
     }
@@ -182,6 +300,7 @@ content::Scorer CompileContent(const v1::Content& in, const ConfigError& error) 
 
   CompileLearned(in, o, error);
   CompileCompliance(in.compliance(), o, error);
+  CompileDnsLists(in.dns_lists(), o, name, error);
 
   for (int i = 0; i < in.metas_size(); ++i) {
     const v1::ContentMetaRule& m = in.metas(i);
@@ -189,7 +308,7 @@ content::Scorer CompileContent(const v1::Content& in, const ConfigError& error) 
     name(path + ".name", m.name());
     auto known = [&](const std::string& n) {
       return n != m.name() && (names.contains(n) || content::Scorer::FindBuiltin(n) != nullptr ||
-                               content::Scorer::IsLearnedSymbol(n));
+                               content::Scorer::IsLearnedSymbol(n) || content::DnsLists::IsFact(n));
     };
     absl::StatusOr<content::MetaExpression> e = content::MetaExpression::Parse(m.expression(), known);
     if (!e.ok()) {

@@ -90,6 +90,9 @@ ContentResult Scorer::Score(const Message& message, const ParsedMessage& parsed,
       result.refusal += absl::StrCat("; also ", absl::StrJoin(failed.begin() + 1, failed.end(), ", "));
     }
   }
+  if (s.options.dns_lists) {
+    for (DnsListHit& h : s.options.dns_lists->Check(parsed, envelope)) add(h.symbol, h.weight, std::move(h.detail));
+  }
   const BayesSymbols& bayes = s.options.bayes;
   const FingerprintSymbols& fp = s.options.fingerprints;
   if (bayes.classifier || fp.store) {

@@ -1,6 +1,7 @@
 // The content scorer: parses the message (parser.h), runs the configured
 // rules in one RE2::Set pass per target (rules.h), the built-in outbound
-// checks (checks.h), the bulk-sender compliance gate (compliance.h), the learned signals (the Bayes classifier,
+// checks (checks.h), the bulk-sender compliance gate (compliance.h), DNS
+// lists (dns_lists.h: the only part that waits, at most its deadline), the learned signals (the Bayes classifier,
 // classifier.h, and known-bad fingerprints, fingerprint.h, both reading one
 // tokenisation of the text), then the meta rules (meta.h, in configuration
 // order, so a meta may use earlier metas); each symbol that fires adds its
@@ -28,6 +29,7 @@
 #include "content/checks.h"
 #include "content/classifier.h"
 #include "content/compliance.h"
+#include "content/dns_lists.h"
 #include "content/fingerprint.h"
 #include "content/message.h"
 #include "content/meta.h"
@@ -84,6 +86,7 @@ struct ScorerOptions {
   Limits limits;
   BayesSymbols bayes;
   FingerprintSymbols fingerprints;
+  std::shared_ptr<const DnsLists> dns_lists;  // null: off
   double reject_score = 0;      // 0: never
   double quarantine_score = 0;  // 0: never
 };

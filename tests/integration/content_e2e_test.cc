@@ -6,7 +6,9 @@
 // refuses a spam that no rule catches, and a near-duplicate of a known-bad
 // fingerprint is refused; a marketing message without List-Unsubscribe is
 // refused by the bulk-sender compliance gate naming the requirement, while a
-// compliant one and a transactional one pass. Runs on every MTA.
+// compliant one and a transactional one pass; a URL domain listed by a DNS
+// list served on loopback is refused and a dead DNS server costs only its
+// deadline. Runs on every MTA.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -19,6 +21,7 @@
 #include "content/classifier.h"
 #include "content/fingerprint.h"
 #include "content/tokenizer.h"
+#include "dns/loopback_dns_server.h"
 #include "harness/hive_stack.h"
 #include "harness/smtp_client.h"
 
@@ -216,6 +219,61 @@ TEST_P(ComplianceEndToEndTest, MarketingMailWithoutListUnsubscribeIsRefusedCompl
 }
 
 INSTANTIATE_TEST_SUITE_P(Mtas, ComplianceEndToEndTest, ::testing::ValuesIn(AllMtas()),
+                         [](const ::testing::TestParamInfo<std::string>& mta) { return mta.param; });
+
+// DNS lists through the real path: hive-policyd asks a DNS responder this
+// test runs on loopback (never the network). A URL whose registered domain
+// is listed is refused; a clean one passes; with the server dead, mail still
+// passes (the lookup costs at most its deadline) and the decision line
+// carries DNS_TIMEOUT.
+class DnsListEndToEndTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    dns_.Add("listed.example.dbl.test", {0x7f000102});  // 127.0.1.2
+    stack_ = std::make_unique<HiveStack>(StackOptions{.mta = GetParam(), .policy_yaml = R"(
+content:
+  dns_lists:
+    enabled: true
+    servers: [")" + dns_.address() + R"("]
+    deadline: 400ms
+    zones:
+      - {symbol: TEST_DBL, zone: dbl.test, target: url, weight: 2,
+         returns: [{address: 127.0.1.2, symbol: TEST_DBL_SPAM, weight: 10}]}
+  reject_score: 10
+)"});
+  }
+  LoopbackDnsServer dns_;
+  std::unique_ptr<HiveStack> stack_;
+};
+
+TEST_P(DnsListEndToEndTest, ListedUrlDomainIsRefusedCleanPassesDeadServerTimesOut) {
+  const std::string listed = MakeMessage("news@shop.example", "bob@dest.example", "Offer",
+                                         "Visit http://www.listed.example/offer today.", {});
+  Transaction t = SendMail(stack_->smtp_port(), "news@shop.example", {"bob@dest.example"}, listed);
+  EXPECT_EQ(t.data.code, 550) << t.data.ToString() << stack_->Diagnostics();
+  EXPECT_THAT(t.data.ToString(), HasSubstr("TEST_DBL_SPAM"));
+  EXPECT_EQ(dns_.queries_for("www.listed.example.dbl.test"), 0);  // the registered domain is asked
+
+  const std::string clean = MakeMessage("news@shop.example", "bob@dest.example", "Offer",
+                                        "Visit https://clean.example/ today.", {});
+  t = SendMail(stack_->smtp_port(), "news@shop.example", {"bob@dest.example"}, clean);
+  ASSERT_EQ(t.data.code, 250) << t.data.ToString() << stack_->Diagnostics();
+  EXPECT_EQ(dns_.queries_for("clean.example.dbl.test"), 1);
+
+  // Answers are cached (listed.example would be refused from the cache):
+  // a domain never asked before meets the dead server.
+  dns_.SetMode(LoopbackDnsServer::Mode::kDrop);
+  const std::string unasked = MakeMessage("news@shop.example", "bob@dest.example", "Offer",
+                                          "Visit http://never-asked.example/ today.", {});
+  const auto start = std::chrono::steady_clock::now();
+  t = SendMail(stack_->smtp_port(), "news@shop.example", {"bob@dest.example"}, unasked);
+  ASSERT_EQ(t.data.code, 250) << t.data.ToString() << stack_->Diagnostics();  // a fact, not a verdict
+  // The whole SMTP transaction, of which the lookup may take 400 ms.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+  EXPECT_THAT(stack_->Diagnostics(), HasSubstr("DNS_TIMEOUT"));
+}
+
+INSTANTIATE_TEST_SUITE_P(Mtas, DnsListEndToEndTest, ::testing::ValuesIn(AllMtas()),
                          [](const ::testing::TestParamInfo<std::string>& mta) { return mta.param; });
 
 INSTANTIATE_TEST_SUITE_P(Mtas, LearnedContentEndToEndTest, ::testing::ValuesIn(AllMtas()),

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "config/snapshot.h"
+#include "dns/loopback_dns_server.h"
 
 namespace hive::policy::config {
 namespace {
@@ -101,6 +102,52 @@ TEST(ContentConfigTest, ComplianceGateCompilesAndItsMistakesAreNamed) {
   EXPECT_THAT(Errors("content:\n  compliance:\n    action: bounce\n"), HasSubstr("p.yaml:3:13"));
   EXPECT_THAT(Errors("content:\n  rules:\n    - {name: BULK_NO_DATE, target: body, regex: x, weight: 1}\n"),
               HasSubstr("'BULK_NO_DATE' is a built-in symbol"));
+}
+
+TEST(ContentConfigTest, DnsListsCompileAndTheirMistakesAreNamed) {
+  hive::testing::LoopbackDnsServer dns;
+  dns.Add("shop.example.dbl.test", {0x7f000102});
+  absl::StatusOr<SnapshotPtr> s = LoadSnapshotFromText(R"(content:
+  dns_lists:
+    enabled: true
+    servers: [")" + dns.address() + R"("]
+    deadline: 800ms
+    cache: {max_entries: 100, negative_ttl: 1m}
+    zones:
+      - {symbol: DBL, zone: DBL.Test., target: url, weight: 1,
+         returns: [{address: 127.0.1.2, symbol: DBL_SPAM, weight: 6}, {bitmask: 0.0.0.8, symbol: DBL_PH}]}
+  metas:
+    - {name: SPAMMY_LINK, expression: "DBL_SPAM && !DNS_TIMEOUT", weight: 1}
+)", "p.yaml");
+  ASSERT_TRUE(s.ok()) << s.status();
+  content::Message m;
+  m.headers = {{"From", "a@shop.example"}};
+  m.body = "https://www.shop.example/x\r\n";
+  content::ContentResult r = (*s)->content.Score(m, {});
+  EXPECT_DOUBLE_EQ(r.score, 7);  // DBL_SPAM 6 + SPAMMY_LINK 1
+  EXPECT_EQ(dns.queries_for("shop.example.dbl.test"), 1);
+  (*s)->content.Score(m, {});
+  EXPECT_EQ(dns.queries_for("shop.example.dbl.test"), 1);  // cached
+
+  const std::string zone = "content:\n  dns_lists:\n    enabled: true\n    zones:\n      - ";
+  EXPECT_THAT(Errors(zone + "{symbol: A, zone: \"bad zone\", target: url}\n"),
+              HasSubstr("p.yaml:5:"));
+  EXPECT_THAT(Errors(zone + "{symbol: A, zone: \"bad zone\", target: url}\n"),
+              HasSubstr("content.dns_lists.zones[0].zone: must be a DNS zone"));
+  EXPECT_THAT(Errors(zone + "{symbol: A, zone: z.test, target: sender}\n"),
+              HasSubstr("content.dns_lists.zones[0].target: must be url or client_ip"));
+  EXPECT_THAT(Errors(zone + "{symbol: HTML_ONLY, zone: z.test, target: url}\n"),
+              HasSubstr("content.dns_lists.zones[0].symbol: 'HTML_ONLY' is a built-in symbol"));
+  EXPECT_THAT(Errors(zone + "{symbol: A, zone: z.test, target: url, returns: [{address: 127.0.0.2, bitmask: 0.0.0.2}]}\n"),
+              HasSubstr("content.dns_lists.zones[0].returns[0]: give one of address"));
+  EXPECT_THAT(Errors(zone + "{symbol: A, zone: z.test, target: url, returns: [{address: 127.0.0.x}]}\n"),
+              HasSubstr("content.dns_lists.zones[0].returns[0].address: must be an IPv4 address"));
+  EXPECT_THAT(Errors(zone + "{symbol: A, zone: z.test, target: url}\n    deadline: 10s\n"),
+              HasSubstr("content.dns_lists.deadline: must be between 1ms and 5s"));
+  EXPECT_THAT(Errors(zone + "{symbol: A, zone: z.test, target: url}\n    servers: [\"not an address\"]\n"),
+              HasSubstr("content.dns_lists.servers: DNS servers 'not an address'"));
+  EXPECT_THAT(Errors("content:\n  dns_lists:\n    enabled: true\n"),
+              HasSubstr("content.dns_lists.zones: at least one zone is needed"));
 }
 
 }  // namespace
