@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -286,6 +287,31 @@ class Compiler {
     }
   }
 
+  void Degraded(const v1::Degraded& in, PolicySnapshot& out) {
+    constexpr std::uint32_t kMaxLeaseUnits = 1000;
+    std::set<std::string> seen;
+    for (int i = 0; i < in.classes_size(); ++i) {
+      const v1::DegradedClass& c = in.classes(i);
+      const std::string path = absl::StrCat("degraded.classes[", i, "]");
+      LeaseClass lease;
+      lease.message_class = absl::AsciiStrToLower(c.class_());
+      if (lease.message_class.empty()) Error(path + ".class", "is required");
+      else if (!seen.insert(lease.message_class).second) Error(path + ".class", "listed twice");
+      lease.units = c.lease_messages();
+      if (lease.units == 0 || lease.units > kMaxLeaseUnits) Error(path + ".lease_messages", "must be 1..1000");
+      lease.ttl = c.has_lease_ttl() ? ToNanos(c.lease_ttl()) : std::chrono::minutes(10);
+      if (lease.ttl < std::chrono::seconds(1) || lease.ttl > std::chrono::hours(24)) {
+        Error(path + ".lease_ttl", "must be between 1s and 1d");
+      }
+      out.lease_classes.push_back(std::move(lease));
+    }
+    // Without a class header no message has a class, so no lease could
+    // ever be granted: say so instead of silently doing nothing.
+    if (in.classes_size() > 0 && out.class_header.empty()) {
+      Error("degraded.classes", "needs ratelimit.class_header (the header naming each message's class)");
+    }
+  }
+
   // Route pools named by limit rules must exist in routing.pools.
   void CheckRoutePools(const routing::Router& router) {
     for (const auto& [path, pool] : route_pools_) {
@@ -333,6 +359,7 @@ absl::StatusOr<SnapshotPtr> CompileSnapshot(const v1::PolicyConfig& config,
   snapshot->content = c.Content(config.content());
   snapshot->routing = c.Routing(config.routing());
   c.RateLimiting(config.ratelimit(), *snapshot);
+  c.Degraded(config.degraded(), *snapshot);
   c.CheckRoutePools(snapshot->routing);
   if (!c.errors().empty()) return absl::InvalidArgumentError(absl::StrJoin(c.errors(), "\n"));
   return SnapshotPtr(std::move(snapshot));

@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "content/scorer.h"
@@ -55,6 +56,14 @@ struct LimitStoreSettings {
   friend bool operator==(const LimitStoreSettings&, const LimitStoreSettings&) = default;
 };
 
+// Degraded mode: a message class whose senders get quota leases
+// (policy_config.proto DegradedClass); server/leases.h grants them.
+struct LeaseClass {
+  std::string message_class;  // lower case
+  std::uint32_t units = 0;    // recipients per lease
+  ratelimit::Nanos ttl{0};
+};
+
 struct PolicySnapshot {
   std::string source;   // the file it came from
   std::string version;  // hash of the file's bytes, 16 hex digits
@@ -63,6 +72,7 @@ struct PolicySnapshot {
   ratelimit::LimitPolicy limits;
   LimitStoreSettings limit_store;
   std::string class_header;  // "" when messages have no class
+  std::vector<LeaseClass> lease_classes;
   content::Scorer content;
   routing::Router routing;
 };

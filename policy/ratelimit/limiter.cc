@@ -32,8 +32,6 @@ void Effective(const LimitRule& rule, const match::Facts& facts, std::vector<Win
   }
 }
 
-bool Enforcing(LimitAction a) { return a == LimitAction::kTempfail || a == LimitAction::kReject; }
-
 }  // namespace
 
 struct Limiter::Planned {

@@ -63,6 +63,15 @@ struct WindowStatus {
 
 enum class LimitOutcome { kAllow, kTempfail, kReject };
 
+// What charging one leased message did (ChargeLeaseUsage).
+struct LeaseCharge {
+  bool repeated = false;  // this usage id was charged before: nothing now
+  int charged = 0;        // rules that took the message's cost
+  // Rules that could not take it (already over their limit): the
+  // overshoot the lease allowed, reported, not counted.
+  std::vector<std::string> over_limit;
+};
+
 struct LimitDecision {
   LimitOutcome outcome = LimitOutcome::kAllow;
   std::vector<LimitHit> hits;  // every rule over its limit, shadow and route too
@@ -102,6 +111,19 @@ class Limiter {
   // what an admin reset forgets. NOT_FOUND for an unknown rule.
   absl::StatusOr<std::vector<BucketOp>> BucketsOf(const LimitPolicy& policy, const std::string& rule,
                                                   const std::string& key, const match::Facts& facts) const;
+  // Degraded mode (lease_accounting.cc). Whether every enforcing rule that
+  // matches `facts` (sender and class; no recipients) has room for `units`
+  // more now (a bytes rule: room for `units` bytes). Changes nothing.
+  absl::StatusOr<bool> HasRoomForLease(const LimitPolicy& policy, const match::Facts& facts, std::int64_t units);
+  // Charges one message a milter delivered on a lease to every rule that
+  // matches `facts` (messages: 1, recipients: `recipients`, bytes:
+  // `facts.message_bytes`), each rule on its own so that one full rule does
+  // not stop the others. The charge is a reservation never committed, under
+  // transaction "lease-usage:<usage_id>": a repeated report of the same id
+  // within policy.reservation_ttl finds it and charges nothing; at the TTL
+  // it is forgotten with its consumption kept.
+  absl::StatusOr<LeaseCharge> ChargeLeaseUsage(const LimitPolicy& policy, const std::string& usage_id,
+                                               const match::Facts& facts, std::int64_t recipients);
   // Both return how many rule reservations they settled.
   absl::StatusOr<int> Commit(const std::string& transaction_id) { return store_.Commit(transaction_id); }
   absl::StatusOr<int> Release(const std::string& transaction_id) { return store_.Release(transaction_id); }

@@ -30,6 +30,9 @@ namespace hive::policy::ratelimit {
 enum class Cost { kMessages, kRecipients, kBytes };
 enum class LimitAction { kTempfail, kReject, kShadow, kRoute };
 
+// Whether the action refuses mail over the limit (shadow and route never do).
+inline bool Enforcing(LimitAction a) { return a == LimitAction::kTempfail || a == LimitAction::kReject; }
+
 struct Window {
   std::uint64_t limit = 0;
   Nanos period{0};

@@ -72,6 +72,10 @@ PolicyMetrics::PolicyMetrics(metrics::Registry& registry)
                                      {"version"})),
       reloads_(registry.AddCounter("hive_policyd_config_reloads_total", "Configuration reloads (SIGHUP), by result.",
                                    {"result"})),
+      leases_(registry.AddCounter("hive_policyd_lease_events_total",
+                                  "Degraded-mode leases: granted, charged (leased messages charged on "
+                                  "reconciliation), duplicate (usage reported again), over_limit (overshoot).",
+                                  {"event"})),
       last_reload_(registry.AddGauge("hive_policyd_config_last_reload_success_timestamp_seconds",
                                      "Unix time of the last successful configuration load.")) {
   reloads_.WithLabels({"success"});
@@ -114,6 +118,10 @@ void PolicyMetrics::RecordLimits(const v1::Verdict& verdict, const config::Polic
 
 void PolicyMetrics::RecordEnd(const grpc::Status& status, double seconds) {
   request_seconds_.WithLabels({"EndTransaction", Code(status)}).Observe(seconds);
+}
+
+void PolicyMetrics::RecordLease(std::string_view event, std::uint64_t count) {
+  leases_.WithLabels({std::string(event)}).Inc(count);
 }
 
 void PolicyMetrics::SetConfigVersion(const std::string& version) {

@@ -12,6 +12,7 @@
 // Thread-safety: all methods are thread-safe.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -33,6 +34,11 @@ class PolicyMetrics {
   void RecordCheck(std::string_view rpc, const hive::policy::v1::Verdict& verdict, const grpc::Status& status,
                    double seconds, const config::PolicySnapshot& snapshot);
   void RecordEnd(const grpc::Status& status, double seconds);
+  // Degraded-mode leases: `event` is granted (a lease in a verdict), charged
+  // (a leased message charged to its limits), duplicate (a usage reported
+  // again, charged nothing) or over_limit (a rule already full when a
+  // leased message was charged: the overshoot); `count` of them.
+  void RecordLease(std::string_view event, std::uint64_t count);
   // The running config version (start and every successful reload).
   void SetConfigVersion(const std::string& version);
   void RecordReload(bool ok);
@@ -47,6 +53,7 @@ class PolicyMetrics {
   metrics::CounterFamily& pools_;
   metrics::GaugeFamily& config_info_;
   metrics::CounterFamily& reloads_;
+  metrics::CounterFamily& leases_;
   metrics::GaugeFamily& last_reload_;
 };
 

@@ -12,6 +12,7 @@
 #include "server/convert.h"
 #include "server/decision_bus.h"
 #include "server/decision_event.h"
+#include "server/leases.h"
 #include "server/policy_metrics.h"
 #include "support/log.h"
 
@@ -230,6 +231,9 @@ grpc::Status PolicyServiceImpl::DoCheckMessage(const v1::MessageRequest& request
   }
   // Delivered (continue or quarantine): the reservations become consumption.
   if (absl::StatusOr<int> r = limiter_.Commit(txn); !r.ok()) return Unavailable(r.status());
+  // After the commit, so that the room a lease needs is counted past this
+  // message.
+  GrantLease(*snapshot, limiter_, request.transaction().sender().address(), facts.message_class, verdict, metrics_);
   return grpc::Status::OK;
 }
 
@@ -267,6 +271,15 @@ grpc::Status PolicyServiceImpl::ChoosePoolMember(const config::PolicySnapshot& s
                                  " member=", choice->member, " why=\"", choice->why, "\""));
   }
   return grpc::Status::OK;
+}
+
+grpc::Status PolicyServiceImpl::ReportLeaseUsage(grpc::ServerContext*, const v1::LeaseUsageReport* report,
+                                                 v1::LeaseUsageReply* reply) {
+  grpc::Status status = Guard([&] { return ReconcileLeaseUsage(*config_.Get(), limiter_, *report, *reply, metrics_); });
+  hive::log::Info(absl::StrCat("rpc=ReportLeaseUsage usages=", report->usages_size(), " charged=", reply->charged(),
+                               " duplicates=", reply->duplicates(),
+                               status.ok() ? "" : absl::StrCat(" error=", status.error_code())));
+  return status;
 }
 
 grpc::Status PolicyServiceImpl::ReportDelivery(grpc::ServerContext*, const v1::DeliveryReport* report,

@@ -45,6 +45,8 @@ class PolicyServiceImpl final : public hive::policy::v1::PolicyService::Service 
                               hive::policy::v1::EndTransactionReply* reply) override;
   grpc::Status ReportDelivery(grpc::ServerContext* context, const hive::policy::v1::DeliveryReport* report,
                               hive::policy::v1::DeliveryReportReply* reply) override;
+  grpc::Status ReportLeaseUsage(grpc::ServerContext* context, const hive::policy::v1::LeaseUsageReport* report,
+                                hive::policy::v1::LeaseUsageReply* reply) override;
 
  private:
   std::string NextDecisionId();
