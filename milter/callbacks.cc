@@ -20,6 +20,7 @@ namespace {
 struct Runtime {
   std::shared_ptr<const Settings> settings;
   PolicyClient* policy = nullptr;
+  LeaseTable* leases = nullptr;
 };
 
 std::mutex g_runtime_mu;
@@ -100,13 +101,13 @@ sfsistat NoReply(sfsistat status) {
 
 int ActiveSessions() { return g_active_sessions.load(); }
 
-void InstallRuntime(std::shared_ptr<const Settings> settings, PolicyClient* policy) {
+void InstallRuntime(std::shared_ptr<const Settings> settings, PolicyClient* policy, LeaseTable* leases) {
   if (settings != nullptr) {
     const std::string& listen = settings->listen;
     g_no_reply_stages.store(listen.rfind("unix:", 0) == 0 || listen.rfind("local:", 0) == 0);
   }
   std::lock_guard lock(g_runtime_mu);
-  g_runtime = Runtime{std::move(settings), policy};
+  g_runtime = Runtime{std::move(settings), policy, leases};
 }
 
 extern "C" {
@@ -173,7 +174,7 @@ static sfsistat HiveConnect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) 
       stale.reset();
       g_active_sessions.fetch_sub(1);
     }
-    auto session = std::make_unique<Session>(runtime.settings, *runtime.policy);
+    auto session = std::make_unique<Session>(runtime.settings, *runtime.policy, Session::IdGenerator{}, runtime.leases);
     smfi_setpriv(ctx, session.get());
     Session* owned = session.release();  // owned through smfi_getpriv until HiveClose
     g_active_sessions.fetch_add(1);

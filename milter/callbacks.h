@@ -15,14 +15,16 @@
 #include <memory>
 
 #include "milter/config.h"
+#include "milter/lease_table.h"
 #include "milter/policy_client.h"
 
 struct smfiDesc;
 
 namespace hive::milter {
 
-// What every session needs. Must outlive smfi_main.
-void InstallRuntime(std::shared_ptr<const Settings> settings, PolicyClient* policy);
+// What every session needs. Must outlive smfi_main. `leases` (degraded
+// mode) may be null: no lease is kept or spent.
+void InstallRuntime(std::shared_ptr<const Settings> settings, PolicyClient* policy, LeaseTable* leases = nullptr);
 
 // Connections between xxfi_connect and xxfi_close, for draining at stop.
 int ActiveSessions();

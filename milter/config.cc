@@ -2,6 +2,7 @@
 
 #include <string_view>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "hive/config/v1/milter_config.pb.h"
@@ -24,6 +25,40 @@ bool IsValidListen(const std::string& spec) {
     if (absl::StartsWith(spec, prefix) && spec.size() > std::string_view(prefix).size()) return true;
   }
   return false;
+}
+
+// class_header and failure_modes: a class at most once, a class header
+// whenever a class is named (else no message could ever have one).
+absl::Status LoadClassModes(const cfg::MilterConfig& file, const hive::config::SourceMap& where,
+                            ClassFailureModes& out) {
+  auto bad = [&](const std::string& field, const std::string& problem) {
+    return absl::InvalidArgumentError(where.Describe(field, problem));
+  };
+  if (!file.class_header().empty()) {
+    if (!IsValidHeaderName(file.class_header())) return bad("class_header", "not a valid header name");
+    out.class_header = file.class_header();
+  }
+  for (int i = 0; i < file.failure_modes_size(); ++i) {
+    const cfg::ClassFailureMode& m = file.failure_modes(i);
+    const std::string path = absl::StrCat("failure_modes[", i, "]");
+    std::string name = absl::AsciiStrToLower(m.class_());
+    if (name.empty()) return bad(path + ".class", "is required");
+    for (const auto& [seen, mode] : out.modes) {
+      if (seen == name) return bad(path + ".class", "listed twice");
+    }
+    ClassMode mode = ClassMode::kTempfail;
+    switch (m.mode()) {
+      case cfg::CLASS_MODE_TEMPFAIL: mode = ClassMode::kTempfail; break;
+      case cfg::CLASS_MODE_ACCEPT: mode = ClassMode::kAccept; break;
+      case cfg::CLASS_MODE_LEASE_THEN_TEMPFAIL: mode = ClassMode::kLeaseThenTempfail; break;
+      default: return bad(path + ".mode", "is required: tempfail, accept or lease_then_tempfail");
+    }
+    out.modes.emplace_back(std::move(name), mode);
+  }
+  if (!out.modes.empty() && out.class_header.empty()) {
+    return bad("class_header", "is required with failure_modes (hive-policyd's ratelimit.class_header)");
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -122,6 +157,8 @@ absl::StatusOr<Settings> LoadSettings(const CommandLine& cl) {
     if (!IsValidHeaderName(file.unchecked_header())) return bad("unchecked_header", "not a valid header name");
     s.unchecked_header = file.unchecked_header();
   }
+  if (absl::Status st = LoadClassModes(file, where, s.class_modes); !st.ok()) return st;
+  if (file.max_leases() != 0) s.max_leases = file.max_leases();
   s.metrics_listen = file.observability().metrics_listen();
   s.log_json = file.observability().log_format() == cfg::LOG_FORMAT_JSON;
   if (file.observability().near_limit_ratio() != 0) {
@@ -149,6 +186,9 @@ absl::StatusOr<Settings> LoadSettings(const CommandLine& cl) {
     return absl::InvalidArgumentError(cl.config_path.empty()
                                           ? "no policy target: give --policy or --config"
                                           : where.Describe("policy_target", "missing (or give --policy)"));
+  }
+  if (SameName(s.class_modes.class_header, s.pool_header) || SameName(s.class_modes.class_header, s.unchecked_header)) {
+    return bad("class_header", "must differ from pool_header and unchecked_header");
   }
   if (s.pool_header == s.unchecked_header) {
     return bad("unchecked_header", "must differ from pool_header");

@@ -16,6 +16,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "milter/decision.h"
+#include "milter/degraded.h"
+#include "milter/lease_table.h"
 
 namespace hive::milter {
 
@@ -37,6 +39,10 @@ struct Settings {
   uint64_t max_header_bytes = kDefaultMaxHeaderBytes;
   std::string pool_header = kDefaultPoolHeader;
   std::string unchecked_header = kDefaultUncheckedHeader;
+  // Degraded mode (degraded.h): class header and per-class failure modes.
+  ClassFailureModes class_modes;
+  // Read at start only: the lease table is sized once.
+  std::size_t max_leases = kDefaultMaxLeases;
   bool debug = false;
   // Read at start only (a reload keeps the running endpoint and format).
   std::string metrics_listen;  // "" = no Prometheus endpoint

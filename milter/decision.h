@@ -110,6 +110,10 @@ std::string SanitizeReplyLine(std::string_view line);
 // True for a field name libmilter and RFC 5322 accept: 1..128 bytes of
 // printable ASCII without ':'.
 bool IsValidHeaderName(std::string_view name);
+// ASCII case-insensitive equality (header names, "IPv6:"). Takes
+// std::string_view: absl::EqualsIgnoreCase takes absl::string_view, which
+// is not std::string_view in Debian's abseil.
+bool SameName(std::string_view a, std::string_view b);
 // Controls other than TAB become spaces (no CR/LF can reach the MTA).
 std::string SanitizeHeaderValue(std::string_view value);
 // [A-Za-z0-9._-]{1,64}: a pool name goes into a header the MTA routes on.

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "milter/callbacks.h"
 #include "milter/config.h"
+#include "milter/lease_table.h"
 #include "milter/listen_socket.h"
 #include "milter/milter_metrics.h"
 #include "milter/policy_client.h"
@@ -39,7 +40,7 @@ std::atomic<bool> g_stopping{false};
 
 // Waits for SIGUSR1 (blocked in every thread) and reloads.
 void ReloadLoop(const hive::milter::CommandLine& cl, std::shared_ptr<const hive::milter::Settings> running,
-                hive::milter::GrpcPolicyClient* client) {
+                hive::milter::GrpcPolicyClient* client, hive::milter::LeaseTable* leases) {
   sigset_t usr1;
   sigemptyset(&usr1);
   sigaddset(&usr1, SIGUSR1);
@@ -59,7 +60,7 @@ void ReloadLoop(const hive::milter::CommandLine& cl, std::shared_ptr<const hive:
     if (!note.empty()) hive::log::Warning(absl::StrCat("reload: ", note));
     running = std::make_shared<const hive::milter::Settings>(*std::move(loaded));
     client->SetRpcTimeout(running->rpc_timeout);
-    hive::milter::InstallRuntime(running, client);
+    hive::milter::InstallRuntime(running, client, leases);
     hive::log::Info(absl::StrCat("reloaded: rpc_timeout ", absl::FormatDuration(running->rpc_timeout),
                                  ", failure_mode ", std::string(hive::milter::FailureModeName(running->failure_mode))));
   }
@@ -150,8 +151,11 @@ int Run(int argc, char** argv) {
     hive::log::Error(absl::StrCat("configuration error: policy client: ", client.status().message()));
     return kExitConfig;
   }
-  hive::milter::InstallRuntime(settings, client->get());
-  std::thread reloader(ReloadLoop, *cl, settings, client->get());
+  // Degraded-mode leases live as long as the process (a reload keeps them;
+  // max_leases is read at start).
+  hive::milter::LeaseTable leases(settings->max_leases);
+  hive::milter::InstallRuntime(settings, client->get(), &leases);
+  std::thread reloader(ReloadLoop, *cl, settings, client->get(), &leases);
 
   hive::log::Info(absl::StrCat("hive-milter listening on ", listen, ", policy ", settings->policy_target,
                                " (rpc_timeout ", absl::FormatDuration(settings->rpc_timeout), ", failure_mode ",

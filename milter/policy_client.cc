@@ -124,4 +124,15 @@ absl::Status GrpcPolicyClient::EndTransaction(const pb::EndTransactionRequest& r
   return ToAbsl(status);
 }
 
+absl::StatusOr<pb::LeaseUsageReply> GrpcPolicyClient::ReportLeaseUsage(const pb::LeaseUsageReport& report) {
+  grpc::ClientContext context;
+  PrepareContext(context, rpc_timeout());
+  pb::LeaseUsageReply reply;
+  const RpcTimer timer("ReportLeaseUsage");
+  const grpc::Status status = stub_->ReportLeaseUsage(&context, report, &reply);
+  timer.Done(status);
+  if (!status.ok()) return ToAbsl(status);
+  return reply;
+}
+
 }  // namespace hive::milter

@@ -35,6 +35,12 @@ class PolicyClient {
       const hive::policy::v1::RecipientRequest& request) = 0;
   virtual absl::StatusOr<hive::policy::v1::Verdict> CheckMessage(const hive::policy::v1::MessageRequest& request) = 0;
   virtual absl::Status EndTransaction(const hive::policy::v1::EndTransactionRequest& request) = 0;
+  // Degraded mode (lease_report.h). Not pure, so that clients without
+  // leases (fakes, tools) need not implement it.
+  virtual absl::StatusOr<hive::policy::v1::LeaseUsageReply> ReportLeaseUsage(
+      const hive::policy::v1::LeaseUsageReport& /*report*/) {
+    return absl::UnimplementedError("ReportLeaseUsage is not implemented by this client");
+  }
 };
 
 class GrpcPolicyClient final : public PolicyClient {
@@ -51,6 +57,8 @@ class GrpcPolicyClient final : public PolicyClient {
       const hive::policy::v1::RecipientRequest& request) override;
   absl::StatusOr<hive::policy::v1::Verdict> CheckMessage(const hive::policy::v1::MessageRequest& request) override;
   absl::Status EndTransaction(const hive::policy::v1::EndTransactionRequest& request) override;
+  absl::StatusOr<hive::policy::v1::LeaseUsageReply> ReportLeaseUsage(
+      const hive::policy::v1::LeaseUsageReport& report) override;
 
   // For a configuration reload; RPCs already in flight keep their deadline.
   void SetRpcTimeout(absl::Duration rpc_timeout) { rpc_timeout_ns_.store(absl::ToInt64Nanoseconds(rpc_timeout)); }

@@ -13,6 +13,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "milter/degraded.h"
+#include "milter/lease_report.h"
 #include "milter/milter_metrics.h"
 #include "support/log.h"
 
@@ -48,18 +50,6 @@ std::string ClientName(std::string_view name) {
   return Bound(name);
 }
 
-// absl::EqualsIgnoreCase takes absl::string_view, which is not
-// std::string_view in Debian's abseil.
-bool SameName(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (absl::ascii_tolower(static_cast<unsigned char>(a[i])) != absl::ascii_tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
-
 int64_t MillisSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
 }
@@ -84,6 +74,11 @@ struct Session::Message {
   bool reserved = false;
   // A stage passed without a decision (failure mode accept).
   bool unchecked = false;
+  // A failed policy call at MAIL or RCPT was deferred to end of message.
+  bool degraded = false;
+  // Delivered on a lease (marked "lease" in the unchecked header).
+  bool leased = false;
+  std::string message_class;  // known at end of message when degraded
   Disposition deferred = Disposition::kContinue;
   std::string quarantine_reason;
   // Incoming copies of our own control headers, deleted at end of message
@@ -175,8 +170,11 @@ std::string RandomTransactionId() {
   return absl::StrFormat("%016x%016x", Mix64(n), Mix64(n ^ key));
 }
 
-Session::Session(std::shared_ptr<const Settings> settings, PolicyClient& policy, IdGenerator ids)
-    : settings_(std::move(settings)), policy_(policy), ids_(ids ? std::move(ids) : IdGenerator(RandomTransactionId)) {}
+Session::Session(std::shared_ptr<const Settings> settings, PolicyClient& policy, IdGenerator ids, LeaseTable* leases)
+    : settings_(std::move(settings)),
+      policy_(policy),
+      ids_(ids ? std::move(ids) : IdGenerator(RandomTransactionId)),
+      leases_(leases) {}
 
 Session::~Session() = default;
 
@@ -278,8 +276,11 @@ Status Session::OnEnvFrom(Actions& mta, const std::vector<std::string>& argv) {
       WithTransaction(request, transaction, [&](const pb::SenderRequest& r) { return policy_.CheckSender(r); });
   const int64_t latency = MillisSince(start);
   Decision decision = Decide(verdict, Stage::kSender, settings_->failure_mode);
+  DeferFailure(decision);
   LogDecision(Stage::kSender, decision, verdict, latency,
               absl::StrCat("from=<", hive::log::Sanitize(message_->transaction.sender().address()), ">"));
+  // The service answers again: report what was delivered on leases meanwhile.
+  if (leases_ != nullptr && verdict.ok()) static_cast<void>(FlushLeaseUsage(*leases_, policy_));
   message_->unchecked |= decision.unchecked;
   if (decision.deferred != Disposition::kContinue) {
     message_->deferred = decision.deferred;
@@ -308,6 +309,7 @@ Status Session::OnEnvRcpt(Actions& mta, const std::vector<std::string>& argv) {
       request, message_->transaction, [&](const pb::RecipientRequest& r) { return policy_.CheckRecipient(r); });
   const int64_t latency = MillisSince(start);
   Decision decision = Decide(verdict, Stage::kRecipient, settings_->failure_mode);
+  DeferFailure(decision);
   LogDecision(Stage::kRecipient, decision, verdict, latency,
               absl::StrCat("rcpt=<", hive::log::Sanitize(request.recipient().address()), ">"));
   const bool refused =
@@ -383,6 +385,7 @@ Status Session::OnEndOfMessage(Actions& mta) {
       request, message_->transaction, [&](const pb::MessageRequest& r) { return policy_.CheckMessage(r); });
   const int64_t latency = MillisSince(start);
   Decision decision = Decide(verdict, Stage::kMessage, settings_->failure_mode);
+  if (decision.policy_failed) decision = DecideByClass(request, std::move(decision.failure));
   if (decision.disposition == Disposition::kContinue && message_->deferred != Disposition::kContinue) {
     decision.disposition = message_->deferred;
     decision.quarantine_reason = message_->quarantine_reason;
@@ -391,7 +394,11 @@ Status Session::OnEndOfMessage(Actions& mta) {
   LogDecision(Stage::kMessage, decision, verdict, latency,
               absl::StrCat("from=<", hive::log::Sanitize(message_->transaction.sender().address()), "> rcpts=", recipients,
                            " size=", message_->body_size,
-                           message_->truncated ? " truncated" : "", message_->unchecked ? " unchecked" : ""));
+                           message_->truncated ? " truncated" : "", message_->unchecked ? " unchecked" : "",
+                           message_->message_class.empty()
+                               ? ""
+                               : absl::StrCat(" class=", hive::log::Sanitize(message_->message_class, 64)),
+                           message_->leased ? " lease" : ""));
 
   switch (decision.disposition) {
     case Disposition::kTempfail:
@@ -419,6 +426,15 @@ Status Session::OnEndOfMessage(Actions& mta) {
   } else {
     // Delivered: CheckMessage committed; after a failed CheckMessage in
     // failure mode accept, the reservations stay counted until their TTL.
+    if (leases_ != nullptr && verdict.ok() && verdict->has_lease()) {
+      const pb::Lease& lease = verdict->lease();
+      const bool kept = leases_->Grant(lease.sender(), lease.message_class(), lease.units(),
+                                       absl::Milliseconds(lease.ttl_ms()));
+      hive::log::Debug(absl::StrCat("tx=", message_->id, " lease sender=<", hive::log::Sanitize(lease.sender()),
+                                    "> class=", hive::log::Sanitize(lease.message_class(), 64),
+                                    " units=", lease.units(), " ttl_ms=", lease.ttl_ms(),
+                                    kept ? " stored" : " ignored"));
+    }
     message_.reset();
   }
   return status;
@@ -442,7 +458,11 @@ Status Session::ApplyEndOfMessage(Actions& mta, const Decision& decision) {
       case HeaderEdit::Op::kDelete: step(mta.ChangeHeader(edit.name, static_cast<int>(edit.index), "")); break;
     }
   }
-  if (message_->unchecked) step(mta.AddHeader(settings_->unchecked_header, "unchecked; policy service unavailable"));
+  if (message_->leased) {
+    step(mta.AddHeader(settings_->unchecked_header, "lease; policy service unavailable"));
+  } else if (message_->unchecked) {
+    step(mta.AddHeader(settings_->unchecked_header, "unchecked; policy service unavailable"));
+  }
   if (!decision.pool.empty()) step(mta.AddHeader(settings_->pool_header, decision.pool));
   if (decision.new_sender) step(mta.ChangeFrom(decision.new_sender->address, decision.new_sender->esmtp_args));
   if (decision.disposition == Disposition::kQuarantine) step(mta.Quarantine(decision.quarantine_reason));
@@ -453,6 +473,29 @@ Status Session::ApplyEndOfMessage(Actions& mta, const Decision& decision) {
   hive::log::Error(absl::StrCat("tx=", message_->id, " queue=", hive::log::Sanitize(message_->queue_id),
                                 " cannot apply the decision: ", st.message(), "; tempfail"));
   return Refuse(mta, FailureDecision(FailureMode::kTempfail, "apply failed"));
+}
+
+bool Session::DeferFailure(Decision& decision) {
+  if (!decision.policy_failed || decision.disposition != Disposition::kTempfail) return false;
+  const bool has_lease = leases_ != nullptr && leases_->HasLease(message_->transaction.sender().address());
+  if (!settings_->class_modes.MayDecideAtEnd(settings_->failure_mode, has_lease)) return false;
+  decision.disposition = Disposition::kContinue;
+  decision.reply.reset();
+  absl::StrAppend(&decision.failure, "; deferred to end of message (class)");
+  message_->degraded = true;
+  return true;
+}
+
+Decision Session::DecideByClass(const pb::MessageRequest& request, std::string failure) {
+  message_->message_class = MessageClassOf(request.headers(), settings_->class_modes.class_header);
+  const ClassMode mode = settings_->class_modes.For(message_->message_class, settings_->failure_mode);
+  if (mode == ClassMode::kLeaseThenTempfail && leases_ != nullptr) {
+    message_->leased =
+        leases_->Spend(message_->transaction.sender().address(), message_->message_class,
+                       static_cast<std::uint32_t>(request.recipients_size()), message_->body_size, message_->id,
+                       message_->queue_id);
+  }
+  return DegradedDecision(mode, message_->leased, std::move(failure));
 }
 
 Status Session::Refuse(Actions& mta, const Decision& decision) {

@@ -13,8 +13,16 @@
 // each xxfi_* calls the matching On* with a LibmilterActions, and maps the
 // returned Status to SMFIS_*. Tests drive it with fakes.
 //
+// Degraded mode (degraded.h): when the policy fails at MAIL or RCPT and
+// some class of the sender could still be delivered, the transaction goes
+// on and end of message decides by the message's class, spending a lease
+// of the shared LeaseTable where the class's mode says so. A delivered
+// verdict's lease is stored there; after a successful CheckSender the
+// usage spent meanwhile is reported (lease_report.h).
+//
 // Thread-safety: not thread-safe; libmilter runs the callbacks of one
-// connection one at a time. The PolicyClient is shared and thread-safe.
+// connection one at a time. The PolicyClient and LeaseTable are shared and
+// thread-safe.
 #pragma once
 
 #include <sys/socket.h>
@@ -31,6 +39,7 @@
 #include "milter/actions.h"
 #include "milter/config.h"
 #include "milter/decision.h"
+#include "milter/lease_table.h"
 #include "milter/policy_client.h"
 
 namespace hive::milter {
@@ -51,9 +60,11 @@ class Session {
  public:
   using IdGenerator = std::function<std::string()>;
 
-  // `settings` and `policy` must outlive the Session. `ids` makes transaction
-  // ids (default: 128 random bits in hex).
-  Session(std::shared_ptr<const Settings> settings, PolicyClient& policy, IdGenerator ids = {});
+  // `settings`, `policy` and `leases` must outlive the Session. `ids` makes
+  // transaction ids (default: 128 random bits in hex). Without `leases` no
+  // lease is kept or spent.
+  Session(std::shared_ptr<const Settings> settings, PolicyClient& policy, IdGenerator ids = {},
+          LeaseTable* leases = nullptr);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -84,6 +95,12 @@ class Session {
   // forgets the message.
   void EndMessage(hive::policy::v1::EndTransactionRequest::Reason reason);
   Status Refuse(Actions& mta, const Decision& decision);
+  // A failed policy call at MAIL or RCPT becomes "continue" when end of
+  // message may still deliver some class of this sender; true if so.
+  bool DeferFailure(Decision& decision);
+  // The policy failed at end of message: the decision of the message's
+  // class (spending a lease unit when its mode says so).
+  Decision DecideByClass(const hive::policy::v1::MessageRequest& request, std::string failure);
   Status ApplyEndOfMessage(Actions& mta, const Decision& decision);
   void LogDecision(Stage stage, const Decision& decision, const absl::StatusOr<hive::policy::v1::Verdict>& verdict,
                    int64_t latency_ms, std::string_view extra) const;
@@ -91,6 +108,7 @@ class Session {
   std::shared_ptr<const Settings> settings_;
   PolicyClient& policy_;
   IdGenerator ids_;
+  LeaseTable* leases_;
   hive::policy::v1::Connection connection_;
   std::unique_ptr<Message> message_;
 };

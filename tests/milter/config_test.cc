@@ -74,6 +74,39 @@ TEST(ConfigTest, BadFileNamesTheLineAndField) {
   EXPECT_FALSE(missing.ok());
 }
 
+TEST(ConfigTest, FailureModesByClass) {
+  const std::string path = WriteFile("milter_classes.yaml",
+                                     "listen: inet:1@127.0.0.1\n"
+                                     "policy_target: x:1\n"
+                                     "class_header: X-Hive-Class\n"
+                                     "max_leases: 50\n"
+                                     "failure_modes:\n"
+                                     "  - {class: Transactional, mode: lease_then_tempfail}\n"
+                                     "  - {class: marketing, mode: tempfail}\n");
+  auto s = LoadSettings(*ParseCommandLine({"--config", path}));
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->class_modes.class_header, "X-Hive-Class");
+  EXPECT_EQ(s->max_leases, 50u);
+  EXPECT_EQ(s->class_modes.For("transactional", FailureMode::kTempfail), ClassMode::kLeaseThenTempfail);
+  EXPECT_EQ(s->class_modes.For("marketing", FailureMode::kAccept), ClassMode::kTempfail);
+  EXPECT_EQ(s->class_modes.For("other", FailureMode::kAccept), ClassMode::kAccept) << "unlisted: failure_mode";
+  EXPECT_TRUE(s->class_modes.any_lease());
+
+  const std::string no_header = WriteFile("milter_classes_bad.yaml",
+                                          "listen: inet:1@127.0.0.1\npolicy_target: x:1\n"
+                                          "failure_modes: [{class: t, mode: lease_then_tempfail}]\n");
+  auto bad = LoadSettings(*ParseCommandLine({"--config", no_header}));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_THAT(bad.status().message(), HasSubstr("class_header"));
+
+  const std::string twice = WriteFile("milter_classes_twice.yaml",
+                                      "listen: inet:1@127.0.0.1\npolicy_target: x:1\nclass_header: X-C\n"
+                                      "failure_modes: [{class: t, mode: accept}, {class: T, mode: tempfail}]\n");
+  auto dup = LoadSettings(*ParseCommandLine({"--config", twice}));
+  ASSERT_FALSE(dup.ok());
+  EXPECT_THAT(dup.status().message(), HasSubstr("listed twice"));
+}
+
 TEST(ConfigTest, BadCommandLines) {
   EXPECT_FALSE(ParseCommandLine({"--listen"}).ok());
   EXPECT_FALSE(ParseCommandLine({"--failure-mode", "maybe"}).ok());

@@ -50,6 +50,21 @@ class FakePolicyClient : public PolicyClient {
     end_requests.push_back(r);
     return end_answer;
   }
+  // Degraded mode: each report pops the next scripted answer, or charges
+  // every usage.
+  std::deque<absl::StatusOr<pb::LeaseUsageReply>> lease_answers;
+  std::vector<pb::LeaseUsageReport> lease_reports;
+  absl::StatusOr<pb::LeaseUsageReply> ReportLeaseUsage(const pb::LeaseUsageReport& r) override {
+    lease_reports.push_back(r);
+    if (lease_answers.empty()) {
+      pb::LeaseUsageReply reply;
+      reply.set_charged(static_cast<uint32_t>(r.usages_size()));
+      return reply;
+    }
+    absl::StatusOr<pb::LeaseUsageReply> a = std::move(lease_answers.front());
+    lease_answers.pop_front();
+    return a;
+  }
 
  private:
   static absl::StatusOr<pb::Verdict> Next(std::deque<absl::StatusOr<pb::Verdict>>& q) {
