@@ -24,6 +24,7 @@
 #include "milter/milter_metrics.h"
 #include "milter/policy_client.h"
 #include "support/log.h"
+#include "support/sd_notify.h"
 #include "support/metrics.h"
 #include "support/metrics_server.h"
 
@@ -157,10 +158,16 @@ int Run(int argc, char** argv) {
   hive::milter::InstallRuntime(settings, client->get(), &leases);
   std::thread reloader(ReloadLoop, *cl, settings, client->get(), &leases);
 
-  hive::log::Info(absl::StrCat("hive-milter listening on ", listen, ", policy ", settings->policy_target,
-                               " (rpc_timeout ", absl::FormatDuration(settings->rpc_timeout), ", failure_mode ",
-                               std::string(hive::milter::FailureModeName(settings->failure_mode)), ")"));
+  const std::string ready =
+      absl::StrCat("hive-milter listening on ", listen, ", policy ", settings->policy_target, " (rpc_timeout ",
+                   absl::FormatDuration(settings->rpc_timeout), ", failure_mode ",
+                   std::string(hive::milter::FailureModeName(settings->failure_mode)), ")");
+  hive::log::Info(ready);
+  // smfi_opensocket has bound and listened: the MTA's connections queue in
+  // the backlog until smfi_main accepts them, so this is ready.
+  if (absl::Status n = hive::notify::NotifyReady(ready); !n.ok()) hive::log::Warning(absl::StrCat("sd_notify: ", n.message()));
   const int rc = smfi_main();
+  (void)hive::notify::NotifyStopping();  // best effort while the sessions drain
   g_stopping.store(true);
   pthread_kill(reloader.native_handle(), SIGUSR1);
   reloader.join();

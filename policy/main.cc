@@ -34,6 +34,7 @@
 #include "server/policy_metrics.h"
 #include "server/policy_service.h"
 #include "support/log.h"
+#include "support/sd_notify.h"
 #include "support/metrics.h"
 #include "support/metrics_server.h"
 
@@ -258,6 +259,8 @@ int main(int argc, char** argv) {
                                          " (config ", flags.config, " version ", (*snapshot)->version, ")");
   std::cout << ready << std::endl;
   hive::log::Info(ready);
+  // Only now: the gRPC port accepts connections (Type=notify units).
+  if (absl::Status n = hive::notify::NotifyReady(ready); !n.ok()) hive::log::Warning(absl::StrCat("sd_notify: ", n.message()));
 
   std::thread signal_thread([&] {
     for (;;) {
@@ -271,6 +274,7 @@ int main(int argc, char** argv) {
         continue;
       }
       hive::log::Info(absl::StrCat("signal ", strsignal(sig), ": shutting down"));
+      (void)hive::notify::NotifyStopping();  // best effort: systemd stops us either way
       // Open decision streams end now rather than at the grace deadline.
       decisions.Close();
       if (admin_server) admin_server->Shutdown(kShutdownGrace);
