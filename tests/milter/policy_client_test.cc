@@ -23,6 +23,7 @@ class FakePolicyService final : public pb::PolicyService::Service {
   // When set, CheckSender blocks until Release() (or 10 s) before answering.
   bool block = false;
   grpc::StatusCode fail_with = grpc::StatusCode::OK;
+  pb::MessageRequest last_message;  // written by the server thread before it answers
 
   void Release() {
     if (!release_.HasBeenNotified()) release_.Notify();
@@ -42,6 +43,7 @@ class FakePolicyService final : public pb::PolicyService::Service {
     return grpc::Status::OK;
   }
   grpc::Status CheckMessage(grpc::ServerContext*, const pb::MessageRequest* request, pb::Verdict* reply) override {
+    last_message = *request;
     reply->set_action(pb::ACTION_CONTINUE);
     reply->set_pool("p" + std::to_string(request->body_size()));
     return grpc::Status::OK;
@@ -112,6 +114,29 @@ TEST(GrpcPolicyClientTest, AllFourRpcsReachTheServer) {
   ASSERT_TRUE(m.ok()) << m.status();
   EXPECT_EQ(m->pool(), "p" + std::to_string(2 * 1024 * 1024));
   EXPECT_TRUE((*client)->EndTransaction(pb::EndTransactionRequest()).ok());
+}
+
+// Regression (bad_input_test, invalid_utf8): header values, envelope
+// addresses, ESMTP parameters and HELO carry whatever bytes the client sent.
+// As proto3 strings they failed to parse on the server, and the message was
+// tempfailed on every retry; as bytes they arrive intact.
+TEST(GrpcPolicyClientTest, BytesThatAreNotUtf8ReachTheServerIntact) {
+  TestServer server;
+  auto client = GrpcPolicyClient::Create(server.target(), absl::Seconds(5));
+  ASSERT_TRUE(client.ok());
+  pb::MessageRequest mr;
+  pb::Transaction& t = *mr.mutable_transaction();
+  t.mutable_sender()->set_address("\xff\xfe@bad.example");
+  t.mutable_sender()->add_esmtp_params("ENVID=\xc0\xaf");
+  t.mutable_connection()->set_helo("h\xe9lo");
+  t.mutable_connection()->mutable_sasl()->set_login("us\xe9r");
+  pb::Header& h = *mr.add_headers();
+  h.set_name("X-Bad");
+  h.set_value("GBK \xc4\xe3 and broken \xed\xa0\x80");
+  *mr.add_recipients() = t.sender();
+  auto m = (*client)->CheckMessage(mr);
+  ASSERT_TRUE(m.ok()) << m.status();
+  EXPECT_EQ(server.service.last_message.SerializeAsString(), mr.SerializeAsString());
 }
 
 TEST(GrpcPolicyClientTest, ServerErrorsAreReturned) {
