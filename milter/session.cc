@@ -190,7 +190,10 @@ const std::string& Session::queue_id() const {
 
 Status Session::OnConnect(Actions& mta, std::string_view hostname, const sockaddr* hostaddr) {
   connection_.Clear();
-  message_.reset();
+  // A new connection on a session with a transaction open (an MTA that
+  // skipped abort/close): release what it reserved rather than leak it
+  // until the TTL. Found by tests/fuzz/session_fuzzer.cc.
+  EndMessage(pb::EndTransactionRequest::REASON_ABORTED);
   uint16_t port = 0;
   std::string address = SockaddrToString(hostaddr, &port);
   if (address.empty()) {

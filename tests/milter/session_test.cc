@@ -342,6 +342,20 @@ TEST_F(SessionTest, CloseMidTransactionEndsItAsClosed) {
   EXPECT_THAT(policy_.end_requests, SizeIs(1));
 }
 
+// Regression (tests/fuzz/session_fuzzer.cc): a connect on a session with a
+// transaction still open (an MTA that skipped abort and close) released
+// nothing, leaking the recipients' reservations until their TTL.
+TEST_F(SessionTest, ConnectMidTransactionReleasesItsReservations) {
+  ConnectV4();
+  ASSERT_EQ(Mail(), Status::kContinue);
+  ASSERT_EQ(Rcpt("a@example.org"), Status::kContinue);
+  ConnectV4("192.0.2.11");
+  ASSERT_THAT(policy_.end_requests, SizeIs(1));
+  EXPECT_EQ(policy_.end_requests[0].transaction_id(), "tx1");
+  EXPECT_EQ(policy_.end_requests[0].reason(), pb::EndTransactionRequest::REASON_ABORTED);
+  EXPECT_FALSE(session_->in_transaction());
+}
+
 TEST_F(SessionTest, CloseAfterCompletedMessageCallsNothing) {
   ConnectV4();
   ASSERT_EQ(SendMessage({"a@example.org"}, "done"), Status::kContinue);
