@@ -97,6 +97,8 @@ void HiveStack::StartMilter() {
 
 void HiveStack::StopMilter() { milter_.reset(); }
 
+bool HiveStack::DaemonsRunning() { return policyd_ && policyd_->Running() && milter_ && milter_->Running(); }
+
 std::string HiveStack::Diagnostics() const {
   std::string out;
   for (const char* log : {"policyd.log", "milter.log", "sink.log"}) {

@@ -48,6 +48,12 @@ class HiveStack {
   void PausePolicyd();
   void ResumePolicyd();
 
+  // The daemons' PIDs (-1 when stopped) and whether both still run (a
+  // crash is reaped here, so a zombie does not count as running).
+  pid_t policyd_pid() const { return policyd_ ? policyd_->pid() : -1; }
+  pid_t milter_pid() const { return milter_ ? milter_->pid() : -1; }
+  bool DaemonsRunning();
+
   Mta& mta() { return *mta_; }
   const Sink& sink() const { return *sink_; }
   uint16_t smtp_port() const { return mta_->smtp_port(); }

@@ -182,6 +182,13 @@ SmtpReply SmtpClient::Data(const std::string& message) {
   return ReadReply();
 }
 
+SmtpReply SmtpClient::DataRaw(const std::string& bytes) {
+  SmtpReply start = Command("DATA");
+  if (start.code != 354) return start;
+  if (!WriteAll(bytes + "\r\n.\r\n")) return SmtpReply{0, "write failed"};
+  return ReadReply();
+}
+
 int Transaction::accepted_recipients() const {
   int n = 0;
   for (const auto& r : rcpts) n += r.positive() ? 1 : 0;

@@ -44,6 +44,10 @@ class SmtpClient {
   // DATA, then (on 354) the message with dot-stuffing and the final dot;
   // returns the reply to the final dot, or the refusal of DATA itself.
   SmtpReply Data(const std::string& message);
+  // DATA, then `bytes` exactly as given (no dot-stuffing, no line-end
+  // repair: bad-input tests send bare CR, bare LF and NUL on purpose), then
+  // CRLF.CRLF; the reply to the final dot, or the refusal of DATA.
+  SmtpReply DataRaw(const std::string& bytes);
 
  private:
   SmtpReply ReadReply();
