@@ -257,7 +257,9 @@ int main(int argc, char** argv) {
 
   const std::string ready = absl::StrCat("hive-policyd listening on ", ShownAddress(listen, (*server)->port()),
                                          " (config ", flags.config, " version ", (*snapshot)->version, ")");
-  std::cout << ready << std::endl;
+  // The same line on stdout for scripts, except in JSON mode: there every
+  // line the daemon writes must be one JSON object (journald takes both).
+  if (!(*snapshot)->observability.log_json) std::cout << ready << std::endl;
   hive::log::Info(ready);
   // Only now: the gRPC port accepts connections (Type=notify units).
   if (absl::Status n = hive::notify::NotifyReady(ready); !n.ok()) hive::log::Warning(absl::StrCat("sd_notify: ", n.message()));

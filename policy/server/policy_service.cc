@@ -41,8 +41,9 @@ grpc::Status CheckTransaction(const v1::Transaction& txn, bool has_txn) {
 
 // One line per RPC: the decision, and enough context to find it in the MTA
 // log (transaction and queue id). Everything from the client is sanitised.
+// `recipients`: the message's recipient count (CheckMessage), -1 elsewhere.
 void LogDecision(const char* rpc, const v1::Transaction& txn, const std::string& rcpt, const v1::Verdict& v,
-                 const grpc::Status& status, Clock::time_point start) {
+                 const grpc::Status& status, Clock::time_point start, int recipients = -1) {
   std::string symbols;
   for (const v1::Symbol& s : v.symbols()) absl::StrAppend(&symbols, symbols.empty() ? "" : ",", s.name());
   std::string line = absl::StrCat(
@@ -50,6 +51,7 @@ void LogDecision(const char* rpc, const v1::Transaction& txn, const std::string&
       hive::log::Sanitize(txn.queue_id(), 32), "\" sender=\"", hive::log::Sanitize(txn.sender().address(), 128),
       "\"");
   if (!rcpt.empty()) absl::StrAppend(&line, " rcpt=\"", hive::log::Sanitize(rcpt, 128), "\"");
+  if (recipients >= 0) absl::StrAppend(&line, " rcpts=", recipients);
   // The connection facts policies match on, as the milter normalised them
   // (what an operator checks first when a {client_ip} or {sasl_user} rule
   // does not fire); tls="" means no TLS.
@@ -139,7 +141,7 @@ grpc::Status PolicyServiceImpl::CheckMessage(grpc::ServerContext*, const v1::Mes
   const auto start = Clock::now();
   verdict->set_decision_id(NextDecisionId());
   grpc::Status status = Guard([&] { return DoCheckMessage(*request, *verdict); });
-  LogDecision("CheckMessage", request->transaction(), "", *verdict, status, start);
+  LogDecision("CheckMessage", request->transaction(), "", *verdict, status, start, request->recipients_size());
   Record("CheckMessage", *verdict, status, start);
   Publish({.rpc = "CheckMessage", .transaction = &request->transaction(), .recipients = &request->recipients()},
           *verdict, status, start);

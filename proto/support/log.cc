@@ -97,6 +97,17 @@ bool IsKey(std::string_view k) {
   return true;
 }
 
+// Keys whose values name things: always JSON strings, so that a value that
+// happens to be all digits (a queue id "12345", the milter's "symbols=0"
+// next to "symbols=1[RULE]") does not change the field's type from one
+// line to the next and break a log pipeline's schema.
+bool IsTextKey(std::string_view key) {
+  for (std::string_view id : {"tx", "txn", "queue", "decision", "decision_id", "id", "symbols", "pool"}) {
+    if (key == id) return true;
+  }
+  return false;
+}
+
 // "-12", "3.25": written as JSON numbers.
 bool IsNumber(std::string_view v) {
   if (v.empty() || v.size() > 18) return false;
@@ -167,7 +178,7 @@ std::string ToJson(std::string_view line, std::string_view ts, std::string_view 
     out += ',';
     AppendJsonString(out, word.substr(0, eq));
     out += ':';
-    if (!quoted && IsNumber(v)) {
+    if (!quoted && IsNumber(v) && !IsTextKey(word.substr(0, eq))) {
       out += v;
     } else {
       AppendJsonString(out, v);

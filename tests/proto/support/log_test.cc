@@ -29,6 +29,14 @@ TEST(LogJsonTest, KeyValueLineBecomesOneObject) {
             R"("action":"reject","score":12.50,"rcpts":2,"from":"<a b@x>","q":"say \"hi\""})");
 }
 
+// An all-digit queue id (Postfix queue ids are hex) or "symbols=0" stays a
+// string: a field's JSON type never depends on its value (json_log_test).
+TEST(LogJsonTest, NamesAreStringsEvenWhenAllDigits) {
+  EXPECT_EQ(ToJson("tx=1234 queue=31415 decision=7 symbols=0 pool=2 rcpts=3", "T", "info", "d"),
+            R"({"ts":"T","level":"info","ident":"d","tx":"1234","queue":"31415","decision":"7","symbols":"0",)"
+            R"("pool":"2","rcpts":3})");
+}
+
 TEST(LogJsonTest, WordsWithoutKeyBecomeMsgAndControlBytesAreEscaped) {
   EXPECT_EQ(ToJson("reload: keeping version 1 path=/etc/x\x01 id=007 n=-3", "T", "error", "d"),
             R"({"ts":"T","level":"error","ident":"d","path":"/etc/x\u0001","id":"007","n":-3,)"
