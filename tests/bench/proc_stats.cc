@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <string>
 #include <fstream>
 #include <sstream>
 #include <vector>
@@ -54,6 +55,15 @@ CpuTimes ReadCpu(pid_t pid) {
 
 long PeakRssKib(pid_t pid) { return StatusField(pid, "VmHWM"); }
 long RssKib(pid_t pid) { return StatusField(pid, "VmRSS"); }
+
+long OpenFds(pid_t pid) {
+  DIR* dir = opendir(("/proc/" + std::to_string(pid) + "/fd").c_str());
+  if (dir == nullptr) return -1;
+  long n = 0;
+  while (dirent* e = readdir(dir)) n += e->d_name[0] != '.' ? 1 : 0;
+  closedir(dir);
+  return n;
+}
 
 std::map<std::string, double> PostfixCpuByProgram(pid_t master) {
   std::map<std::string, double> out;

@@ -24,6 +24,8 @@ CpuTimes ReadCpu(pid_t pid);
 long PeakRssKib(pid_t pid);
 // VmRSS in KiB, 0 when unknown.
 long RssKib(pid_t pid);
+// Open file descriptors (entries of /proc/<pid>/fd), -1 when unknown.
+long OpenFds(pid_t pid);
 
 // CPU ms by program name ("smtpd", "cleanup", ...) of the master and its
 // live children; the master itself is "master" and children it has reaped
