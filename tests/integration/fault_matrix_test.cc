@@ -252,15 +252,21 @@ TEST(FaultMatrixPostfix, PolicydKilledThenPausedPastTheDeadline) {
     EXPECT_THAT(stack.MilterLog(), HasSubstr("DEADLINE_EXCEEDED"));
     EXPECT_THAT(stack.mta().Log(), Not(HasSubstr("timed out"))) << stack.Diagnostics();
 
-    // Retry storm after the stall: the capped sender gets exactly its limit,
-    // no more (limits hold) and no less (nothing the stalled calls reserved
-    // was counted twice).
+    // Retry storm after the stall: the capped sender never gets more than its
+    // limit (limits hold). It may get less: a RCPT the stalled service handled
+    // after the milter gave up reserved a unit, and when the session's
+    // EndTransaction also met the stalled service that unit stays counted
+    // until the reservation TTL (the strict side, docs/failure-modes.md) —
+    // at most one such unit per client thread in flight.
+    constexpr int kThreads = 3;  // Traffic's client threads during the stall
     sent = RetryTempfailed(stack.smtp_port(), std::move(sent), 4, 3, std::chrono::milliseconds(300));
     Ledger after = Reconcile(sent, stack.sink(), stack.mta());
     EXPECT_TRUE(after.problems.empty()) << after.Summary() << stack.Diagnostics();
     ASSERT_GT(SentBy(sent, capped), kCap);
-    EXPECT_EQ(after.accepted_by_sender[capped], kCap) << after.Summary() << stack.Diagnostics();
-    EXPECT_EQ(after.tempfailed, SentBy(sent, capped) - kCap) << after.Summary();
+    const int capped_accepted = after.accepted_by_sender[capped];
+    EXPECT_LE(capped_accepted, kCap) << after.Summary() << stack.Diagnostics();
+    EXPECT_GE(capped_accepted, kCap - kThreads) << after.Summary() << stack.Diagnostics();
+    EXPECT_EQ(after.tempfailed, SentBy(sent, capped) - capped_accepted) << after.Summary();
     for (const Sent& s : sent) {
       if (s.outcome == Outcome::kTempfailed) {
         EXPECT_THAT(s.reply.text, HasSubstr("capped")) << s.reply.ToString();
