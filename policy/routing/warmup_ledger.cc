@@ -54,20 +54,23 @@ absl::StatusOr<std::vector<WarmupLedger::State>> WarmupLedger::Read(const PoolMe
                                                                     std::span<const std::string> groups,
                                                                     const ratelimit::CalendarWindow& today) {
   // Cost 0: Peek reports the counts without a change.
+  constexpr std::size_t kPerGroup = 4;
   std::vector<BucketOp> ops;
   for (const std::string& g : groups) {
     ops.push_back(Counter(Key(member, g, "days"), 0));
     ops.push_back(Counter(Key(member, g, "back"), 0));
     ops.push_back(Daily(Key(member, g, "first"), 1, 0, today));
+    ops.push_back(Daily(Key(member, g, "stepped"), 1, 0, today));
   }
   absl::StatusOr<std::vector<ratelimit::BucketResult>> peek = store_.Peek(ops);
   if (!peek.ok()) return peek.status();
   std::vector<State> out;
   for (std::size_t i = 0; i < groups.size(); ++i) {
-    const std::int64_t days = kCounterLimit - (*peek)[3 * i].remaining;
-    const std::int64_t back = kCounterLimit - (*peek)[3 * i + 1].remaining;
+    const std::int64_t days = kCounterLimit - (*peek)[kPerGroup * i].remaining;
+    const std::int64_t back = kCounterLimit - (*peek)[kPerGroup * i + 1].remaining;
     State s;
-    s.sent_today = (*peek)[3 * i + 2].remaining == 0;
+    s.sent_today = (*peek)[kPerGroup * i + 2].remaining == 0;
+    s.stepped_back_today = (*peek)[kPerGroup * i + 3].remaining == 0;
     s.day = std::max<std::int64_t>(1, days + (s.sent_today ? 0 : 1) - back);
     out.push_back(s);
   }
@@ -82,6 +85,11 @@ absl::StatusOr<bool> WarmupLedger::TryTake(const PoolMember& member, std::span<c
   for (const GroupCount& c : counts) groups.push_back(c.group);
   absl::StatusOr<std::vector<State>> states = Read(member, groups, today);
   if (!states.ok()) return states.status();
+  // The provider pushed back today: nothing more to it from this address
+  // until the next local day (see StepBack).
+  for (const State& s : *states) {
+    if (s.stepped_back_today) return false;
+  }
 
   // Group 0: every capped group's count for today, all or nothing. Groups
   // 1..n: the day's first message marks the day and counts it, once.
@@ -148,7 +156,7 @@ absl::StatusOr<WarmupLedger::StepResult> WarmupLedger::StepBack(const PoolMember
   const std::optional<std::uint64_t> cap = member.warmup->CapForDay(out.day_after);
   hive::log::Info(absl::StrCat("warmup member=", member.name, " group=", group, " step-back sending_day=",
                                out.day_before, "->", out.day_after, " cap=", cap ? absl::StrCat(*cap) : "warm",
-                               " reason=\"", hive::log::Sanitize(reason, 200), "\""));
+                               " paused=rest-of-day reason=\"", hive::log::Sanitize(reason, 200), "\""));
   return out;
 }
 

@@ -1,6 +1,6 @@
 // The warm-up state of every cold pool member, kept in the rate-limit store
 // (ratelimit/store.h) so that caps are exact and shared by every hive-policyd
-// replica on one Redis. Per member x provider group it keeps four counters:
+// replica on one Redis. Per member x provider group it keeps these counters:
 //
 //   sent:<day>   messages today (a calendar quota: local day of
 //                ratelimit.time_zone); its limit is the day's cap;
@@ -11,7 +11,14 @@
 // The current sending day is days - back (+1 before today's first message),
 // at least 1; its cap comes from the member's WarmupSchedule. A day on which
 // the address sends steps it forward by one (logged); a block reply steps it
-// back by step_back_days, at most once per local day (logged with the reply).
+// back by step_back_days, at most once per local day (logged with the reply),
+// and pauses the address for that group for the rest of the local day:
+//
+//   stepped:<day>  0 or 1: a block reply already stepped it back today.
+//
+// Why pause rather than only shrink today's cap: the provider has just said
+// "not from this address", and on sending day 1 (nothing to step back to) a
+// smaller cap would change nothing at all.
 //
 // One WarmupLedger serves one request (it names the store ledger after the
 // transaction); it is cheap to build. Peek-then-reserve is not one atomic
@@ -51,13 +58,15 @@ class WarmupLedger final : public WarmupGate {
     std::int64_t day_after = 0;
   };
   // Moves the member's warm-up for `group` back by its schedule's
-  // step_back_days; `reason` goes into the log line.
+  // step_back_days and pauses it for that group until the next local day;
+  // `reason` goes into the log line.
   absl::StatusOr<StepResult> StepBack(const PoolMember& member, const std::string& group, std::string_view reason);
 
  private:
   struct State {
     std::int64_t day = 1;
     bool sent_today = false;
+    bool stepped_back_today = false;
   };
   absl::StatusOr<std::vector<State>> Read(const PoolMember& member, std::span<const std::string> groups,
                                           const ratelimit::CalendarWindow& today);

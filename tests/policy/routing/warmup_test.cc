@@ -133,11 +133,13 @@ TEST_F(WarmupTest, BlockRepliesStepBackOncePerDayAndMoveTrafficOff) {
   absl::StatusOr<FeedbackResult> f = ApplyDeliveryOutcome(r, ledger, deferred);
   ASSERT_TRUE(f.ok()) << f.status();
   EXPECT_TRUE(f->stepped_back);
-  EXPECT_EQ(f->warmup_day, 2);  // 4 - step_back_days (2): cap 10, 4 already sent
+  EXPECT_EQ(f->warmup_day, 2);  // 4 - step_back_days (2): cap 10 from the next sending day
   // A burst of the same reply steps back once a day.
   EXPECT_FALSE(ApplyDeliveryOutcome(r, ledger, deferred)->stepped_back);
-  EXPECT_EQ(SendMany(r, 20, "gmail.com")["mkt/cold"], 6);
+  // Paused for Google for the rest of the day: everything goes warm.
+  EXPECT_EQ(SendMany(r, 20, "gmail.com")["mkt/cold"], 0);
   // Other providers are untouched; a clean delivery changes nothing.
+  EXPECT_EQ(SendMany(r, 3, "yahoo.com")["mkt/cold"], 3);
   DeliveryOutcome sent{"Q2", "cold", "yahoo.com", DeliveryStatus::kSent, "2.0.0", "250 2.0.0 Ok"};
   EXPECT_FALSE(ApplyDeliveryOutcome(r, ledger, sent)->stepped_back);
   // The next day steps forward again: sending day 3.
@@ -155,6 +157,8 @@ TEST_F(WarmupTest, StepBackNeverGoesBelowDayOne) {
   absl::StatusOr<WarmupLedger::StepResult> s = ledger.StepBack(r.pools()[0].members[1], "google", "test");
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->day_after, 1);
+  // Nothing to step back to on day 1, yet the provider said stop: paused.
+  EXPECT_EQ(SendMany(r, 3, "gmail.com")["mkt/cold"], 0);
   clock_.Advance(hours(24));
   EXPECT_EQ(*ledger.Day(r.pools()[0].members[1], "google"), 2);  // back to normal progress
 }
