@@ -4,8 +4,9 @@
 //
 //   hive_pools     milter_header_checks: the pool mark hive-milter adds
 //                  ("<pool>/<member>", or "<pool>" for a pool without
-//                  members) -> FILTER <transport>: (empty next hop: each
-//                  recipient keeps its own destination);
+//                  members) -> FILTER <transport>: (empty next hop: the
+//                  recipient's domain, or default_filter_nexthop; relayhost
+//                  and transport_maps do not apply to it);
 //   master.cf      one smtp transport per member: its source address
 //                  (smtp_bind_address or _6, with inet_protocols pinned to
 //                  that family so the other family cannot leak),

@@ -16,12 +16,19 @@ uint16_t PortOrFree(uint16_t port) { return port != 0 ? port : FreePort(); }
 }  // namespace
 
 std::unique_ptr<Mta> MakeMta(const std::string& name, const std::string& dir, uint16_t milter_port,
-                             uint16_t sink_port, uint16_t smtp_port, const MtaFeatures& features) {
+                             uint16_t sink_port, uint16_t smtp_port, const MtaFeatures& features,
+                             const std::string& postfix_main_cf, const std::string& postfix_master_cf) {
   if (name == "postfix") {
     return std::make_unique<Postfix>(dir, PostfixOptions{.milter = "inet:127.0.0.1:" + std::to_string(milter_port),
                                                          .sink_port = sink_port,
                                                          .smtp_port = smtp_port,
-                                                         .features = features});
+                                                         .features = features,
+                                                         .extra_main_cf = postfix_main_cf,
+                                                         .extra_master_cf = postfix_master_cf});
+  }
+  // Silently dropping them would let a pools test pass on the wrong MTA.
+  if (!postfix_main_cf.empty() || !postfix_master_cf.empty()) {
+    throw std::runtime_error("Postfix configuration given for MTA " + name);
   }
   if (name == "sendmail") {
     // Sendmail's socket syntax: inet:PORT@HOST.
@@ -46,7 +53,7 @@ HiveStack::HiveStack(StackOptions options)
   StartPolicyd();
   StartMilter();
   mta_ = MakeMta(options_.mta, dir_.Sub(options_.mta), milter_port_, sink_->port(), options_.smtp_port,
-                 options_.mta_features);
+                 options_.mta_features, options_.postfix_main_cf, options_.postfix_master_cf);
 }
 
 HiveStack::~HiveStack() {

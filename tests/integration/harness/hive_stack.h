@@ -27,6 +27,10 @@ struct StackOptions {
   std::vector<std::string> milter_flags;
   // Optional MTA features (STARTTLS, AUTH, IPv6, failure flags, macro sets).
   MtaFeatures mta_features;
+  // Postfix only (another MTA refuses them): appended to main.cf and
+  // master.cf as is, e.g. what hive-postfix-config generated for pools.
+  std::string postfix_main_cf;
+  std::string postfix_master_cf;
   // Fixed loopback ports (the demo); 0 picks a free one (tests).
   uint16_t smtp_port = 0;
   uint16_t policy_port = 0;
@@ -79,8 +83,10 @@ std::vector<std::string> AllMtas();
 
 // One MTA by name ("postfix", "sendmail") in `dir`, using the milter on
 // 127.0.0.1:milter_port (nothing need listen there: failure-flag tests) and
-// relaying to sink_port; smtp_port 0 picks a free one.
+// relaying to sink_port; smtp_port 0 picks a free one. postfix_main_cf and
+// postfix_master_cf: as in StackOptions.
 std::unique_ptr<Mta> MakeMta(const std::string& name, const std::string& dir, uint16_t milter_port,
-                             uint16_t sink_port, uint16_t smtp_port, const MtaFeatures& features);
+                             uint16_t sink_port, uint16_t smtp_port, const MtaFeatures& features,
+                             const std::string& postfix_main_cf = "", const std::string& postfix_master_cf = "");
 
 }  // namespace hive::testing

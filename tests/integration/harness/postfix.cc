@@ -118,7 +118,7 @@ milter_connect_timeout = 10s
 milter_command_timeout = 10s
 milter_content_timeout = 30s
 )" + Tls(features) + Sasl(features, dir_ + "/etc/sasl") + options.extra_main_cf);
-  WriteFile(dir_ + "/etc/master.cf", MasterCf(port_, ipv6_, !features.tls_cert.empty()));
+  WriteFile(dir_ + "/etc/master.cf", MasterCf(port_, ipv6_, !features.tls_cert.empty()) + options.extra_master_cf);
   if (RunPostfix(dir_ + "/etc", "start", dir_ + "/postfix-start.log") != 0) {
     throw std::runtime_error("postfix start failed: " + ReadFile(dir_ + "/postfix-start.log"));
   }

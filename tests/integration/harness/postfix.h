@@ -19,8 +19,11 @@ struct PostfixOptions {
   // smtpd_tls_*; sasl_db -> Cyrus SASL (auxprop sasldb, PLAIN) through a
   // smtpd.conf in the instance's etc/sasl.
   MtaFeatures features;
-  // Appended to main.cf as is (benchmarks: process limits, e.g. max_use).
+  // Appended to main.cf as is (benchmarks: process limits, e.g. max_use;
+  // pools: what hive-postfix-config generated).
   std::string extra_main_cf;
+  // Appended to master.cf as is (pools: a transport per pool member).
+  std::string extra_master_cf;
 };
 
 class Postfix : public Mta {

@@ -13,17 +13,19 @@
 
 namespace hive::testing {
 
-Sink::Sink(const std::string& dir, const std::string& log_path, uint16_t port)
+Sink::Sink(const std::string& dir, const std::string& log_path, uint16_t port,
+           const std::vector<std::string>& extra_args)
     : dir_(dir), port_(port != 0 ? port : FreePort()) {
   std::filesystem::create_directories(dir_);
   if (const passwd* nobody = getpwnam("nobody")) {
     if (chown(dir_.c_str(), nobody->pw_uid, nobody->pw_gid) != 0) throw std::runtime_error("chown " + dir_);
   }
   // One file per message, named by time and a random suffix (smtp-sink -d).
-  process_ = std::make_unique<Process>(
-      std::vector<std::string>{"/usr/sbin/smtp-sink", "-u", "nobody", "-d", dir_ + "/%H%M%S.",
-                               "127.0.0.1:" + std::to_string(port_), "64"},
-      log_path);
+  std::vector<std::string> argv{"/usr/sbin/smtp-sink", "-u", "nobody", "-d", dir_ + "/%H%M%S."};
+  argv.insert(argv.end(), extra_args.begin(), extra_args.end());
+  argv.push_back("127.0.0.1:" + std::to_string(port_));
+  argv.push_back("64");
+  process_ = std::make_unique<Process>(std::move(argv), log_path);
   if (!WaitForListener(port_, std::chrono::seconds(10))) throw std::runtime_error("smtp-sink did not start");
 }
 

@@ -16,7 +16,10 @@ namespace hive::testing {
 class Sink {
  public:
   // Listens on `port` (0: a free one); files go under dir (created, owned by nobody).
-  Sink(const std::string& dir, const std::string& log_path, uint16_t port = 0);
+  // extra_args: more smtp-sink options, e.g. {"-r", "RCPT", "-b", "421 4.7.0 ..."}
+  // (every RCPT deferred with that reply: a destination that throttles).
+  Sink(const std::string& dir, const std::string& log_path, uint16_t port = 0,
+       const std::vector<std::string>& extra_args = {});
 
   uint16_t port() const { return port_; }
   // Every message received so far, as smtp-sink wrote it (envelope lines,

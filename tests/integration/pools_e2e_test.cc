@@ -1,0 +1,234 @@
+// IP pools end to end (issue 6) through a real Postfix: hive-policyd picks
+// a pool member, hive-milter marks "X-Hive-Pool: <pool>/<member>", and
+// Postfix routes on that mark with the configuration hive-postfix-config
+// generates from the very same policy file (so generator and router cannot
+// drift). Pool members bind 127.0.0.2-4 (Linux answers all of 127.0.0.0/8
+// on loopback); smtp-sink records each delivery's source address
+// (X-Client-Addr) and HELO, so every assertion is about where a message
+// really left from.
+//
+//   - each pool's mail leaves from its member's address and HELO, and the
+//     routing header never reaches the next hop;
+//   - a cold member with a warm-up cap of 3 per provider group takes exactly
+//     3 messages, the rest overflow to the warm member;
+//   - feedback: a next hop answering every RCPT with 421 4.7.0, Postfix's
+//     log, the real hive-maillog-follower (started here, stopped by PID),
+//     ReportDelivery: the cold member steps back and pauses for that
+//     provider group, the next message to it leaves through the warm
+//     member's transport, other groups untouched.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "harness/hive_stack.h"
+#include "harness/net.h"
+#include "harness/process.h"
+#include "harness/smtp_client.h"
+#include "harness/temp_dir.h"
+
+namespace hive::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr auto kDeliveryTimeout = std::chrono::seconds(20);
+constexpr auto kToolTimeout = std::chrono::seconds(20);
+
+// The Postfix side of the pools, as an operator would produce it.
+struct GeneratedPostfix {
+  std::string main_cf;
+  std::string master_cf;
+};
+
+// Runs hive-postfix-config on `policy_yaml`; the maps land in `dir`, where
+// main.cf.hive points. Fails the test (empty result) when the tool fails.
+GeneratedPostfix Generate(const TempDir& dir, const std::string& policy_yaml) {
+  WriteFile(dir.Sub("policyd.yaml"), policy_yaml);
+  Process tool({HIVE_POSTFIX_CONFIG_BIN, "--config", dir.Sub("policyd.yaml"), "--out", dir.Sub("pf"),
+                "--postfix-dir", dir.Sub("pf")},
+               dir.Sub("postfix-config.log"));
+  const bool exited = tool.WaitExit(kToolTimeout);
+  EXPECT_TRUE(exited && WIFEXITED(tool.ExitStatus()) && WEXITSTATUS(tool.ExitStatus()) == 0)
+      << "hive-postfix-config failed: " << ReadFile(dir.Sub("postfix-config.log"));
+  return {ReadFile(dir.Sub("pf/main.cf.hive")), ReadFile(dir.Sub("pf/master.cf.hive"))};
+}
+
+// The value of smtp-sink's record `name` ("X-Client-Addr") in a dump.
+std::string Record(const std::string& dump, const std::string& name) {
+  const std::size_t at = dump.find(name + ": ");
+  if (at == std::string::npos) return "";
+  const std::size_t start = at + name.size() + 2;
+  return dump.substr(start, dump.find('\n', start) - start);
+}
+
+// The reply to the final dot, or the refusal that came before it.
+std::string Send(uint16_t port, const std::string& from, const std::string& to, const std::string& subject) {
+  const Transaction t = SendMail(port, from, {to}, MakeMessage(from, to, subject, "pools test"));
+  if (t.data.code != 0) return t.data.ToString();
+  return "refused: mail " + t.mail.ToString() + (t.rcpts.empty() ? "" : ", rcpt " + t.rcpts[0].ToString());
+}
+
+// FILTER with an empty next hop sends to the recipient's domain (or
+// default_filter_nexthop): relayhost and transport_maps do not apply to
+// pool-routed mail. The tests have no DNS, so every member delivers to `sink`.
+std::string NextHop(uint16_t sink_port) {
+  return "default_filter_nexthop = [127.0.0.1]:" + std::to_string(sink_port) + "\n";
+}
+
+// Where each message of `subjects` left from (source address), once all
+// arrived; a missing one fails the test.
+std::map<std::string, std::string> SourcesBySubject(const HiveStack& stack, const std::vector<std::string>& subjects) {
+  std::map<std::string, std::string> out;
+  for (const std::string& s : subjects) {
+    const std::string dump = stack.sink().WaitForMessageContaining("Subject: " + s, kDeliveryTimeout);
+    EXPECT_FALSE(dump.empty()) << s << " never arrived" << stack.Diagnostics();
+    if (dump.empty()) continue;
+    out[s] = Record(dump, "X-Client-Addr");
+    // The routing mark is stripped on the way out (hive_strip).
+    EXPECT_THAT(dump, Not(HasSubstr("X-Hive-Pool"))) << s;
+  }
+  return out;
+}
+
+// Polls `read` until it contains `needle` (bounded); true when it did.
+template <typename Read>
+bool WaitForText(Read read, const std::string& needle, std::chrono::milliseconds timeout = kDeliveryTimeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  do {
+    if (read().find(needle) != std::string::npos) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  } while (std::chrono::steady_clock::now() < deadline);
+  return false;
+}
+
+constexpr char kPoolsPolicy[] = R"(
+routing:
+  provider_groups:
+    - {name: google, domains: [gmail.test, googlemail.test]}
+  warmups:
+    - {name: cap3, day_one: 3, growth: 2, warm_at: 100000}
+  pools:
+    - name: transactional
+      members:
+        - {name: tx-1, address: 127.0.0.2, helo: tx-1.pools.test}
+    - name: bulk
+      members:
+        - {name: bulk-warm, address: 127.0.0.3, helo: bulk-warm.pools.test}
+        - {name: bulk-cold, address: 127.0.0.4, helo: bulk-cold.pools.test, warmup: cap3}
+  rules:
+    - {name: receipts, match: {sender_domain: [shop.test]}, pool: transactional}
+  default_pool: bulk
+)";
+
+TEST(PoolsEndToEndTest, EachPoolLeavesFromItsMembersAndAColdMemberTakesExactlyItsCap) {
+  TempDir gen;
+  const GeneratedPostfix pf = Generate(gen, kPoolsPolicy);
+  ASSERT_THAT(pf.master_cf, HasSubstr("smtp_bind_address=127.0.0.2"));
+  const uint16_t sink_port = FreePort();
+  HiveStack stack(StackOptions{.policy_yaml = kPoolsPolicy,
+                               .postfix_main_cf = pf.main_cf + NextHop(sink_port),
+                               .postfix_master_cf = pf.master_cf,
+                               .sink_port = sink_port});
+
+  std::vector<std::string> receipts, bulk;
+  for (int i = 0; i < 3; ++i) {
+    receipts.push_back("receipt " + std::to_string(i));
+    EXPECT_THAT(Send(stack.smtp_port(), "orders@shop.test", "bob@example.test", receipts.back()), HasSubstr("250"));
+  }
+  // One provider group across two domains: the cap counts both.
+  for (int i = 0; i < 8; ++i) {
+    bulk.push_back("newsletter " + std::to_string(i));
+    const std::string to = i % 2 == 0 ? "ann@gmail.test" : "ann@googlemail.test";
+    EXPECT_THAT(Send(stack.smtp_port(), "news@letters.test", to, bulk.back()), HasSubstr("250"));
+  }
+
+  for (const auto& [subject, source] : SourcesBySubject(stack, receipts)) {
+    EXPECT_EQ(source, "127.0.0.2") << subject << stack.Diagnostics();
+  }
+  std::map<std::string, int> from;
+  for (const auto& [subject, source] : SourcesBySubject(stack, bulk)) ++from[source];
+  EXPECT_EQ(from["127.0.0.4"], 3) << "the cold member takes exactly its cap" << stack.Diagnostics();
+  EXPECT_EQ(from["127.0.0.3"], 5) << "the rest overflows to the warm member" << stack.Diagnostics();
+  EXPECT_EQ(from.size(), 2u) << "bulk mail from an address outside its pool" << stack.Diagnostics();
+
+  // Each member's transport says the HELO hive-postfix-config gave it.
+  const std::string receipt = stack.sink().WaitForMessageContaining("Subject: receipt 0", kDeliveryTimeout);
+  EXPECT_EQ(Record(receipt, "X-Helo-Args"), "tx-1.pools.test");
+  const std::string policyd_log = ReadFile(stack.dir().Sub("policyd.log"));
+  EXPECT_THAT(policyd_log, HasSubstr("warmup member=bulk-cold group=google sending_day=1 cap=3"));
+}
+
+// "to=<rcpt>, relay=": only a delivery agent's line (not cleanup's) has it.
+std::string Delivered(const std::string& rcpt) { return "to=<" + rcpt + ">, relay="; }
+
+// Postfix's log line of the (first) delivery attempt to `rcpt`: the
+// service name in it (postfix/hive-<member>/smtp) is the member's transport.
+std::string DeliveryLine(const std::string& log, const std::string& rcpt) {
+  const std::size_t at = log.find(Delivered(rcpt));
+  if (at == std::string::npos) return "";
+  const std::size_t start = log.rfind('\n', at);
+  const std::size_t begin = start == std::string::npos ? 0 : start + 1;
+  return log.substr(begin, log.find('\n', at) - begin);
+}
+
+constexpr char kFeedbackPolicy[] = R"(
+routing:
+  warmups:
+    - {name: slow, day_one: 50, growth: 2, warm_at: 100000}
+  pools:
+    - name: bulk
+      members:
+        - {name: fb-warm, address: 127.0.0.3, helo: fb-warm.pools.test}
+        - {name: fb-cold, address: 127.0.0.4, helo: fb-cold.pools.test, warmup: slow}
+  default_pool: bulk
+)";
+
+TEST(PoolsEndToEndTest, ABlockReplyInTheMaillogStepsTheColdMemberBackForThatProvider) {
+  TempDir gen;
+  // A provider throttling this platform: every RCPT gets 421 4.7.0. Each
+  // message is deferred, so Postfix's log (not the sink) says which member
+  // made each attempt; pools_e2e's other test proves member = address.
+  Sink throttling(gen.Sub("throttling-sink"), gen.Sub("throttling-sink.log"), 0,
+                  {"-r", "RCPT", "-b", "421 4.7.0 Try again later, closing connection"});
+  const GeneratedPostfix pf = Generate(gen, kFeedbackPolicy);
+  ASSERT_THAT(pf.master_cf, HasSubstr("syslog_name=postfix/hive-fb-cold"));
+  HiveStack stack(StackOptions{.policy_yaml = kFeedbackPolicy,
+                               .postfix_main_cf = pf.main_cf + NextHop(throttling.port()),
+                               .postfix_master_cf = pf.master_cf});
+  Process follower({HIVE_MAILLOG_FOLLOWER_BIN, "--log", stack.dir().Sub("postfix/maillog"), "--policy",
+                    "127.0.0.1:" + std::to_string(stack.policy_port()), "--from-start", "--poll-ms", "50"},
+                   stack.dir().Sub("follower.log"));
+  const auto maillog = [&] { return stack.mta().Log(); };
+  const auto policyd_log = [&] { return ReadFile(stack.dir().Sub("policyd.log")); };
+  const auto diagnostics = [&] { return stack.Diagnostics() + "\n===== follower\n" + ReadFile(follower.log_path()); };
+
+  // The cold member (cap 50) takes the first message; the provider defers it.
+  EXPECT_THAT(Send(stack.smtp_port(), "news@letters.test", "first@blocked.test", "first"), HasSubstr("250"));
+  ASSERT_TRUE(WaitForText(maillog, Delivered("first@blocked.test"))) << diagnostics();
+  const std::string first = DeliveryLine(maillog(), "first@blocked.test");
+  EXPECT_THAT(first, HasSubstr("postfix/hive-fb-cold/smtp"));
+  EXPECT_THAT(first, HasSubstr("status=deferred"));
+  ASSERT_TRUE(WaitForText(policyd_log, "warmup member=fb-cold group=blocked.test step-back")) << diagnostics();
+  EXPECT_THAT(policyd_log(), HasSubstr("4.7.0 421 4.7.0 Try again later"));
+  EXPECT_TRUE(WaitForText([&] { return ReadFile(follower.log_path()); }, "stepped_back=yes")) << diagnostics();
+
+  // The next message to that provider leaves from the warm member...
+  EXPECT_THAT(Send(stack.smtp_port(), "news@letters.test", "second@blocked.test", "second"), HasSubstr("250"));
+  ASSERT_TRUE(WaitForText(maillog, Delivered("second@blocked.test"))) << diagnostics();
+  EXPECT_THAT(DeliveryLine(maillog(), "second@blocked.test"), HasSubstr("postfix/hive-fb-warm/smtp")) << diagnostics();
+  // ...while another provider still gets the cold one.
+  EXPECT_THAT(Send(stack.smtp_port(), "news@letters.test", "third@fine.test", "third"), HasSubstr("250"));
+  ASSERT_TRUE(WaitForText(maillog, Delivered("third@fine.test"))) << diagnostics();
+  EXPECT_THAT(DeliveryLine(maillog(), "third@fine.test"), HasSubstr("postfix/hive-fb-cold/smtp")) << diagnostics();
+  follower.Stop();
+}
+
+}  // namespace
+}  // namespace hive::testing
