@@ -252,6 +252,10 @@ Decision Decide(const absl::StatusOr<pb::Verdict>& verdict, Stage stage, Failure
   }
   if (!eom) return d;
 
+  // A member names a source address inside a pool: alone, it routes nowhere.
+  if (v.pool().empty() && !v.pool_member().empty()) {
+    return FailureDecision(mode, "invalid verdict: pool member without a pool");
+  }
   if (!v.pool().empty()) {
     if (!IsValidPoolName(v.pool())) return FailureDecision(mode, "invalid verdict: bad pool name");
     d.pool = v.pool();

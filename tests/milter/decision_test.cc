@@ -276,6 +276,39 @@ TEST(DecisionTest, InvalidHeaderEditsAreAFailure) {
   EXPECT_TRUE(Decide(many, Stage::kMessage, FailureMode::kTempfail).policy_failed);
 }
 
+TEST(DecisionTest, PoolMemberIsMarkedPoolSlashMember) {
+  pb::Verdict v = WithAction(pb::ACTION_CONTINUE);
+  v.set_pool("bulk");
+  v.set_pool_member("bulk-cold.2");
+  Decision d = Decide(v, Stage::kMessage, FailureMode::kTempfail);
+  EXPECT_FALSE(d.policy_failed);
+  EXPECT_EQ(d.pool, "bulk/bulk-cold.2");
+  v.clear_pool_member();
+  EXPECT_EQ(Decide(v, Stage::kMessage, FailureMode::kTempfail).pool, "bulk");
+}
+
+TEST(DecisionTest, InvalidPoolMemberIsAFailure) {
+  // A second '/' or a line break would let the verdict steer the MTA's
+  // header checks to a transport that is not a member's.
+  for (const char* member : {"a/b", "bad member", "m\r\nX-Hive-Pool: other", "m:1", "\xc3\xa9"}) {
+    pb::Verdict v = WithAction(pb::ACTION_CONTINUE);
+    v.set_pool("bulk");
+    v.set_pool_member(member);
+    Decision d = Decide(v, Stage::kMessage, FailureMode::kTempfail);
+    EXPECT_TRUE(d.policy_failed) << member;
+    EXPECT_EQ(d.disposition, Disposition::kTempfail) << member;
+    EXPECT_THAT(d.failure, HasSubstr("bad pool member name")) << member;
+    EXPECT_TRUE(d.pool.empty()) << member;
+  }
+  pb::Verdict v = WithAction(pb::ACTION_CONTINUE);
+  v.set_pool_member("bulk-cold");
+  Decision d = Decide(v, Stage::kMessage, FailureMode::kAccept);
+  EXPECT_TRUE(d.policy_failed);
+  EXPECT_TRUE(d.unchecked);
+  EXPECT_THAT(d.failure, HasSubstr("pool member without a pool"));
+  EXPECT_TRUE(d.pool.empty());
+}
+
 TEST(DecisionTest, InvalidPoolOrSenderIsAFailure) {
   for (const char* pool : {"bad pool", "a\r\nb", "x:y", "\xc3\xa9"}) {
     pb::Verdict v = WithAction(pb::ACTION_CONTINUE);

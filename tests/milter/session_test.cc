@@ -470,6 +470,34 @@ TEST_F(SessionTest, EomAppliesEditsPoolSenderAndQuarantineAfterRemovingForgedHea
                                     "chgfrom <bounces@example.com> ", "quarantine score 9"));
 }
 
+TEST_F(SessionTest, EomMarksThePoolMemberTheMtaRoutesOn) {
+  ConnectV4();
+  ASSERT_EQ(Mail(), Status::kContinue);
+  ASSERT_EQ(Rcpt("a@example.org"), Status::kContinue);
+  Data();
+  pb::Verdict v = Continue();
+  v.set_pool("bulk");
+  v.set_pool_member("bulk-cold");
+  policy_.message_answers.push_back(v);
+  EXPECT_EQ(Eom(), Status::kContinue);
+  EXPECT_THAT(mta_.ops, ElementsAre("add X-Hive-Pool: bulk/bulk-cold"));
+}
+
+TEST_F(SessionTest, EomWithABadPoolMemberTempfailsUnmarked) {
+  ConnectV4();
+  ASSERT_EQ(Mail(), Status::kContinue);
+  ASSERT_EQ(Rcpt("a@example.org"), Status::kContinue);
+  Data();
+  pb::Verdict v = Continue();
+  v.set_pool("bulk");
+  v.set_pool_member("cold\r\nX-Hive-Pool: vip/vip-1");
+  policy_.message_answers.push_back(v);
+  EXPECT_EQ(Eom(), Status::kTempfail);
+  EXPECT_THAT(mta_.ops, IsEmpty());
+  ASSERT_THAT(mta_.replies, SizeIs(1));
+  EXPECT_EQ(mta_.replies[0].code, "451");
+}
+
 TEST_F(SessionTest, DiscardAtEom) {
   ConnectV4();
   policy_.message_answers.push_back(Answer(pb::ACTION_DISCARD));

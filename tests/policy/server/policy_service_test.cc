@@ -249,6 +249,91 @@ TEST_F(PolicyServiceTest, ReloadAppliesToTheNextRequest) {
   EXPECT_EQ(Deliver("t2", "erin@example.com").pool(), "other");
 }
 
+// Pools with members over gRPC: Verdict.pool_member, and ReportDelivery
+// feeding the warm-up of the member a report names.
+constexpr char kPoolsConfig[] = R"(
+routing:
+  warmups:
+    - {name: two-a-day, day_one: 2, growth: 2, warm_at: 1000}
+  pools:
+    - {name: plain}
+    - name: bulk
+      members:
+        - {name: warm-1, address: 192.0.2.50, helo: warm-1.example.com}
+        - {name: cold-1, address: 192.0.2.51, helo: cold-1.example.com, warmup: two-a-day}
+  rules:
+    - {name: plain, match: {sender_domain: [plain.example]}, pool: plain}
+  default_pool: bulk
+)";
+
+class PolicyServicePoolsTest : public PolicyServiceTest {
+ protected:
+  void SetUp() override { StartWith(kPoolsConfig); }
+
+  grpc::Status Report(const std::string& member, const std::string& recipient, v1::DeliveryReport::Status status,
+                      const std::string& dsn, const std::string& reply, v1::DeliveryReportReply* out) {
+    v1::DeliveryReport report;
+    report.set_queue_id("4F1A2B");
+    report.set_pool("bulk");
+    report.set_pool_member(member);
+    report.set_recipient(recipient);
+    report.set_status(status);
+    report.set_dsn(dsn);
+    report.set_reply(reply);
+    return stub_->ReportDelivery(Context().get(), report, out);
+  }
+};
+
+TEST_F(PolicyServicePoolsTest, VerdictNamesTheMemberColdWhileItsCapLastsThenWarm) {
+  EXPECT_EQ(Deliver("t1", "a@news.example").pool_member(), "cold-1");
+  EXPECT_EQ(Deliver("t2", "b@news.example").pool_member(), "cold-1");
+  const v1::Verdict third = Deliver("t3", "c@news.example");
+  EXPECT_EQ(third.pool(), "bulk");
+  EXPECT_EQ(third.pool_member(), "warm-1");
+  // A pool without members names none: the milter marks just the pool.
+  const v1::Verdict plain = Deliver("t4", "a@plain.example");
+  EXPECT_EQ(plain.pool(), "plain");
+  EXPECT_TRUE(plain.pool_member().empty());
+}
+
+TEST_F(PolicyServicePoolsTest, ABlockReportStepsTheMemberBackOnceAndMovesItsTrafficOff) {
+  ASSERT_EQ(Deliver("t1", "a@news.example").pool_member(), "cold-1");
+  v1::DeliveryReportReply reply;
+  ASSERT_TRUE(Report("cold-1", "rcpt@dest.example", v1::DeliveryReport::STATUS_DEFERRED, "4.7.0",
+                     "421 4.7.0 Try again later", &reply)
+                  .ok());
+  EXPECT_TRUE(reply.stepped_back());
+  EXPECT_EQ(reply.warmup_day(), 1u);
+  // A burst of the same reply steps back once a day.
+  ASSERT_TRUE(Report("cold-1", "rcpt@dest.example", v1::DeliveryReport::STATUS_DEFERRED, "4.7.0",
+                     "421 4.7.0 Try again later", &reply)
+                  .ok());
+  EXPECT_FALSE(reply.stepped_back());
+  // The cap had room for one more; the provider said stop.
+  EXPECT_EQ(Deliver("t2", "b@news.example").pool_member(), "warm-1");
+  // Clean deliveries, and members that do not warm up, change nothing.
+  ASSERT_TRUE(Report("cold-1", "rcpt@other.example", v1::DeliveryReport::STATUS_SENT, "2.0.0", "250 2.0.0 Ok", &reply)
+                  .ok());
+  EXPECT_FALSE(reply.stepped_back());
+  EXPECT_EQ(reply.warmup_day(), 1u);
+  ASSERT_TRUE(Report("warm-1", "rcpt@dest.example", v1::DeliveryReport::STATUS_DEFERRED, "4.7.0",
+                     "421 4.7.0 Try again later", &reply)
+                  .ok());
+  EXPECT_FALSE(reply.stepped_back());
+  EXPECT_EQ(reply.warmup_day(), 0u);
+}
+
+TEST_F(PolicyServicePoolsTest, ReportDeliveryRefusesReportsItCannotPlace) {
+  v1::DeliveryReportReply reply;
+  const auto deferred = v1::DeliveryReport::STATUS_DEFERRED;
+  EXPECT_EQ(Report("", "rcpt@dest.example", deferred, "4.7.0", "421", &reply).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(Report("cold-1", "", deferred, "4.7.0", "421", &reply).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  // A member a reload removed: the follower logs and drops the report.
+  EXPECT_EQ(Report("gone", "rcpt@dest.example", deferred, "4.7.0", "421", &reply).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+}
+
 // grpc.health.v1.Health/Check by hand-encoded bytes: the health proto is
 // not compiled into our code, and the status byte is all we need.
 std::string HealthCheck(const std::shared_ptr<grpc::Channel>& channel, const std::string& service) {
