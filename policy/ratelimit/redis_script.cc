@@ -7,7 +7,9 @@ namespace hive::policy::ratelimit {
 // kind ('r' rate | 'q' quota), a (rate: emission interval us; quota:
 // limit), b (rate: burst), cost, group, rule, token, expire_at_ms (quota).
 // Reply (reserve/peek): {allowed, repeated, per op: allowed, skipped,
-// remaining, retry_us, reset_us}; commit/release: reservations settled.
+// remaining, retry_us, reset_us}; commit/release: reservations settled;
+// reset (an operator's, KEYS[2..] the buckets, no ARGV beyond cmd):
+// buckets that existed.
 const char kRedisScript[] = R"lua(
 local cmd = ARGV[1]
 local t = redis.call('TIME')
@@ -15,6 +17,12 @@ local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local ledger = KEYS[1]
 
 local function fmt(x) return string.format('%.3f', x) end
+
+if cmd == 'reset' then
+  local n = 0
+  for i = 2, #KEYS do n = n + redis.call('DEL', KEYS[i]) end
+  return n
+end
 
 if cmd == 'commit' then
   local n = tonumber(redis.call('HGET', ledger, 'n') or '0')

@@ -231,6 +231,13 @@ absl::StatusOr<std::vector<BucketResult>> RedisStore::Peek(std::span<const Bucke
   return std::move(r->buckets);
 }
 
+absl::Status RedisStore::Reset(std::span<const BucketOp> ops) {
+  std::vector<std::string> keys{LedgerKey("")};
+  for (const BucketOp& op : ops) keys.push_back(BucketKey(op));
+  absl::StatusOr<std::shared_ptr<Reply>> r = Eval(keys, {"reset"});
+  return r.ok() ? absl::OkStatus() : r.status();
+}
+
 absl::StatusOr<int> RedisStore::Commit(const std::string& transaction) {
   absl::StatusOr<std::shared_ptr<Reply>> r = Eval({LedgerKey(transaction)}, {"commit", "0", "", "0"});
   if (!r.ok()) return r.status();

@@ -51,6 +51,9 @@ class RedisStore final : public Store {
 
   absl::StatusOr<ReserveResult> Reserve(const ReserveRequest& request) override;
   absl::StatusOr<std::vector<BucketResult>> Peek(std::span<const BucketOp> ops) override;
+  // Deletes the buckets' keys (a quota: the window of op.window_start), one
+  // script call, atomic across them.
+  absl::Status Reset(std::span<const BucketOp> ops) override;
   absl::StatusOr<int> Commit(const std::string& transaction) override;
   absl::StatusOr<int> Release(const std::string& transaction) override;
 

@@ -185,6 +185,55 @@ TYPED_TEST(StoreContractTest, PeekChangesNothing) {
   EXPECT_FALSE((*r)[1].allowed);
 }
 
+// An operator's reset (AdminService.AdjustCounters reset) forgets exactly
+// the named buckets: rate and quota read as idle, others keep their count.
+TYPED_TEST(StoreContractTest, ResetForgetsOnlyTheNamedBuckets) {
+  const Nanos day = hours(24);
+  const Nanos start = std::chrono::floor<std::chrono::days>(this->env_.Wall());
+  const std::vector<BucketOp> named = {Rate("rs", 2, hours(1)), QuotaOp("rq", 2, start, start + day)};
+  const std::vector<BucketOp> other = {Rate("ro", 1, hours(1))};
+  EXPECT_TRUE(this->Reserve("t1", named).allowed);
+  EXPECT_TRUE(this->Reserve("t2", named).allowed);
+  EXPECT_TRUE(this->Reserve("t3", other).allowed);
+  EXPECT_EQ(this->Commit("t1"), 1);
+  EXPECT_FALSE(this->Reserve("t4", named).allowed);
+  ASSERT_TRUE(this->env_.store.Reset(named).ok());
+  std::vector<BucketOp> read = named;
+  for (BucketOp& op : read) op.cost = 0;
+  absl::StatusOr<std::vector<BucketResult>> r = this->env_.store.Peek(read);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)[0].remaining, 2);
+  EXPECT_EQ((*r)[1].remaining, 2);
+  EXPECT_FALSE(this->Reserve("t5", other).allowed);  // untouched
+  // t2's reservation was wiped with its buckets: releasing it gives back
+  // nothing below zero (the windows stay full, never over-full).
+  EXPECT_EQ(this->Release("t2"), 1);
+  r = this->env_.store.Peek(read);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ((*r)[0].remaining, 2);
+  EXPECT_EQ((*r)[1].remaining, 2);
+  // Resetting buckets nobody used is fine.
+  EXPECT_TRUE(this->env_.store.Reset(std::vector<BucketOp>{Rate("never", 1, hours(1))}).ok());
+}
+
+// An operator's adjustment (AdjustCounters consume) is an ordinary
+// reservation of `consume` units committed at once, in every window.
+TYPED_TEST(StoreContractTest, AdjustConsumesInEveryWindow) {
+  const Nanos day = hours(24);
+  const Nanos start = std::chrono::floor<std::chrono::days>(this->env_.Wall());
+  std::vector<BucketOp> windows = {Rate("as", 10, hours(1)), QuotaOp("aq", 10, start, start + day)};
+  for (BucketOp& op : windows) op.cost = 7;
+  EXPECT_TRUE(this->Reserve("adj", windows).allowed);
+  EXPECT_EQ(this->Commit("adj"), 1);
+  for (BucketOp& op : windows) op.cost = 0;
+  absl::StatusOr<std::vector<BucketResult>> r = this->env_.store.Peek(windows);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ((*r)[0].remaining, 3);
+  EXPECT_EQ((*r)[1].remaining, 3);
+  for (BucketOp& op : windows) op.cost = 4;
+  EXPECT_FALSE(this->Reserve("adj2", windows).allowed);  // more than is left
+}
+
 TYPED_TEST(StoreContractTest, RateRefillsAfterTheInterval) {
   const BucketOp op = Rate("fast", 5, milliseconds(500));  // T = 100ms, burst 5
   for (int i = 0; i < 5; ++i) EXPECT_TRUE(this->Reserve("", {op}).allowed) << i;
