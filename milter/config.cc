@@ -157,6 +157,12 @@ absl::StatusOr<Settings> LoadSettings(const CommandLine& cl) {
     if (!IsValidHeaderName(file.unchecked_header())) return bad("unchecked_header", "not a valid header name");
     s.unchecked_header = file.unchecked_header();
   }
+  if (!file.sender_pool_tag().empty()) {
+    if (!IsValidPoolName(file.sender_pool_tag()) || file.sender_pool_tag().find('.') != std::string::npos) {
+      return bad("sender_pool_tag", "expected letters, digits, '_' and '-' only");
+    }
+    s.sender_pool_tag = file.sender_pool_tag();
+  }
   if (absl::Status st = LoadClassModes(file, where, s.class_modes); !st.ok()) return st;
   if (file.max_leases() != 0) s.max_leases = file.max_leases();
   s.metrics_listen = file.observability().metrics_listen();

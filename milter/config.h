@@ -39,6 +39,8 @@ struct Settings {
   uint64_t max_header_bytes = kDefaultMaxHeaderBytes;
   std::string pool_header = kDefaultPoolHeader;
   std::string unchecked_header = kDefaultUncheckedHeader;
+  // Sendmail pools (sender_tag.h): "" = the envelope sender is left alone.
+  std::string sender_pool_tag;
   // Degraded mode (degraded.h): class header and per-class failure modes.
   ClassFailureModes class_modes;
   // Read at start only: the lease table is sized once.

@@ -264,6 +264,7 @@ Decision Decide(const absl::StatusOr<pb::Verdict>& verdict, Stage stage, Failure
     if (!v.pool_member().empty()) {
       if (!IsValidPoolName(v.pool_member())) return FailureDecision(mode, "invalid verdict: bad pool member name");
       d.pool = absl::StrCat(v.pool(), "/", v.pool_member());
+      d.pool_member = v.pool_member();
     }
   }
   if (static_cast<std::size_t>(v.header_edits_size()) > kMaxHeaderEdits) {

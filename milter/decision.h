@@ -71,6 +71,8 @@ struct Decision {
   std::vector<HeaderEdit> header_edits;
   // The pool mark: "<pool>", or "<pool>/<member>" when the verdict names one.
   std::string pool;
+  // The member alone ("" without one), for the sender tag (sender_tag.h).
+  std::string pool_member;
   std::optional<NewSender> new_sender;
   std::string quarantine_reason;  // kQuarantine or deferred kQuarantine
   // kDiscard / kQuarantine requested before end of message; otherwise kContinue.

@@ -16,6 +16,7 @@
 #include "milter/degraded.h"
 #include "milter/lease_report.h"
 #include "milter/milter_metrics.h"
+#include "milter/sender_tag.h"
 #include "support/log.h"
 
 namespace hive::milter {
@@ -466,8 +467,14 @@ Status Session::ApplyEndOfMessage(Actions& mta, const Decision& decision) {
   } else if (message_->unchecked) {
     step(mta.AddHeader(settings_->unchecked_header, "unchecked; policy service unavailable"));
   }
-  if (!decision.pool.empty()) step(mta.AddHeader(settings_->pool_header, decision.pool));
-  if (decision.new_sender) step(mta.ChangeFrom(decision.new_sender->address, decision.new_sender->esmtp_args));
+  // With the sender tag the envelope carries the member (Sendmail, which
+  // could not strip the header before the message leaves).
+  if (!decision.pool.empty() && settings_->sender_pool_tag.empty()) {
+    step(mta.AddHeader(settings_->pool_header, decision.pool));
+  }
+  if (std::optional<NewSender> sender = SenderToSet(decision)) {
+    step(mta.ChangeFrom(sender->address, sender->esmtp_args));
+  }
   if (decision.disposition == Disposition::kQuarantine) step(mta.Quarantine(decision.quarantine_reason));
   if (st.ok()) return Status::kContinue;
 
@@ -476,6 +483,15 @@ Status Session::ApplyEndOfMessage(Actions& mta, const Decision& decision) {
   hive::log::Error(absl::StrCat("tx=", message_->id, " queue=", hive::log::Sanitize(message_->queue_id),
                                 " cannot apply the decision: ", st.message(), "; tempfail"));
   return Refuse(mta, FailureDecision(FailureMode::kTempfail, "apply failed"));
+}
+
+std::optional<NewSender> Session::SenderToSet(const Decision& decision) const {
+  if (settings_->sender_pool_tag.empty()) return decision.new_sender;
+  NewSender out = decision.new_sender.value_or(NewSender{message_->transaction.sender().address(), ""});
+  std::string tagged = TagSender(out.address, settings_->sender_pool_tag, decision.pool_member);
+  if (!decision.new_sender && tagged == out.address) return std::nullopt;
+  out.address = std::move(tagged);
+  return out;
 }
 
 bool Session::DeferFailure(Decision& decision) {

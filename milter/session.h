@@ -102,6 +102,10 @@ class Session {
   // class (spending a lease unit when its mode says so).
   Decision DecideByClass(const hive::policy::v1::MessageRequest& request, std::string failure);
   Status ApplyEndOfMessage(Actions& mta, const Decision& decision);
+  // The envelope sender to set at end of message: the verdict's new sender,
+  // tagged with the pool member when sender_pool_tag is set; nullopt when
+  // the sender stays as the client gave it.
+  std::optional<NewSender> SenderToSet(const Decision& decision) const;
   void LogDecision(Stage stage, const Decision& decision, const absl::StatusOr<hive::policy::v1::Verdict>& verdict,
                    int64_t latency_ms, std::string_view extra) const;
 

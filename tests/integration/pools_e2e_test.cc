@@ -2,7 +2,7 @@
 // a pool member, hive-milter marks "X-Hive-Pool: <pool>/<member>", and
 // Postfix routes on that mark with the configuration hive-postfix-config
 // generates from the very same policy file (so generator and router cannot
-// drift). Pool members bind 127.0.0.2-4 (Linux answers all of 127.0.0.0/8
+// drift). Pool members bind 127.0.0.2-5 (Linux answers all of 127.0.0.0/8
 // on loopback); smtp-sink records each delivery's source address
 // (X-Client-Addr) and HELO, so every assertion is about where a message
 // really left from.
@@ -10,7 +10,8 @@
 //   - each pool's mail leaves from its member's address and HELO, and the
 //     routing header never reaches the next hop;
 //   - a cold member with a warm-up cap of 3 per provider group takes exactly
-//     3 messages, the rest overflow to the warm member;
+//     3 messages, the rest overflow to the warm member; transactional mail
+//     (class header) never takes a cold member, other mail of its pool does;
 //   - feedback: a next hop answering every RCPT with 421 4.7.0, Postfix's
 //     log, the real hive-maillog-follower (started here, stopped by PID),
 //     ReportDelivery: the cold member steps back and pauses for that
@@ -31,6 +32,7 @@
 #include "harness/process.h"
 #include "harness/smtp_client.h"
 #include "harness/temp_dir.h"
+#include "pools_support.h"
 
 namespace hive::testing {
 namespace {
@@ -38,7 +40,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr auto kDeliveryTimeout = std::chrono::seconds(20);
 constexpr auto kToolTimeout = std::chrono::seconds(20);
 
 // The Postfix side of the pools, as an operator would produce it.
@@ -60,21 +61,6 @@ GeneratedPostfix Generate(const TempDir& dir, const std::string& policy_yaml) {
   return {ReadFile(dir.Sub("pf/main.cf.hive")), ReadFile(dir.Sub("pf/master.cf.hive"))};
 }
 
-// The value of smtp-sink's record `name` ("X-Client-Addr") in a dump.
-std::string Record(const std::string& dump, const std::string& name) {
-  const std::size_t at = dump.find(name + ": ");
-  if (at == std::string::npos) return "";
-  const std::size_t start = at + name.size() + 2;
-  return dump.substr(start, dump.find('\n', start) - start);
-}
-
-// The reply to the final dot, or the refusal that came before it.
-std::string Send(uint16_t port, const std::string& from, const std::string& to, const std::string& subject) {
-  const Transaction t = SendMail(port, from, {to}, MakeMessage(from, to, subject, "pools test"));
-  if (t.data.code != 0) return t.data.ToString();
-  return "refused: mail " + t.mail.ToString() + (t.rcpts.empty() ? "" : ", rcpt " + t.rcpts[0].ToString());
-}
-
 // FILTER with an empty next hop sends to the recipient's domain (or
 // default_filter_nexthop): relayhost and transport_maps do not apply to
 // pool-routed mail. The tests have no DNS, so every member delivers to `sink`.
@@ -82,81 +68,21 @@ std::string NextHop(uint16_t sink_port) {
   return "default_filter_nexthop = [127.0.0.1]:" + std::to_string(sink_port) + "\n";
 }
 
-// Where each message of `subjects` left from (source address), once all
-// arrived; a missing one fails the test.
-std::map<std::string, std::string> SourcesBySubject(const HiveStack& stack, const std::vector<std::string>& subjects) {
-  std::map<std::string, std::string> out;
-  for (const std::string& s : subjects) {
-    const std::string dump = stack.sink().WaitForMessageContaining("Subject: " + s, kDeliveryTimeout);
-    EXPECT_FALSE(dump.empty()) << s << " never arrived" << stack.Diagnostics();
-    if (dump.empty()) continue;
-    out[s] = Record(dump, "X-Client-Addr");
-    // The routing mark is stripped on the way out (hive_strip).
-    EXPECT_THAT(dump, Not(HasSubstr("X-Hive-Pool"))) << s;
-  }
-  return out;
-}
-
-// Polls `read` until it contains `needle` (bounded); true when it did.
-template <typename Read>
-bool WaitForText(Read read, const std::string& needle, std::chrono::milliseconds timeout = kDeliveryTimeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  do {
-    if (read().find(needle) != std::string::npos) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  } while (std::chrono::steady_clock::now() < deadline);
-  return false;
-}
-
-constexpr char kPoolsPolicy[] = R"(
-routing:
-  provider_groups:
-    - {name: google, domains: [gmail.test, googlemail.test]}
-  warmups:
-    - {name: cap3, day_one: 3, growth: 2, warm_at: 100000}
-  pools:
-    - name: transactional
-      members:
-        - {name: tx-1, address: 127.0.0.2, helo: tx-1.pools.test}
-    - name: bulk
-      members:
-        - {name: bulk-warm, address: 127.0.0.3, helo: bulk-warm.pools.test}
-        - {name: bulk-cold, address: 127.0.0.4, helo: bulk-cold.pools.test, warmup: cap3}
-  rules:
-    - {name: receipts, match: {sender_domain: [shop.test]}, pool: transactional}
-  default_pool: bulk
-)";
+const PoolAddresses kAddresses{
+    .tx = "127.0.0.2", .tx_cold = "127.0.0.5", .bulk_warm = "127.0.0.3", .bulk_cold = "127.0.0.4"};
 
 TEST(PoolsEndToEndTest, EachPoolLeavesFromItsMembersAndAColdMemberTakesExactlyItsCap) {
+  const std::string policy = CapPolicy(kAddresses);
   TempDir gen;
-  const GeneratedPostfix pf = Generate(gen, kPoolsPolicy);
+  const GeneratedPostfix pf = Generate(gen, policy);
   ASSERT_THAT(pf.master_cf, HasSubstr("smtp_bind_address=127.0.0.2"));
   const uint16_t sink_port = FreePort();
-  HiveStack stack(StackOptions{.policy_yaml = kPoolsPolicy,
+  HiveStack stack(StackOptions{.policy_yaml = policy,
                                .postfix_main_cf = pf.main_cf + NextHop(sink_port),
                                .postfix_master_cf = pf.master_cf,
                                .sink_port = sink_port});
 
-  std::vector<std::string> receipts, bulk;
-  for (int i = 0; i < 3; ++i) {
-    receipts.push_back("receipt " + std::to_string(i));
-    EXPECT_THAT(Send(stack.smtp_port(), "orders@shop.test", "bob@example.test", receipts.back()), HasSubstr("250"));
-  }
-  // One provider group across two domains: the cap counts both.
-  for (int i = 0; i < 8; ++i) {
-    bulk.push_back("newsletter " + std::to_string(i));
-    const std::string to = i % 2 == 0 ? "ann@gmail.test" : "ann@googlemail.test";
-    EXPECT_THAT(Send(stack.smtp_port(), "news@letters.test", to, bulk.back()), HasSubstr("250"));
-  }
-
-  for (const auto& [subject, source] : SourcesBySubject(stack, receipts)) {
-    EXPECT_EQ(source, "127.0.0.2") << subject << stack.Diagnostics();
-  }
-  std::map<std::string, int> from;
-  for (const auto& [subject, source] : SourcesBySubject(stack, bulk)) ++from[source];
-  EXPECT_EQ(from["127.0.0.4"], 3) << "the cold member takes exactly its cap" << stack.Diagnostics();
-  EXPECT_EQ(from["127.0.0.3"], 5) << "the rest overflows to the warm member" << stack.Diagnostics();
-  EXPECT_EQ(from.size(), 2u) << "bulk mail from an address outside its pool" << stack.Diagnostics();
+  ExpectCapSources(stack.sink(), SendCapTraffic(stack.smtp_port()), kAddresses, stack.Diagnostics());
 
   // Each member's transport says the HELO hive-postfix-config gave it.
   const std::string receipt = stack.sink().WaitForMessageContaining("Subject: receipt 0", kDeliveryTimeout);

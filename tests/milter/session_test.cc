@@ -483,6 +483,47 @@ TEST_F(SessionTest, EomMarksThePoolMemberTheMtaRoutesOn) {
   EXPECT_THAT(mta_.ops, ElementsAre("add X-Hive-Pool: bulk/bulk-cold"));
 }
 
+// Sendmail (sender_pool_tag): the member rides in the envelope sender, the
+// verdict's new sender included, instead of in the pool header (Sendmail
+// could not strip it); a tag the client wrote is removed.
+TEST_F(SessionTest, EomTagsTheEnvelopeSenderWithThePoolMemberForSendmail) {
+  settings_.sender_pool_tag = "hive";
+  ConnectV4();
+  ASSERT_EQ(Mail({"<news+hive.vip-1@letters.test>", "BODY=8BITMIME"}), Status::kContinue);
+  ASSERT_EQ(Rcpt("a@example.org"), Status::kContinue);
+  Data();
+  pb::Verdict v = Continue();
+  v.set_pool("bulk");
+  v.set_pool_member("bulk-cold");
+  policy_.message_answers.push_back(v);
+  EXPECT_EQ(Eom(), Status::kContinue);
+  EXPECT_THAT(mta_.ops, ElementsAre("chgfrom <news+hive.bulk-cold@letters.test> "));
+
+  mta_.ops.clear();
+  ASSERT_EQ(Mail({"<news@letters.test>"}), Status::kContinue);
+  ASSERT_EQ(Rcpt("a@example.org"), Status::kContinue);
+  Data();
+  v.mutable_new_sender()->set_address("bounces@letters.test");
+  v.mutable_new_sender()->add_esmtp_params("ENVID=x1");
+  policy_.message_answers.push_back(v);
+  EXPECT_EQ(Eom(), Status::kContinue);
+  EXPECT_THAT(mta_.ops, ElementsAre("chgfrom <bounces+hive.bulk-cold@letters.test> ENVID=x1"));
+}
+
+TEST_F(SessionTest, EomWithoutAMemberLeavesAnUntaggedSenderAlone) {
+  settings_.sender_pool_tag = "hive";
+  ConnectV4();
+  ASSERT_EQ(Mail({"<news@letters.test>"}), Status::kContinue);
+  ASSERT_EQ(Rcpt("a@example.org"), Status::kContinue);
+  Data();
+  Header("X-Hive-Pool", "forged");
+  pb::Verdict v = Continue();
+  v.set_pool("bulk");
+  policy_.message_answers.push_back(v);
+  EXPECT_EQ(Eom(), Status::kContinue);
+  EXPECT_THAT(mta_.ops, ElementsAre("delete X-Hive-Pool 1"));
+}
+
 TEST_F(SessionTest, EomWithABadPoolMemberTempfailsUnmarked) {
   ConnectV4();
   ASSERT_EQ(Mail(), Status::kContinue);

@@ -17,18 +17,19 @@ uint16_t PortOrFree(uint16_t port) { return port != 0 ? port : FreePort(); }
 
 std::unique_ptr<Mta> MakeMta(const std::string& name, const std::string& dir, uint16_t milter_port,
                              uint16_t sink_port, uint16_t smtp_port, const MtaFeatures& features,
-                             const std::string& postfix_main_cf, const std::string& postfix_master_cf) {
+                             const MtaExtraConfig& extra) {
+  const bool postfix_extra = !extra.postfix_main_cf.empty() || !extra.postfix_master_cf.empty();
+  const bool sendmail_extra = !extra.sendmail_mc.empty() || !extra.sendmail_hosts.empty();
+  if ((name == "postfix" && sendmail_extra) || (name != "postfix" && postfix_extra)) {
+    throw std::runtime_error("another MTA's configuration given for MTA " + name);
+  }
   if (name == "postfix") {
     return std::make_unique<Postfix>(dir, PostfixOptions{.milter = "inet:127.0.0.1:" + std::to_string(milter_port),
                                                          .sink_port = sink_port,
                                                          .smtp_port = smtp_port,
                                                          .features = features,
-                                                         .extra_main_cf = postfix_main_cf,
-                                                         .extra_master_cf = postfix_master_cf});
-  }
-  // Silently dropping them would let a pools test pass on the wrong MTA.
-  if (!postfix_main_cf.empty() || !postfix_master_cf.empty()) {
-    throw std::runtime_error("Postfix configuration given for MTA " + name);
+                                                         .extra_main_cf = extra.postfix_main_cf,
+                                                         .extra_master_cf = extra.postfix_master_cf});
   }
   if (name == "sendmail") {
     // Sendmail's socket syntax: inet:PORT@HOST.
@@ -36,7 +37,9 @@ std::unique_ptr<Mta> MakeMta(const std::string& name, const std::string& dir, ui
         dir, SendmailOptions{.milter = "inet:" + std::to_string(milter_port) + "@127.0.0.1",
                              .sink_port = sink_port,
                              .smtp_port = smtp_port,
-                             .features = features});
+                             .features = features,
+                             .extra_mc = extra.sendmail_mc,
+                             .extra_hosts = extra.sendmail_hosts});
   }
   throw std::runtime_error("unknown MTA " + name);
 }
@@ -53,7 +56,11 @@ HiveStack::HiveStack(StackOptions options)
   StartPolicyd();
   StartMilter();
   mta_ = MakeMta(options_.mta, dir_.Sub(options_.mta), milter_port_, sink_->port(), options_.smtp_port,
-                 options_.mta_features, options_.postfix_main_cf, options_.postfix_master_cf);
+                 options_.mta_features,
+                 MtaExtraConfig{.postfix_main_cf = options_.postfix_main_cf,
+                                .postfix_master_cf = options_.postfix_master_cf,
+                                .sendmail_mc = options_.sendmail_mc,
+                                .sendmail_hosts = options_.sendmail_hosts});
 }
 
 HiveStack::~HiveStack() {

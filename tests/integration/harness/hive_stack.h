@@ -31,6 +31,11 @@ struct StackOptions {
   // master.cf as is, e.g. what hive-postfix-config generated for pools.
   std::string postfix_main_cf;
   std::string postfix_master_cf;
+  // Sendmail only: .mc text before the MAILER() lines (e.g.
+  // hive-sendmail-config's hive-pools.m4) and lines for its /etc/hosts
+  // (names of pool member addresses).
+  std::string sendmail_mc;
+  std::string sendmail_hosts;
   // Fixed loopback ports (the demo); 0 picks a free one (tests).
   uint16_t smtp_port = 0;
   uint16_t policy_port = 0;
@@ -81,12 +86,20 @@ class HiveStack {
 // The MTAs every end-to-end scenario runs on.
 std::vector<std::string> AllMtas();
 
+// Configuration one MTA takes as is (fields as in StackOptions); another MTA
+// refuses it, so a pools test cannot pass on the wrong MTA.
+struct MtaExtraConfig {
+  std::string postfix_main_cf;
+  std::string postfix_master_cf;
+  std::string sendmail_mc;
+  std::string sendmail_hosts;
+};
+
 // One MTA by name ("postfix", "sendmail") in `dir`, using the milter on
 // 127.0.0.1:milter_port (nothing need listen there: failure-flag tests) and
-// relaying to sink_port; smtp_port 0 picks a free one. postfix_main_cf and
-// postfix_master_cf: as in StackOptions.
+// relaying to sink_port; smtp_port 0 picks a free one.
 std::unique_ptr<Mta> MakeMta(const std::string& name, const std::string& dir, uint16_t milter_port,
                              uint16_t sink_port, uint16_t smtp_port, const MtaFeatures& features,
-                             const std::string& postfix_main_cf = "", const std::string& postfix_master_cf = "");
+                             const MtaExtraConfig& extra = {});
 
 }  // namespace hive::testing

@@ -46,6 +46,10 @@ struct SendmailOptions {
   // sasl_db -> AUTH PLAIN via a Sendmail.conf bind-mounted on /usr/lib/sasl2
   // (Sendmail reads it only from fixed system directories).
   MtaFeatures features;
+  // .mc text inserted before the MAILER() lines, and lines appended to the
+  // instance's /etc/hosts (e.g. names of source addresses for HELO).
+  std::string extra_mc;
+  std::string extra_hosts;
 };
 
 // Where prepare-sendmail.sh left Sendmail: $HIVE_SENDMAIL_PREFIX, else the

@@ -1,0 +1,162 @@
+// IP pools end to end (issue 6) through a real Sendmail 8.17: hive-policyd
+// picks a pool member, hive-milter (sender_pool_tag: hive) tags the envelope
+// sender "local+hive.<member>@domain", and the rules hive-sendmail-config
+// generates from the very same policy file (included in the test's
+// sendmail.mc) bind the member's address at every delivery attempt, say
+// HELO with that address's name (the instance's /etc/hosts plays PTR) and
+// strip the tag. Members bind 127.0.0.11, .21, .22 (Linux answers all of
+// 127.0.0.0/8 on loopback; Sendmail refuses to bind 127.0.0.1 and ::1
+// themselves, daemon.c); smtp-sink records each delivery's source address.
+//
+//   - each pool's mail leaves from its member's address and HELO, with the
+//     original return path; a pool without members from Sendmail's default
+//     address; a tag the client wrote picks nothing;
+//   - a cold member with a warm-up cap of 3 takes exactly 3 messages,
+//     transactional mail none;
+//   - deferred mail, delivered later by a queue run, still leaves from its
+//     member (the tag is in the queue file; the rules run again);
+//   - a bounce Sendmail sends to a tagged return path goes to the untagged
+//     one (Sendmail's address test mode on the generated rules).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "harness/hive_stack.h"
+#include "harness/net.h"
+#include "harness/process.h"
+#include "harness/sendmail.h"
+#include "harness/temp_dir.h"
+#include "pools_support.h"
+
+namespace hive::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+const PoolAddresses kAddresses{
+    .tx = "127.0.0.11", .tx_cold = "127.0.0.12", .bulk_warm = "127.0.0.21", .bulk_cold = "127.0.0.22"};
+// Plus a pool without members: its mail leaves from Sendmail's default.
+const std::string kPolicy = CapPolicy(kAddresses, "    - name: plain\n",
+                                      "    - {name: plain, match: {sender_domain: [plain.test]}, pool: plain}\n");
+
+// The PTR names Sendmail's HELO comes from (h in {daemon_flags}).
+constexpr char kHosts[] =
+    "127.0.0.11\ttx-1.pools.test\n127.0.0.12\ttx-cold.pools.test\n127.0.0.21\tbulk-warm.pools.test\n"
+    "127.0.0.22\tbulk-cold.pools.test\n";
+
+constexpr char kMilterYaml[] = "sender_pool_tag: hive\n";
+
+// hive-sendmail-config's hive-pools.m4 for kPolicy ("" and a failed
+// expectation when the tool fails).
+std::string Generate(const TempDir& dir) {
+  WriteFile(dir.Sub("policyd.yaml"), kPolicy);
+  Process tool({HIVE_SENDMAIL_CONFIG_BIN, "--config", dir.Sub("policyd.yaml"), "--out", dir.Sub("hive-pools.m4"),
+                "--tag", "hive"},
+               dir.Sub("sendmail-config.log"));
+  const bool exited = tool.WaitExit(std::chrono::seconds(20));
+  EXPECT_TRUE(exited && WIFEXITED(tool.ExitStatus()) && WEXITSTATUS(tool.ExitStatus()) == 0)
+      << "hive-sendmail-config failed: " << ReadFile(dir.Sub("sendmail-config.log"));
+  return ReadFile(dir.Sub("hive-pools.m4"));
+}
+
+StackOptions SendmailPools(const std::string& mc) {
+  return StackOptions{.mta = "sendmail",
+                      .policy_yaml = kPolicy,
+                      .milter_yaml = kMilterYaml,
+                      .sendmail_mc = mc,
+                      .sendmail_hosts = kHosts};
+}
+
+TEST(PoolsSendmailTest, EachPoolLeavesFromItsMemberAndAColdMemberTakesExactlyItsCap) {
+  TempDir gen;
+  const std::string mc = Generate(gen);
+  ASSERT_THAT(mc, HasSubstr("127.0.0.22"));
+  HiveStack stack(SendmailPools(mc));
+
+  const CapTraffic traffic = SendCapTraffic(stack.smtp_port());
+  // A client naming the transactional member itself: the milter removes it.
+  EXPECT_THAT(Send(stack.smtp_port(), "news+hive.tx-1@letters.test", "ann@gmail.test", "forged"), HasSubstr("250"));
+  EXPECT_THAT(Send(stack.smtp_port(), "info@plain.test", "bob@example.test", "plain"), HasSubstr("250"));
+  ExpectCapSources(stack.sink(), traffic, kAddresses, stack.Diagnostics());
+
+  // The member's HELO, and the return path as the client gave it.
+  const std::string receipt = stack.sink().WaitForMessageContaining("Subject: receipt 0", kDeliveryTimeout);
+  EXPECT_EQ(Record(receipt, "X-Helo-Args"), "tx-1.pools.test");
+  EXPECT_EQ(Record(receipt, "X-Mail-Args"), "<orders@shop.test>");
+  const std::string newsletter = stack.sink().WaitForMessageContaining("Subject: newsletter 0", kDeliveryTimeout);
+  EXPECT_EQ(Record(newsletter, "X-Helo-Args"), "bulk-cold.pools.test");
+  EXPECT_EQ(Record(newsletter, "X-Mail-Args"), "<news@letters.test>");
+
+  const std::string forged = stack.sink().WaitForMessageContaining("Subject: forged", kDeliveryTimeout);
+  EXPECT_EQ(Record(forged, "X-Client-Addr"), "127.0.0.21") << "cold cap used up: the warm bulk member";
+  EXPECT_EQ(Record(forged, "X-Mail-Args"), "<news@letters.test>");
+  const std::string plain = stack.sink().WaitForMessageContaining("Subject: plain", kDeliveryTimeout);
+  EXPECT_EQ(Record(plain, "X-Client-Addr"), "127.0.0.1") << "a pool without members: Sendmail's default";
+  EXPECT_EQ(Record(plain, "X-Mail-Args"), "<info@plain.test>");
+
+  // Sendmail's own log names the member (the tagged sender).
+  EXPECT_TRUE(WaitForText([&] { return stack.mta().Log(); }, "Milter (hive) chgfrom: <orders+hive.tx-1@shop.test>"));
+  EXPECT_THAT(ReadFile(stack.dir().Sub("policyd.log")),
+              HasSubstr("warmup member=bulk-cold group=google sending_day=1 cap=3"));
+}
+
+TEST(PoolsSendmailTest, AQueueRunDeliversDeferredMailFromItsMemberAgain) {
+  TempDir gen;
+  // The next hop is down at first: every message is deferred and queued.
+  const uint16_t later = FreePort();
+  const std::string mc =
+      Generate(gen) + "define(`RELAY_MAILER_ARGS', `TCP $h " + std::to_string(later) + "')dnl\n";
+  HiveStack stack(SendmailPools(mc));
+
+  EXPECT_THAT(Send(stack.smtp_port(), "orders@shop.test", "bob@example.test", "queued receipt"), HasSubstr("250"));
+  EXPECT_THAT(Send(stack.smtp_port(), "news@letters.test", "ann@gmail.test", "queued newsletter"), HasSubstr("250"));
+  EXPECT_THAT(Send(stack.smtp_port(), "info@plain.test", "bob@example.test", "queued plain"), HasSubstr("250"));
+  ASSERT_TRUE(WaitForText([&] { return stack.mta().Log(); }, "stat=Deferred")) << stack.Diagnostics();
+  EXPECT_EQ(stack.mta().QueuedMessages(), 3) << stack.Diagnostics();
+
+  // The next hop comes up; Sendmail's queue run (-q5s) delivers all three.
+  Sink next_hop(gen.Sub("next-hop"), gen.Sub("next-hop.log"), later);
+  const auto source = [&](const std::string& subject) {
+    return Record(next_hop.WaitForMessageContaining("Subject: " + subject, std::chrono::seconds(30)), "X-Client-Addr");
+  };
+  EXPECT_EQ(source("queued receipt"), kAddresses.tx_cold) << "unclassified: the cold member" << stack.Diagnostics();
+  EXPECT_EQ(source("queued newsletter"), kAddresses.bulk_cold) << stack.Diagnostics();
+  EXPECT_EQ(source("queued plain"), "127.0.0.1") << stack.Diagnostics();
+}
+
+// `sendmail -bt` on the instance's sendmail.cf: each address rewritten as
+// an envelope recipient (ER), a header recipient (HR) and an envelope
+// sender (ES) of the relay mailer.
+TEST(PoolsSendmailTest, ABounceToATaggedReturnPathGoesToTheUntaggedOne) {
+  TempDir gen;
+  const std::string mc = Generate(gen);
+  const std::unique_ptr<Mta> mta =
+      MakeMta("sendmail", gen.Sub("sendmail"), FreePort(), FreePort(), 0, MtaFeatures{}, {.sendmail_mc = mc});
+  WriteFile(gen.Sub("bt.in"),
+            "/tryflags ER\n/try relay news+hive.bulk-cold@letters.test\n"
+            "/tryflags HR\n/try relay news+hive.tx-1@letters.test\n"
+            "/tryflags ES\n/try relay news+hive.bulk-warm@letters.test\n"
+            "/tryflags ER\n/try relay news+hive.unknown@letters.test\n");
+  const std::string prefix = SendmailPrefix();
+  const std::string run =
+      "exec /usr/bin/env -i LD_PRELOAD=\"$1\" SYSLOG2FILE=\"$2\" FAKE_HOSTNAME=x.test \"$3\" -C \"$4\" -bt <\"$5\"";
+  Process bt({"/bin/sh", "-c", run, "bt", prefix + "/lib/syslog2file.so", gen.Sub("bt.maillog"),
+              prefix + "/root/usr/libexec/sendmail/sendmail", gen.Sub("sendmail/sendmail.cf"), gen.Sub("bt.in")},
+             gen.Sub("bt.out"));
+  ASSERT_TRUE(bt.WaitExit(std::chrono::seconds(20)));
+  std::vector<std::string> addrs;
+  const std::string out = ReadFile(gen.Sub("bt.out"));
+  for (std::size_t at = out.find("addr = "); at != std::string::npos; at = out.find("addr = ", at + 1)) {
+    addrs.push_back(out.substr(at + 7, out.find('\n', at) - at - 7));
+  }
+  EXPECT_THAT(addrs, ::testing::ElementsAre("news@letters.test", "news@letters.test", "news@letters.test",
+                                            "news+hive.unknown@letters.test"))
+      << out;
+}
+
+}  // namespace
+}  // namespace hive::testing
