@@ -3,7 +3,8 @@
 # a conffile), systemd unit, man page, and maintainer scripts that create
 # (postinst) and remove (postrm purge, once no hive package is left) the
 # system user "hive". hive-policyd also carries hivectl (/usr/bin), the
-# CLI of its admin API.
+# CLI of its admin API, and the IP-pool tools (hive-postfix-config,
+# hive-sendmail-config, hive-maillog-follower and its unit, not enabled).
 #
 #   cmake --build BUILD && (cd BUILD && cpack -G DEB)
 #
@@ -12,8 +13,11 @@ set(HIVE_DEB_COMPONENTS policyd milter)
 set(HIVE_DEB_DIR ${CMAKE_CURRENT_BINARY_DIR}/debian)
 
 # Sections: "policyd" -> package hive-policyd, its config and man page.
+# EXTRA_UNITS: more units of the package, stopped and disabled on removal.
 function(hive_deb_component component other)
+  cmake_parse_arguments(C "" "" "EXTRA_UNITS" ${ARGN})
   set(PKG hive-${component})
+  string(JOIN " " EXTRA_UNITS ${C_EXTRA_UNITS})
   set(OTHERS hive-${other})
   install(FILES ${PROJECT_SOURCE_DIR}/deploy/config/${component}.yaml DESTINATION /etc/hive COMPONENT ${component})
   install(FILES ${PROJECT_SOURCE_DIR}/deploy/systemd/${PKG}.service DESTINATION /lib/systemd/system
@@ -35,13 +39,23 @@ function(hive_deb_component component other)
   set(CPACK_DEBIAN_${C}_PACKAGE_CONTROL_STRICT_PERMISSION TRUE PARENT_SCOPE)
 endfunction()
 
-hive_deb_component(policyd milter)
+hive_deb_component(policyd milter EXTRA_UNITS hive-maillog-follower.service)
 hive_deb_component(milter policyd)
+# hive-policyd also carries the IP-pool tools (policy/tools): the Postfix and
+# Sendmail generators and the maillog follower, whose unit is installed but
+# not enabled (only useful with warm-up members behind Postfix).
+install(FILES ${PROJECT_SOURCE_DIR}/deploy/man/hive-postfix-config.8 ${PROJECT_SOURCE_DIR}/deploy/man/hive-sendmail-config.8
+              ${PROJECT_SOURCE_DIR}/deploy/man/hive-maillog-follower.8
+        DESTINATION ${CMAKE_INSTALL_MANDIR}/man8 COMPONENT policyd)
+install(FILES ${PROJECT_SOURCE_DIR}/deploy/systemd/hive-maillog-follower.service DESTINATION /lib/systemd/system
+        COMPONENT policyd)
 set(CPACK_DEBIAN_POLICYD_DESCRIPTION "hive policy service: rate limits, content scoring, IP pools
  hive-policyd is the gRPC policy service behind hive-milter: per-sender
  throttling and quotas, anti-spam scoring of outgoing mail and IP-pool
  routing for Postfix and Sendmail sending platforms. hivectl is the
- operator's CLI over its admin API (hive-policyd --admin-listen).")
+ operator's CLI over its admin API (hive-policyd --admin-listen);
+ hive-postfix-config and hive-sendmail-config write the MTA side of the IP
+ pools, hive-maillog-follower feeds Postfix's deliveries back to warm-up.")
 set(CPACK_DEBIAN_MILTER_DESCRIPTION "hive milter for Postfix and Sendmail
  hive-milter attaches to Postfix or Sendmail through the milter protocol,
  asks hive-policyd at MAIL, RCPT and end of message, and applies its

@@ -14,7 +14,8 @@
 //                  rather than leave from another address),
 //                  syslog_name postfix/<transport> (hive-maillog-follower
 //                  reads the member from it), smtp_header_checks = hive_strip;
-//   main.cf        milter_header_checks and the per-transport shaping:
+//   main.cf        milter_header_checks, default_filter_nexthop (when
+//                  given) and the per-transport shaping:
 //                  <transport>_destination_concurrency_limit and
 //                  <transport>_destination_rate_delay;
 //   hive_strip     the internal headers, IGNOREd at delivery.
@@ -34,6 +35,9 @@ struct PostfixConfigOptions {
   // Where hive_pools and hive_strip live (the maps' paths in main.cf and
   // master.cf).
   std::string config_directory = "/etc/postfix";
+  // default_filter_nexthop for pool-routed mail ("" = not written: each
+  // recipient's domain); e.g. "[smtp.example.net]:587" behind a smarthost.
+  std::string default_nexthop;
 };
 
 struct PostfixConfig {

@@ -4,6 +4,7 @@
 //   hive-postfix-config --config /etc/hive/policyd.yaml --out DIR
 //                       [--postfix-dir /etc/postfix] [--pool-header X-Hive-Pool]
 //                       [--unchecked-header X-Hive-Policy]
+//                       [--default-nexthop '[smtp.example.net]:587']
 //
 // DIR receives hive_pools, hive_strip (copy them to --postfix-dir),
 // master.cf.hive (append to master.cf) and main.cf.hive (append to main.cf).
@@ -26,7 +27,7 @@ bool Write(const std::string& path, const std::string& text) {
 
 int Usage() {
   std::cerr << "usage: hive-postfix-config --config FILE --out DIR [--postfix-dir DIR] [--pool-header NAME] "
-               "[--unchecked-header NAME]\n";
+               "[--unchecked-header NAME] [--default-nexthop NEXTHOP]\n";
   return 2;
 }
 
@@ -43,6 +44,7 @@ int main(int argc, char** argv) {
     else if (a == "--postfix-dir") options.config_directory = argv[++i];
     else if (a == "--pool-header") options.pool_header = argv[++i];
     else if (a == "--unchecked-header") options.unchecked_header = argv[++i];
+    else if (a == "--default-nexthop") options.default_nexthop = argv[++i];
     else return Usage();
   }
   if (config.empty() || out_dir.empty()) return Usage();

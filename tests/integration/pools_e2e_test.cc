@@ -50,22 +50,20 @@ struct GeneratedPostfix {
 
 // Runs hive-postfix-config on `policy_yaml`; the maps land in `dir`, where
 // main.cf.hive points. Fails the test (empty result) when the tool fails.
-GeneratedPostfix Generate(const TempDir& dir, const std::string& policy_yaml) {
+//
+// FILTER with an empty next hop sends to the recipient's domain (or
+// default_filter_nexthop): relayhost and transport_maps do not apply to
+// pool-routed mail. The tests have no DNS, so every member delivers to the
+// sink on `next_hop_port` (hive-postfix-config --default-nexthop).
+GeneratedPostfix Generate(const TempDir& dir, const std::string& policy_yaml, uint16_t next_hop_port) {
   WriteFile(dir.Sub("policyd.yaml"), policy_yaml);
   Process tool({HIVE_POSTFIX_CONFIG_BIN, "--config", dir.Sub("policyd.yaml"), "--out", dir.Sub("pf"),
-                "--postfix-dir", dir.Sub("pf")},
+                "--postfix-dir", dir.Sub("pf"), "--default-nexthop", "[127.0.0.1]:" + std::to_string(next_hop_port)},
                dir.Sub("postfix-config.log"));
   const bool exited = tool.WaitExit(kToolTimeout);
   EXPECT_TRUE(exited && WIFEXITED(tool.ExitStatus()) && WEXITSTATUS(tool.ExitStatus()) == 0)
       << "hive-postfix-config failed: " << ReadFile(dir.Sub("postfix-config.log"));
   return {ReadFile(dir.Sub("pf/main.cf.hive")), ReadFile(dir.Sub("pf/master.cf.hive"))};
-}
-
-// FILTER with an empty next hop sends to the recipient's domain (or
-// default_filter_nexthop): relayhost and transport_maps do not apply to
-// pool-routed mail. The tests have no DNS, so every member delivers to `sink`.
-std::string NextHop(uint16_t sink_port) {
-  return "default_filter_nexthop = [127.0.0.1]:" + std::to_string(sink_port) + "\n";
 }
 
 const PoolAddresses kAddresses{
@@ -74,11 +72,11 @@ const PoolAddresses kAddresses{
 TEST(PoolsEndToEndTest, EachPoolLeavesFromItsMembersAndAColdMemberTakesExactlyItsCap) {
   const std::string policy = CapPolicy(kAddresses);
   TempDir gen;
-  const GeneratedPostfix pf = Generate(gen, policy);
-  ASSERT_THAT(pf.master_cf, HasSubstr("smtp_bind_address=127.0.0.2"));
   const uint16_t sink_port = FreePort();
+  const GeneratedPostfix pf = Generate(gen, policy, sink_port);
+  ASSERT_THAT(pf.master_cf, HasSubstr("smtp_bind_address=127.0.0.2"));
   HiveStack stack(StackOptions{.policy_yaml = policy,
-                               .postfix_main_cf = pf.main_cf + NextHop(sink_port),
+                               .postfix_main_cf = pf.main_cf,
                                .postfix_master_cf = pf.master_cf,
                                .sink_port = sink_port});
 
@@ -123,10 +121,10 @@ TEST(PoolsEndToEndTest, ABlockReplyInTheMaillogStepsTheColdMemberBackForThatProv
   // made each attempt; pools_e2e's other test proves member = address.
   Sink throttling(gen.Sub("throttling-sink"), gen.Sub("throttling-sink.log"), 0,
                   {"-r", "RCPT", "-b", "421 4.7.0 Try again later, closing connection"});
-  const GeneratedPostfix pf = Generate(gen, kFeedbackPolicy);
+  const GeneratedPostfix pf = Generate(gen, kFeedbackPolicy, throttling.port());
   ASSERT_THAT(pf.master_cf, HasSubstr("syslog_name=postfix/hive-fb-cold"));
   HiveStack stack(StackOptions{.policy_yaml = kFeedbackPolicy,
-                               .postfix_main_cf = pf.main_cf + NextHop(throttling.port()),
+                               .postfix_main_cf = pf.main_cf,
                                .postfix_master_cf = pf.master_cf});
   Process follower({HIVE_MAILLOG_FOLLOWER_BIN, "--log", stack.dir().Sub("postfix/maillog"), "--policy",
                     "127.0.0.1:" + std::to_string(stack.policy_port()), "--from-start", "--poll-ms", "50"},

@@ -67,7 +67,10 @@ dpkg -i "${debs[@]}" >"$work/dpkg-install.log" 2>&1 || fail "dpkg -i failed"
 # Files, conffiles, user.
 for f in /usr/sbin/hive-policyd /usr/sbin/hive-milter /usr/bin/hivectl /etc/hive/policyd.yaml /etc/hive/milter.yaml \
          /lib/systemd/system/hive-policyd.service /lib/systemd/system/hive-milter.service \
-         /usr/share/man/man8/hive-policyd.8 /usr/share/man/man8/hive-milter.8; do
+         /usr/share/man/man8/hive-policyd.8 /usr/share/man/man8/hive-milter.8 \
+         /usr/sbin/hive-postfix-config /usr/sbin/hive-sendmail-config /usr/sbin/hive-maillog-follower \
+         /lib/systemd/system/hive-maillog-follower.service /usr/share/man/man8/hive-postfix-config.8 \
+         /usr/share/man/man8/hive-sendmail-config.8 /usr/share/man/man8/hive-maillog-follower.8; do
   [ -e "$f" ] || fail "missing $f"
 done
 dpkg-query -W -f='${Conffiles}' hive-policyd | grep -q '/etc/hive/policyd.yaml' || fail "policyd.yaml is no conffile"
@@ -78,7 +81,7 @@ dpkg -L "${packages[@]}" | sort -u >"$work/files"
 
 # The units: systemd's own checker where it exists.
 if command -v systemd-analyze >/dev/null; then
-  for p in "${packages[@]}"; do
+  for p in "${packages[@]}" hive-maillog-follower; do
     out=$(systemd-analyze verify "/lib/systemd/system/$p.service" 2>&1 || true)
     [ -z "$out" ] || fail "systemd-analyze verify $p.service: $out"
   done
@@ -133,6 +136,10 @@ done
 grep -q 'reloaded' "$work/hive-policyd.log" || fail "hive-policyd did not reload on SIGHUP"
 grep -q 'reloaded' "$work/hive-milter.log" || fail "hive-milter did not reload on SIGUSR1"
 kill -0 "${pids[0]}" && kill -0 "${pids[1]}" || fail "a daemon died on reload"
+# The follower as its unit runs it (waits for /var/log/mail.log if absent).
+run_unit hive-maillog-follower
+sleep 1
+kill -0 "${pids[2]}" || fail "hive-maillog-follower died: $(cat "$work/hive-maillog-follower.log")"
 
 # Stop (as systemctl stop: SIGTERM), then purge.
 for pid in "${pids[@]}"; do kill "$pid"; done

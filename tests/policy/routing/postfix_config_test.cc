@@ -39,6 +39,13 @@ TEST(PostfixConfigTest, OneTransportPerMemberMarksMappedShapingSet) {
 
   EXPECT_THAT(pf.hive_strip, HasSubstr("/^X-Hive-Pool:/ IGNORE\n"));
   EXPECT_THAT(pf.hive_strip, HasSubstr("/^X-Hive-Policy:/ IGNORE\n"));
+  EXPECT_THAT(pf.main_cf, Not(HasSubstr("default_filter_nexthop")));
+}
+
+TEST(PostfixConfigTest, DefaultNexthopIsWrittenWhenGiven) {
+  const Router router({Pool{"p", {PoolMember{"m", "127.0.0.2", false, "m.example", 1, {}}}, {}, ""}}, {}, "p");
+  const PostfixConfig pf = GeneratePostfixConfig(router, {.default_nexthop = "[smtp.example.net]:587"});
+  EXPECT_THAT(pf.main_cf, HasSubstr("\ndefault_filter_nexthop = [smtp.example.net]:587\n"));
 }
 
 }  // namespace
