@@ -11,23 +11,18 @@
 // on keys of one slot: the limiter state lives on one shard of a cluster
 // (scale it vertically; a million buckets are ~100 MB).
 //
-// Connections come from a pool of at most `pool_size`; every call has a
-// deadline (`timeout`, connect and wait for a free connection included)
-// and fails with DEADLINE_EXCEEDED or UNAVAILABLE, never hangs, never
-// invents "allowed". A connection that failed is dropped and reopened on
-// demand. Thread-safe.
+// Connections and deadlines: redis/redis_client.h (a pool of at most
+// `pool_size`; every call within `timeout` or DEADLINE_EXCEEDED /
+// UNAVAILABLE, never a hang, never an invented "allowed"). Thread-safe.
 #pragma once
 
-#include <condition_variable>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "ratelimit/store.h"
-
-struct redisContext;
+#include "redis/redis_client.h"
 
 namespace hive::policy::ratelimit {
 
@@ -47,7 +42,6 @@ class RedisStore final : public Store {
   // Does not connect: the first call does (so the daemon starts while Redis
   // is down and the outage mode decides).
   explicit RedisStore(RedisStoreOptions options);
-  ~RedisStore() override;
 
   absl::StatusOr<ReserveResult> Reserve(const ReserveRequest& request) override;
   absl::StatusOr<std::vector<BucketResult>> Peek(std::span<const BucketOp> ops) override;
@@ -58,24 +52,12 @@ class RedisStore final : public Store {
   absl::StatusOr<int> Release(const std::string& transaction) override;
 
  private:
-  struct Reply;
-  using Deadline = std::chrono::steady_clock::time_point;
-
-  absl::StatusOr<redisContext*> Acquire(Deadline deadline);
-  void Return(redisContext* ctx, bool healthy);
-  // Runs the script; `args` after the script's own (cmd ...).
-  absl::StatusOr<std::shared_ptr<Reply>> Eval(const std::vector<std::string>& keys,
-                                              const std::vector<std::string>& args);
   absl::StatusOr<ReserveResult> Run(const char* cmd, const ReserveRequest& request);
   std::string BucketKey(const BucketOp& op) const;
   std::string LedgerKey(const std::string& transaction) const;
 
   const RedisStoreOptions options_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  std::vector<redisContext*> idle_;
-  std::size_t open_ = 0;
-  std::string sha_;  // of the loaded script; guarded by mu_
+  redis::RedisClient client_;
 };
 
 }  // namespace hive::policy::ratelimit

@@ -1,0 +1,174 @@
+#include "redis/redis_client.h"
+
+#include <hiredis/hiredis.h>
+
+#include <charconv>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+
+namespace hive::policy::redis {
+namespace {
+
+using SteadyTime = std::chrono::steady_clock;
+
+timeval ToTimeval(std::chrono::nanoseconds d) {
+  if (d < std::chrono::microseconds(1)) d = std::chrono::microseconds(1);
+  const auto us = std::chrono::duration_cast<std::chrono::microseconds>(d).count();
+  return timeval{static_cast<time_t>(us / 1000000), static_cast<suseconds_t>(us % 1000000)};
+}
+
+bool IsError(const ReplyPtr& r) { return r->type == REDIS_REPLY_ERROR; }
+
+}  // namespace
+
+absl::Status ParseHostPort(const std::string& address, std::string& host, int& port) {
+  const std::size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) return absl::InvalidArgumentError("needs host:port");
+  std::string h = address.substr(0, colon);
+  if (h.size() > 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  int p = 0;
+  const std::string digits = address.substr(colon + 1);
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), p);
+  if (ec != std::errc() || end != digits.data() + digits.size() || p <= 0 || p > 65535) {
+    return absl::InvalidArgumentError(absl::StrCat("bad port '", digits, "'"));
+  }
+  host = std::move(h);
+  port = p;
+  return absl::OkStatus();
+}
+
+std::string StringOf(const redisReply* r) {
+  if (r == nullptr) return "";
+  if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
+      r->type == REDIS_REPLY_ERROR) {
+    return std::string(r->str, r->len);
+  }
+  return "";
+}
+
+long long IntegerOf(const redisReply* r) { return r != nullptr && r->type == REDIS_REPLY_INTEGER ? r->integer : 0; }
+
+RedisClient::RedisClient(RedisClientOptions options) : options_(std::move(options)) {}
+
+RedisClient::~RedisClient() {
+  std::lock_guard lock(mu_);
+  for (redisContext* c : idle_) redisFree(c);
+}
+
+std::string RedisClient::Where() const { return absl::StrCat(options_.host, ":", options_.port); }
+
+absl::StatusOr<redisContext*> RedisClient::Acquire(Deadline deadline) {
+  {
+    std::unique_lock lock(mu_);
+    while (idle_.empty() && open_ >= options_.pool_size) {
+      if (cv_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
+          open_ >= options_.pool_size) {
+        return absl::DeadlineExceededError("redis: no free connection before the deadline");
+      }
+    }
+    if (!idle_.empty()) {
+      redisContext* c = idle_.back();
+      idle_.pop_back();
+      return c;
+    }
+    ++open_;
+  }
+  const auto left = deadline - SteadyTime::now();
+  redisContext* c = redisConnectWithTimeout(options_.host.c_str(), options_.port, ToTimeval(left));
+  if (c == nullptr || c->err != 0) {
+    const std::string why = c == nullptr ? "out of memory" : c->errstr;
+    if (c != nullptr) redisFree(c);
+    std::lock_guard lock(mu_);
+    --open_;
+    cv_.notify_one();
+    return absl::UnavailableError(absl::StrCat("redis ", Where(), ": ", why));
+  }
+  return c;
+}
+
+void RedisClient::Return(redisContext* ctx, bool healthy) {
+  std::lock_guard lock(mu_);
+  if (healthy) {
+    idle_.push_back(ctx);
+  } else {
+    redisFree(ctx);
+    --open_;
+  }
+  cv_.notify_one();
+}
+
+absl::StatusOr<ReplyPtr> RedisClient::Send(redisContext* ctx, Deadline deadline,
+                                           const std::vector<std::string>& argv) {
+  const auto left = deadline - SteadyTime::now();
+  if (left <= std::chrono::nanoseconds(0)) return absl::DeadlineExceededError("redis: deadline exceeded");
+  redisSetTimeout(ctx, ToTimeval(left));
+  std::vector<const char*> ptrs;
+  std::vector<size_t> lens;
+  for (const std::string& a : argv) {
+    ptrs.push_back(a.data());
+    lens.push_back(a.size());
+  }
+  auto* raw = static_cast<redisReply*>(redisCommandArgv(ctx, static_cast<int>(argv.size()), ptrs.data(), lens.data()));
+  if (raw == nullptr) {
+    const bool late = SteadyTime::now() >= deadline;
+    const std::string why = ctx->errstr;
+    return late ? absl::DeadlineExceededError(absl::StrCat("redis: deadline exceeded (", why, ")"))
+                : absl::UnavailableError(absl::StrCat("redis: ", why));
+  }
+  return ReplyPtr(raw, [](const redisReply* r) { freeReplyObject(const_cast<redisReply*>(r)); });
+}
+
+absl::StatusOr<ReplyPtr> RedisClient::Command(const std::vector<std::string>& argv) {
+  const Deadline deadline = SteadyTime::now() + options_.timeout;
+  absl::StatusOr<redisContext*> ctx = Acquire(deadline);
+  if (!ctx.ok()) return ctx.status();
+  absl::StatusOr<ReplyPtr> r = Send(*ctx, deadline, argv);
+  Return(*ctx, r.ok());
+  if (!r.ok()) return r.status();
+  if (IsError(*r)) return absl::InternalError(absl::StrCat("redis: ", StringOf(r->get())));
+  return r;
+}
+
+absl::StatusOr<ReplyPtr> RedisClient::Eval(const char* script, const std::vector<std::string>& keys,
+                                           const std::vector<std::string>& args) {
+  const Deadline deadline = SteadyTime::now() + options_.timeout;
+  absl::StatusOr<redisContext*> ctx = Acquire(deadline);
+  if (!ctx.ok()) return ctx.status();
+  std::string sha;
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = shas_.find(script); it != shas_.end()) sha = it->second;
+  }
+  absl::StatusOr<ReplyPtr> result;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (sha.empty()) {
+      absl::StatusOr<ReplyPtr> loaded = Send(*ctx, deadline, {"SCRIPT", "LOAD", script});
+      if (!loaded.ok() || (*loaded)->type != REDIS_REPLY_STRING) {
+        Return(*ctx, false);
+        return loaded.ok() ? absl::InternalError("redis: SCRIPT LOAD failed") : loaded.status();
+      }
+      sha = StringOf(loaded->get());
+      std::lock_guard lock(mu_);
+      shas_[script] = sha;
+    }
+    std::vector<std::string> argv{"EVALSHA", sha, std::to_string(keys.size())};
+    argv.insert(argv.end(), keys.begin(), keys.end());
+    argv.insert(argv.end(), args.begin(), args.end());
+    result = Send(*ctx, deadline, argv);
+    if (!result.ok()) {
+      Return(*ctx, false);
+      return result.status();
+    }
+    if (IsError(*result) && absl::StartsWith(StringOf(result->get()), "NOSCRIPT")) {
+      sha.clear();  // Redis restarted or flushed its scripts: load again once
+      continue;
+    }
+    break;
+  }
+  Return(*ctx, true);
+  if (IsError(*result)) return absl::InternalError(absl::StrCat("redis script: ", StringOf(result->get())));
+  return result;
+}
+
+}  // namespace hive::policy::redis
