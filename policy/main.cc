@@ -1,7 +1,8 @@
 // hive-policyd: the composition root. Reads the config, builds the stores
 // and engines, serves gRPC, and handles signals on a dedicated thread with
 // sigwait (so no work happens in an async signal handler):
-//   SIGHUP          reload the config (a bad file keeps the running one)
+//   SIGHUP          reload the config (a bad file keeps the running one);
+//                   with the policy in Redis, poll Redis now instead
 //   SIGTERM/SIGINT  graceful shutdown, exit 0
 //
 // Usage: hive-policyd --config PATH [--listen ADDR] [--admin-listen ADDR]
@@ -14,12 +15,17 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "admin/file_policy_storage.h"
+#include "admin/policy_follower.h"
 #include "admin/policy_repository.h"
+#include "admin/redis_policy_storage.h"
 #include "config/snapshot.h"
 #include "config/snapshot_holder.h"
 #include "ratelimit/clock.h"
@@ -200,20 +206,50 @@ int main(int argc, char** argv) {
   // stream is open).
   hive::policy::server::DecisionBus decisions;
   hive::policy::server::PolicyServiceImpl service(holder, limiter, &metrics, &decisions);
-  std::unique_ptr<hive::policy::admin::PolicyRepository> repository;
+  // Where the policy lives: in Redis beside the counters (every replica
+  // follows it), or in the config file.
+  namespace adm = hive::policy::admin;
+  std::unique_ptr<hive::policy::redis::RedisClient> policy_client;
+  std::unique_ptr<adm::PolicyStorage> policy_storage;
+  std::unique_ptr<adm::PolicyFollower> follower;
+  if (st.redis && st.policy_in_redis) {
+    hive::policy::redis::RedisClientOptions co{.pool_size = 2, .timeout = std::max<rl::Nanos>(st.redis_timeout,
+                                                                                               std::chrono::seconds(1))};
+    (void)hive::policy::redis::ParseHostPort(st.redis_address, co.host, co.port);  // checked above
+    policy_client = std::make_unique<hive::policy::redis::RedisClient>(co);
+    policy_storage = std::make_unique<adm::RedisPolicyStorage>(*policy_client, st.redis_key_prefix);
+    follower = std::make_unique<adm::PolicyFollower>(
+        *policy_storage, holder, clock,
+        adm::FollowerOptions{.interval = st.policy_poll_interval,
+                             .on_load = [&metrics](bool ok) { metrics.RecordReload(ok); },
+                             .on_poll = [&metrics](bool in_step) { metrics.SetPolicyInStep(in_step); }});
+    // Start on the stored policy when Redis answers; else on the file's,
+    // until it does.
+    (void)follower->PollOnce();
+    follower->Start();
+    hive::log::Info(absl::StrCat("policy in ", policy_storage->Describe(), ", polled every ",
+                                 absl::FormatDuration(absl::FromChrono(st.policy_poll_interval)), "; ", flags.config,
+                                 " only seeds an empty store"));
+  }
+  std::unique_ptr<adm::PolicyRepository> repository;
   std::unique_ptr<hive::policy::server::AdminServiceImpl> admin_service;
   if (!flags.admin_listen.empty()) {
     if (!LocalOnly(flags.admin_listen)) {
       std::cerr << "hive-policyd: --admin-listen must be a loopback address or unix: socket (no TLS yet)\n";
       return kExitConfig;
     }
-    absl::StatusOr<std::unique_ptr<hive::policy::admin::PolicyRepository>> opened =
-        hive::policy::admin::PolicyRepository::Open(flags.config, flags.admin_history, holder, clock);
-    if (!opened.ok()) {
-      hive::log::Error(absl::StrCat("hive-policyd: admin history: ", opened.status().message()));
-      return kExitRuntime;
+    if (!policy_storage) {
+      absl::StatusOr<std::unique_ptr<adm::FilePolicyStorage>> opened = adm::FilePolicyStorage::Open(
+          flags.config, flags.admin_history,
+          std::chrono::duration_cast<std::chrono::milliseconds>(clock.Wall()).count());
+      if (!opened.ok()) {
+        hive::log::Error(absl::StrCat("hive-policyd: admin history: ", opened.status().message()));
+        return kExitRuntime;
+      }
+      policy_storage = *std::move(opened);
     }
-    repository = *std::move(opened);
+    repository = std::make_unique<adm::PolicyRepository>(
+        *policy_storage, holder, clock, follower ? policy_storage->Describe() : flags.config);
     admin_service = std::make_unique<hive::policy::server::AdminServiceImpl>(
         holder, *repository, limiter,
         hive::policy::server::AdminContext{
@@ -221,7 +257,8 @@ int main(int argc, char** argv) {
             .clock = &clock,
             .store_name = st.redis ? absl::StrCat("redis ", st.redis_address) : std::string("memory"),
             .started_wall = clock.Wall(),
-            .decisions = &decisions});
+            .decisions = &decisions,
+            .follower = follower.get()});
   }
   std::unique_ptr<hive::metrics::MetricsServer> metrics_server;
   if (const std::string& at = (*snapshot)->observability.metrics_listen; !at.empty()) {
@@ -268,6 +305,11 @@ int main(int argc, char** argv) {
     for (;;) {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) continue;
+      if (sig == SIGHUP && follower) {
+        hive::log::Info(absl::StrCat("SIGHUP: polling the policy in ", policy_storage->Describe()));
+        (void)follower->PollOnce();  // logs and counts what it did
+        continue;
+      }
       if (sig == SIGHUP) {
         hive::log::Info("SIGHUP: reloading configuration");
         // Reload logs success or why the old config stays.
@@ -279,6 +321,7 @@ int main(int argc, char** argv) {
       (void)hive::notify::NotifyStopping();  // best effort: systemd stops us either way
       // Open decision streams end now rather than at the grace deadline.
       decisions.Close();
+      if (follower) follower->Stop();
       if (admin_server) admin_server->Shutdown(kShutdownGrace);
       (*server)->Shutdown(kShutdownGrace);
       return;

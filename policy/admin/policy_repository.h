@@ -1,18 +1,17 @@
-// Where the policy lives in the embedded (file) mode, and its history: the
-// admin API's write path. The file hive-policyd loaded stays the source of
-// truth (a SIGHUP reload reads what was applied); every applied version's
-// text is kept in a sibling history directory
-//   <history>/versions/<version>.yaml
-//   <history>/history.log   one JSON HistoryEntry per line, append-only
-// so that any version can be rolled back to, and counter resets are
-// audited in the same log.
+// The admin API's write path, whatever the storage (policy_storage.h: the
+// config file of one hive-policyd, or Redis for every replica): the
+// algorithm is here, the bytes are there.
 //
-// Writes are optimistic: each names the version it was based on (the
-// version of the file on disk); a different one is refused with
-// FAILED_PRECONDITION carrying the current version as the payload
-// kCurrentVersionPayload. A write validates the whole new text exactly as
-// a reload would, writes the file atomically (atomic_file.h), then swaps
-// the running snapshot: all of the change or none of it.
+// Writes are optimistic: each names the version it was based on; a
+// different current version is refused with FAILED_PRECONDITION carrying it
+// as the payload kCurrentVersionPayload (and the storage checks again,
+// atomically, when it publishes: a concurrent writer elsewhere loses the
+// same way). A write validates the whole new text exactly as a reload
+// would, publishes it (text, head and history entry together), then swaps
+// the running snapshot: all of the change or none of it. Other replicas
+// pick a Redis-held change up through their PolicyFollower.
+//
+// Every write, refusal and audit record is also one "audit:" log line.
 //
 // Thread-safety: thread-safe; writes are serialised by one mutex.
 #pragma once
@@ -26,18 +25,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "admin/policy_storage.h"
 #include "config/snapshot_holder.h"
 #include "hive/admin/v1/admin.pb.h"
 #include "ratelimit/clock.h"
 
 namespace hive::policy::admin {
-
-inline constexpr char kCurrentVersionPayload[] = "type.hive/current_version";
-
-struct PolicyText {
-  std::string version;
-  std::string yaml;
-};
 
 struct ApplyOutcome {
   bool applied = false;
@@ -48,41 +41,37 @@ struct ApplyOutcome {
 
 class PolicyRepository {
  public:
-  // `config_path`: the file `holder` was loaded from. `history_dir`
-  // ("" = config_path + ".history") is created when missing. `clock` and
-  // `holder` must outlive the repository.
-  static absl::StatusOr<std::unique_ptr<PolicyRepository>> Open(std::string config_path, std::string history_dir,
-                                                                config::SnapshotHolder& holder,
-                                                                const ratelimit::Clock& clock);
+  // Everything must outlive the repository. `source_name` prefixes the
+  // errors of a validation (the config file's path, "redis host:port").
+  PolicyRepository(PolicyStorage& storage, config::SnapshotHolder& holder, const ratelimit::Clock& clock,
+                   std::string source_name)
+      : storage_(storage), holder_(holder), clock_(clock), source_name_(std::move(source_name)) {}
 
-  absl::StatusOr<PolicyText> Current() const;
+  absl::StatusOr<PolicyText> Current() const { return storage_.Head(); }
   // validate_only: every check, nothing written or swapped.
   absl::StatusOr<ApplyOutcome> Apply(const std::string& yaml, std::string_view expected_version,
                                      std::string_view actor, std::string_view action, bool validate_only);
   absl::StatusOr<ApplyOutcome> Rollback(std::string_view version, std::string_view expected_version,
                                         std::string_view actor);
   // Newest first, at most `limit`.
-  absl::StatusOr<std::vector<hive::admin::v1::HistoryEntry>> History(std::size_t limit) const;
+  absl::StatusOr<std::vector<hive::admin::v1::HistoryEntry>> History(std::size_t limit) const {
+    return storage_.History(limit);
+  }
   // An audit record that changes no policy (counter reset / adjust); also
   // one log line.
   absl::Status Audit(std::string_view actor, std::string_view action, std::string_view detail);
 
- private:
-  PolicyRepository(std::string config_path, std::string history_dir, config::SnapshotHolder& holder,
-                   const ratelimit::Clock& clock);
-  absl::StatusOr<PolicyText> CurrentLocked() const;
-  absl::Status Record(hive::admin::v1::HistoryEntry entry);
-  std::string VersionPath(std::string_view version) const;
+  PolicyStorage& storage() { return storage_; }
 
-  const std::string config_path_;
-  const std::string history_dir_;
+ private:
+  PolicyStorage& storage_;
   config::SnapshotHolder& holder_;
   const ratelimit::Clock& clock_;
-  mutable std::mutex mu_;
-  std::uint64_t next_seq_ = 1;
+  const std::string source_name_;
+  std::mutex mu_;
 };
 
-// FAILED_PRECONDITION naming both versions, with kCurrentVersionPayload.
-absl::Status StaleVersion(std::string_view expected, std::string_view current);
+// The "audit: seq=... actor=... action=..." log line of a recorded entry.
+void LogAudit(const hive::admin::v1::HistoryEntry& entry);
 
 }  // namespace hive::policy::admin

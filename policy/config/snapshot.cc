@@ -285,6 +285,13 @@ class Compiler {
         Error("ratelimit.store.redis.retry_interval", "must be between 10ms and 5m");
       }
     }
+    s.policy_in_redis = !r.policy_in_file();
+    if (r.has_policy_poll_interval()) {
+      s.policy_poll_interval = ToNanos(r.policy_poll_interval());
+      if (s.policy_poll_interval < std::chrono::milliseconds(100) || s.policy_poll_interval > std::chrono::minutes(1)) {
+        Error("ratelimit.store.redis.policy_poll_interval", "must be between 100ms and 1m");
+      }
+    }
   }
 
   void Degraded(const v1::Degraded& in, PolicySnapshot& out) {
@@ -348,10 +355,11 @@ class Compiler {
 
 absl::StatusOr<SnapshotPtr> CompileSnapshot(const v1::PolicyConfig& config,
                                             const hive::config::SourceMap& positions, std::string source,
-                                            std::string version) {
+                                            std::string version, std::string text) {
   auto snapshot = std::make_shared<PolicySnapshot>();
   snapshot->source = std::move(source);
   snapshot->version = std::move(version);
+  snapshot->text = std::move(text);
   Compiler c(positions);
   c.Server(config.server(), *snapshot);
   c.Observability(config.observability(), snapshot->observability);
@@ -369,7 +377,7 @@ absl::StatusOr<SnapshotPtr> LoadSnapshotFromText(std::string_view yaml, std::str
   v1::PolicyConfig config;
   hive::config::SourceMap positions;
   if (absl::Status s = hive::config::YamlToProto(yaml, source_name, config, &positions); !s.ok()) return s;
-  return CompileSnapshot(config, positions, std::string(source_name), ConfigVersion(yaml));
+  return CompileSnapshot(config, positions, std::string(source_name), ConfigVersion(yaml), std::string(yaml));
 }
 
 absl::StatusOr<SnapshotPtr> LoadSnapshot(const std::string& path) {

@@ -52,6 +52,9 @@ struct LimitStoreSettings {
   bool redis_outage_local = false;  // else tempfail
   double redis_fallback_share = 0.5;
   ratelimit::Nanos redis_retry_interval = std::chrono::seconds(1);
+  // The policy lives in Redis (admin/redis_policy_storage.h), polled this often.
+  bool policy_in_redis = false;
+  ratelimit::Nanos policy_poll_interval = std::chrono::seconds(1);
 
   friend bool operator==(const LimitStoreSettings&, const LimitStoreSettings&) = default;
 };
@@ -67,6 +70,7 @@ struct LeaseClass {
 struct PolicySnapshot {
   std::string source;   // the file it came from
   std::string version;  // hash of the file's bytes, 16 hex digits
+  std::string text;     // those bytes ("" when compiled from a parsed config alone)
   ServerSettings server;
   ObservabilitySettings observability;
   ratelimit::LimitPolicy limits;
@@ -82,7 +86,7 @@ using SnapshotPtr = std::shared_ptr<const PolicySnapshot>;
 // Validates and compiles a loaded config; `positions` locates its fields.
 absl::StatusOr<SnapshotPtr> CompileSnapshot(const hive::config::v1::PolicyConfig& config,
                                             const hive::config::SourceMap& positions, std::string source,
-                                            std::string version);
+                                            std::string version, std::string text = "");
 // YAML text -> snapshot; `source_name` prefixes errors.
 absl::StatusOr<SnapshotPtr> LoadSnapshotFromText(std::string_view yaml, std::string_view source_name);
 absl::StatusOr<SnapshotPtr> LoadSnapshot(const std::string& path);

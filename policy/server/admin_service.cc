@@ -306,6 +306,18 @@ grpc::Status AdminServiceImpl::GetStatus(grpc::ServerContext*, const av1::Status
     const ratelimit::Nanos now = context_.clock->Wall();
     reply->set_started_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(context_.started_wall).count());
     reply->set_uptime_seconds(std::chrono::duration_cast<std::chrono::seconds>(now - context_.started_wall).count());
+    if (context_.follower != nullptr) {
+      const admin::FollowerState f = context_.follower->state();
+      reply->set_policy_store(f.storage);
+      reply->set_policy_store_version(f.store_version);
+      reply->set_last_reload_error(f.error);
+      reply->set_policy_polled_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(f.last_poll).count());
+    } else {
+      reply->set_policy_store(repository_.storage().Describe());
+      absl::StatusOr<std::string> head = repository_.storage().HeadVersion();
+      reply->set_policy_store_version(head.ok() ? *head : "");
+      if (!head.ok()) reply->set_last_reload_error(std::string(head.status().message()));
+    }
     return grpc::Status::OK;
   });
 }

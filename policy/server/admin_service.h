@@ -20,6 +20,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "admin/policy_follower.h"
 #include "admin/policy_repository.h"
 #include "absl/status/statusor.h"
 #include "config/snapshot_holder.h"
@@ -36,6 +37,8 @@ struct AdminContext {
   std::string store_name;  // "memory", "redis 10.0.0.5:6379"
   ratelimit::Nanos started_wall{0};
   DecisionBus* decisions = nullptr;  // what PolicyService publishes to; null: no stream
+  // The policy held in Redis: what this replica follows; null in file mode.
+  const admin::PolicyFollower* follower = nullptr;
 };
 
 class AdminServiceImpl final : public hive::admin::v1::AdminService::Service {

@@ -70,14 +70,17 @@ PolicyMetrics::PolicyMetrics(metrics::Registry& registry)
       config_info_(registry.AddGauge("hive_policyd_config_info",
                                      "Always 1; the label is the running configuration's version (file hash).",
                                      {"version"})),
-      reloads_(registry.AddCounter("hive_policyd_config_reloads_total", "Configuration reloads (SIGHUP), by result.",
+      reloads_(registry.AddCounter("hive_policyd_config_reloads_total", "Configuration reloads (SIGHUP, or a new version from the policy store), by result.",
                                    {"result"})),
       leases_(registry.AddCounter("hive_policyd_lease_events_total",
                                   "Degraded-mode leases: granted, charged (leased messages charged on "
                                   "reconciliation), duplicate (usage reported again), over_limit (overshoot).",
                                   {"event"})),
       last_reload_(registry.AddGauge("hive_policyd_config_last_reload_success_timestamp_seconds",
-                                     "Unix time of the last successful configuration load.")) {
+                                     "Unix time of the last successful configuration load.")),
+      policy_in_step_(registry.AddGauge("hive_policyd_policy_store_in_step",
+                                        "Policy held in Redis: 1 while this replica runs the stored version, 0 "
+                                        "while it cannot (version refused, or the store unreachable).")) {
   reloads_.WithLabels({"success"});
   reloads_.WithLabels({"failure"});
   last_reload_.WithLabels({}).Set(Now());
@@ -128,6 +131,8 @@ void PolicyMetrics::SetConfigVersion(const std::string& version) {
   config_info_.RemoveAll();
   config_info_.WithLabels({version}).Set(1);
 }
+
+void PolicyMetrics::SetPolicyInStep(bool in_step) { policy_in_step_.WithLabels({}).Set(in_step ? 1 : 0); }
 
 void PolicyMetrics::RecordReload(bool ok) {
   reloads_.WithLabels({ok ? "success" : "failure"}).Inc();

@@ -42,6 +42,9 @@ class PolicyMetrics {
   // The running config version (start and every successful reload).
   void SetConfigVersion(const std::string& version);
   void RecordReload(bool ok);
+  // Policy held in Redis (admin/policy_follower.h): 1 while this replica
+  // runs the stored version, 0 while it cannot (refused, or store down).
+  void SetPolicyInStep(bool in_step);
 
  private:
   void RecordLimits(const hive::policy::v1::Verdict& verdict, const config::PolicySnapshot& snapshot);
@@ -55,6 +58,7 @@ class PolicyMetrics {
   metrics::CounterFamily& reloads_;
   metrics::CounterFamily& leases_;
   metrics::GaugeFamily& last_reload_;
+  metrics::GaugeFamily& policy_in_step_;
 };
 
 }  // namespace hive::policy::server

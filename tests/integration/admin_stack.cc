@@ -17,6 +17,11 @@ std::string Slurp(const std::string& path) {
   return s.str();
 }
 
+std::string VersionAfter(const std::string& text, const std::string& marker) {
+  const std::size_t at = text.find(marker);
+  return at == std::string::npos ? "" : text.substr(at + marker.size(), 16);
+}
+
 bool WaitForText(const std::string& path, const std::string& needle, std::chrono::milliseconds timeout) {
   const auto until = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < until) {
@@ -26,8 +31,9 @@ bool WaitForText(const std::string& path, const std::string& needle, std::chrono
   return Slurp(path).find(needle) != std::string::npos;
 }
 
-AdminStack::AdminStack(const std::string& policy_yaml) {
-  stack_ = std::make_unique<HiveStack>(StackOptions{.mta = "postfix", .policy_yaml = policy_yaml});
+AdminStack::AdminStack(const std::string& policy_yaml, std::vector<std::string> milter_flags) {
+  stack_ = std::make_unique<HiveStack>(
+      StackOptions{.mta = "postfix", .policy_yaml = policy_yaml, .milter_flags = std::move(milter_flags)});
   // The same policyd, on the same port, now with the admin API.
   stack_->StopPolicyd();
   admin_port_ = FreePort();
@@ -39,14 +45,18 @@ AdminStack::AdminStack(const std::string& policy_yaml) {
   ok_ = WaitForListener(admin_port_, kAdminWait) && WaitForListener(stack_->policy_port(), kAdminWait);
 }
 
-std::vector<std::string> AdminStack::CtlArgv(std::vector<std::string> args) const {
-  args.insert(args.begin(), {HIVECTL_BIN, "--server", "127.0.0.1:" + std::to_string(admin_port_)});
+std::vector<std::string> AdminStack::CtlArgv(const std::string& server, std::vector<std::string> args) const {
+  args.insert(args.begin(), {HIVECTL_BIN, "--server", server});
   return args;
 }
 
 CtlResult AdminStack::Ctl(std::vector<std::string> args) {
+  return CtlAt("127.0.0.1:" + std::to_string(admin_port_), std::move(args));
+}
+
+CtlResult AdminStack::CtlAt(const std::string& server, std::vector<std::string> args) {
   const std::string log = stack_->dir().Sub("hivectl-" + std::to_string(++runs_) + ".log");
-  Process p(CtlArgv(std::move(args)), log);
+  Process p(CtlArgv(server, std::move(args)), log);
   CtlResult r;
   if (p.WaitExit(kAdminWait) && WIFEXITED(p.ExitStatus())) r.code = WEXITSTATUS(p.ExitStatus());
   r.output = Slurp(log);
@@ -55,7 +65,7 @@ CtlResult AdminStack::Ctl(std::vector<std::string> args) {
 
 std::unique_ptr<Process> AdminStack::CtlInBackground(std::vector<std::string> args) {
   const std::string log = stack_->dir().Sub("hivectl-" + std::to_string(++runs_) + ".log");
-  return std::make_unique<Process>(CtlArgv(std::move(args)), log);
+  return std::make_unique<Process>(CtlArgv("127.0.0.1:" + std::to_string(admin_port_), std::move(args)), log);
 }
 
 std::string AdminStack::WriteTemp(const std::string& name, const std::string& text) {

@@ -27,16 +27,23 @@ struct CtlResult {
 
 std::string Slurp(const std::string& path);
 
+// A version as hivectl prints it: the 16 hex digits after `marker`
+// ("applied: version "), or "".
+std::string VersionAfter(const std::string& text, const std::string& marker);
+
 // True once `path` contains `needle`, polling up to `timeout`.
 bool WaitForText(const std::string& path, const std::string& needle, std::chrono::milliseconds timeout);
 
 class AdminStack {
  public:
-  // Postfix + milter + hive-policyd with `policy_yaml` and the admin API.
-  explicit AdminStack(const std::string& policy_yaml);
+  // Postfix + milter + hive-policyd with `policy_yaml` and the admin API;
+  // `milter_flags` extra to hive-milter's (e.g. --policy of another replica).
+  explicit AdminStack(const std::string& policy_yaml, std::vector<std::string> milter_flags = {});
 
   // hivectl --server <admin> args..., waited for (kAdminWait).
   CtlResult Ctl(std::vector<std::string> args);
+  // The same against another admin address (another replica).
+  CtlResult CtlAt(const std::string& server, std::vector<std::string> args);
   // The same, left running (tail); output to the returned process's log.
   std::unique_ptr<Process> CtlInBackground(std::vector<std::string> args);
 
@@ -51,7 +58,7 @@ class AdminStack {
   bool ok() const { return ok_; }
 
  private:
-  std::vector<std::string> CtlArgv(std::vector<std::string> args) const;
+  std::vector<std::string> CtlArgv(const std::string& server, std::vector<std::string> args) const;
 
   std::unique_ptr<HiveStack> stack_;
   std::unique_ptr<Process> policyd_;

@@ -60,12 +60,6 @@ class AdminTest : public ::testing::Test {
   std::unique_ptr<AdminStack> admin_;
 };
 
-// A version as hivectl prints it: "<word> version <16 hex>".
-std::string VersionAfter(const std::string& text, const std::string& marker) {
-  const std::size_t at = text.find(marker);
-  return at == std::string::npos ? "" : text.substr(at + marker.size(), 16);
-}
-
 TEST_F(AdminTest, AppliedLimitIsEnforcedStaleVersionRefusedRollbackRestores) {
   CtlResult status = Ctl({"status"});
   ASSERT_EQ(status.code, 0) << status.output << Diagnostics();

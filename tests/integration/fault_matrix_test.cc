@@ -159,28 +159,6 @@ constexpr auto kRecoveryBound = std::chrono::seconds(10);
     std::printf("[ recovery ] %s: %lld ms\n", (prefix), static_cast<long long>(took->count())); \
   } while (0)
 
-// GET /metrics on 127.0.0.1:port; the body, or "" on any failure.
-std::string ScrapeMetrics(uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string out;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    const std::string request = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-    if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
-      char buf[8192];
-      for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-  close(fd);
-  const std::size_t body = out.find("\r\n\r\n");
-  return body != std::string::npos ? out.substr(body + 4) : "";
-}
-
 // A message nested 7 MIME levels deep: over max_depth 3, every time.
 std::string PoisonMessage(const std::string& tag) {
   std::string body, tail;

@@ -1,10 +1,7 @@
 // The Prometheus endpoints of both daemons, scraped over HTTP after real
 // mail through Postfix: each counter must have moved by exactly what the
 // traffic implies. Plus config reloads of a real hive-policyd (SIGHUP).
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <gmock/gmock.h>
@@ -23,28 +20,6 @@ namespace hive::testing {
 namespace {
 
 using ::testing::HasSubstr;
-
-// GET /metrics on 127.0.0.1:port; the body, or "" on any failure.
-std::string Scrape(uint16_t port) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(port);
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  timeval tv{5, 0};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  std::string out;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
-    const std::string request = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
-    if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(request.size())) {
-      char buf[8192];
-      for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) out.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-  close(fd);
-  const std::size_t body = out.find("\r\n\r\n");
-  return out.rfind("HTTP/1.1 200 ", 0) == 0 && body != std::string::npos ? out.substr(body + 4) : "";
-}
 
 // The value of one series ("name{labels}" exactly as rendered); -1 when absent.
 double Value(const std::string& text, const std::string& series) {
@@ -94,10 +69,10 @@ TEST(MetricsTest, CountersFollowRealTrafficThroughPostfix) {
       .policy_yaml = std::string(kPolicy) + "observability: {metrics_listen: \"127.0.0.1:" +
                      std::to_string(policyd_metrics) + "\", near_limit_ratio: 0.5}\n",
       .milter_yaml = "observability: {metrics_listen: \"127.0.0.1:" + std::to_string(milter_metrics) + "\"}\n"});
-  const std::string before = Scrape(milter_metrics);
+  const std::string before = ScrapeMetrics(milter_metrics);
   ASSERT_THAT(before, HasSubstr("# TYPE hive_milter_decisions_total counter")) << stack.Diagnostics();
   EXPECT_EQ(Value(before, "hive_milter_config_reloads_total{result=\"failure\"}"), 0);
-  ASSERT_THAT(Scrape(policyd_metrics), HasSubstr("hive_policyd_config_info{version=\""));
+  ASSERT_THAT(ScrapeMetrics(policyd_metrics), HasSubstr("hive_policyd_config_info{version=\""));
 
   // Ham (transactional), spam (rejected at end of message), and one sender
   // over its limit: two pass, the third is refused at MAIL.
@@ -116,7 +91,7 @@ TEST(MetricsTest, CountersFollowRealTrafficThroughPostfix) {
                               MakeMessage("alice@limited.example", "x@dest.example", "n2", "ok"));
   ASSERT_EQ(over.mail.code, 451) << over.mail.ToString() << stack.Diagnostics();
 
-  const std::string p = Scrape(policyd_metrics);
+  const std::string p = ScrapeMetrics(policyd_metrics);
   EXPECT_EQ(Value(p, "hive_policyd_decisions_total{stage=\"eom\",action=\"continue\"}"), 3) << p;
   EXPECT_EQ(Value(p, "hive_policyd_decisions_total{stage=\"eom\",action=\"reject\"}"), 1) << p;
   EXPECT_EQ(Value(p, "hive_policyd_decisions_total{stage=\"mail\",action=\"tempfail\"}"), 1) << p;
@@ -132,7 +107,7 @@ TEST(MetricsTest, CountersFollowRealTrafficThroughPostfix) {
   EXPECT_GE(Value(p, "hive_policyd_store_operation_duration_seconds_count{op=\"reserve\",result=\"ok\"}"), 2) << p;
   EXPECT_EQ(Value(p, "hive_policyd_store_errors_total{op=\"reserve\"}"), 0) << p;
 
-  std::string m = Scrape(milter_metrics);
+  std::string m = ScrapeMetrics(milter_metrics);
   EXPECT_EQ(Value(m, "hive_milter_decisions_total{stage=\"eom\",action=\"continue\"}"), 3) << m;
   EXPECT_EQ(Value(m, "hive_milter_decisions_total{stage=\"eom\",action=\"reject\"}"), 1) << m;
   EXPECT_EQ(Value(m, "hive_milter_decisions_total{stage=\"mail\",action=\"tempfail\"}"), 1) << m;
@@ -146,7 +121,7 @@ TEST(MetricsTest, CountersFollowRealTrafficThroughPostfix) {
   Transaction down = SendMail(stack.smtp_port(), "receipts@shop.example", {"bob@dest.example"},
                               MakeMessage("receipts@shop.example", "bob@dest.example", "Receipt 2", "Thanks."));
   EXPECT_EQ(down.mail.code, 451) << down.mail.ToString() << stack.Diagnostics();
-  m = Scrape(milter_metrics);
+  m = ScrapeMetrics(milter_metrics);
   EXPECT_EQ(Value(m, "hive_milter_failure_mode_total{stage=\"mail\",mode=\"tempfail\"}"), 1) << m;
   EXPECT_EQ(Value(m, "hive_milter_policy_rpc_duration_seconds_count{rpc=\"CheckSender\",code=\"UNAVAILABLE\"}"), 1)
       << m;
@@ -163,7 +138,7 @@ TEST(MetricsTest, PolicydReloadsAreCountedAndTheVersionFollows) {
   Process policyd({HIVE_POLICYD_BIN, "--config", config, "--listen", "127.0.0.1:" + std::to_string(grpc_port)},
                   dir.Sub("policyd.log"));
   ASSERT_TRUE(WaitForListener(metrics_port, std::chrono::seconds(15)));
-  const std::string first = Scrape(metrics_port);
+  const std::string first = ScrapeMetrics(metrics_port);
   const std::size_t at = first.find("hive_policyd_config_info{version=\"");
   ASSERT_NE(at, std::string::npos) << first;
   const std::string first_version = first.substr(at, first.find('}', at) - at);
@@ -174,13 +149,13 @@ TEST(MetricsTest, PolicydReloadsAreCountedAndTheVersionFollows) {
     std::string text;
     for (int i = 0; i < 100 && Value(text, series) != expected; ++i) {  // bounded: 10 s
       if (i > 0) usleep(100 * 1000);
-      text = Scrape(metrics_port);
+      text = ScrapeMetrics(metrics_port);
     }
     EXPECT_EQ(Value(text, series), expected) << text;
   };
   WriteFile(config, observability + "routing: {pools: [{name: a}, {name: b}], default_pool: b}\n");
   reload_and_scrape("success", 1);
-  const std::string second = Scrape(metrics_port);
+  const std::string second = ScrapeMetrics(metrics_port);
   EXPECT_EQ(second.find(first_version), std::string::npos) << "the old version is gone:\n" << second;
   EXPECT_NE(second.find("hive_policyd_config_info{version=\""), std::string::npos);
 

@@ -208,10 +208,17 @@ int Status(Context& ctx) {
     PrintJson(reply);
     return kExitOk;
   }
-  std::cout << "config version: " << reply.config_version() << " (" << reply.config_source() << ")\n"
-            << "store: " << reply.store() << " (" << reply.store_status() << ")\n"
+  std::cout << "config version: " << reply.config_version() << " (" << reply.config_source() << ")\n";
+  if (!reply.policy_store().empty()) {
+    std::cout << "policy store: " << reply.policy_store() << " at version " << reply.policy_store_version();
+    if (reply.policy_polled_unix_ms() != 0) std::cout << " (polled " << TimeText(reply.policy_polled_unix_ms()) << ")";
+    std::cout << "\n";
+  }
+  if (!reply.last_reload_error().empty()) std::cout << "policy error: " << reply.last_reload_error() << "\n";
+  std::cout << "store: " << reply.store() << " (" << reply.store_status() << ")\n"
             << "uptime: " << reply.uptime_seconds() << "s (since " << TimeText(reply.started_unix_ms()) << ")\n";
-  return reply.store_status() == "ok" ? kExitOk : kExitError;
+  // 1 when something needs an operator: the counter store or the policy.
+  return reply.store_status() == "ok" && reply.last_reload_error().empty() ? kExitOk : kExitError;
 }
 
 }  // namespace
@@ -220,7 +227,9 @@ void PrintUsage(std::ostream& out) {
   out << "usage: hivectl [--server ADDR] [--json] [--actor NAME] <command>\n"
          "  ADDR: --server, else $HIVECTL_SERVER, else 127.0.0.1:7454 (hive-policyd --admin-listen)\n"
          "commands:\n"
-         "  status                                   config version, counter store, uptime\n"
+         "  status                                   config version, where the policy lives and whether\n"
+         "                                           this replica runs it, counter store, uptime\n"
+         "                                           (exit 1: counter store or policy in trouble)\n"
          "  policy get                               the running policy (YAML) and its version\n"
          "  policy validate FILE                     full validation, nothing applied\n"
          "  policy apply FILE [--version V]          apply if the policy is still at V (default: current)\n"

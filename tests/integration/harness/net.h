@@ -1,9 +1,11 @@
-// Loopback helpers for tests: free ports and waiting for a listener.
+// Loopback helpers for tests: free ports, waiting for a listener, scraping
+// a Prometheus endpoint.
 // Thread-safe.
 #pragma once
 
 #include <chrono>
 #include <cstdint>
+#include <string>
 
 namespace hive::testing {
 
@@ -14,5 +16,9 @@ uint16_t FreePort();
 // True once something accepts TCP connections on 127.0.0.1:port ([::1]:port
 // with ipv6).
 bool WaitForListener(uint16_t port, std::chrono::milliseconds timeout, bool ipv6 = false);
+
+// GET /metrics on 127.0.0.1:port (a 5 s receive timeout); the body of a
+// 200 answer, or "" on any failure.
+std::string ScrapeMetrics(uint16_t port);
 
 }  // namespace hive::testing

@@ -1,4 +1,4 @@
-// The file-mode policy repository: optimistic concurrency, atomic writes,
+// The policy repository over its file storage: optimistic concurrency, atomic writes,
 // history with diffs, rollback, audit records; and the YAML writer that
 // object edits go through.
 #include "admin/policy_repository.h"
@@ -12,6 +12,7 @@
 
 #include "absl/strings/cord.h"
 #include "admin/atomic_file.h"
+#include "admin/file_policy_storage.h"
 #include "admin/policy_objects.h"
 #include "admin/proto_yaml.h"
 #include "support/yaml_to_proto.h"
@@ -50,9 +51,10 @@ class PolicyRepositoryTest : public ::testing::Test {
     ASSERT_TRUE(snapshot.ok()) << snapshot.status();
     holder_ = std::make_unique<config::SnapshotHolder>(path_, *snapshot);
     clock_.SetWall(std::chrono::seconds(1'700'000'000));
-    auto repo = PolicyRepository::Open(path_, "", *holder_, clock_);
-    ASSERT_TRUE(repo.ok()) << repo.status();
-    repo_ = *std::move(repo);
+    auto storage = FilePolicyStorage::Open(path_, "", 1'700'000'000'000);
+    ASSERT_TRUE(storage.ok()) << storage.status();
+    storage_ = *std::move(storage);
+    repo_ = std::make_unique<PolicyRepository>(*storage_, *holder_, clock_, path_);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
@@ -61,6 +63,7 @@ class PolicyRepositoryTest : public ::testing::Test {
   std::string dir_, path_;
   ratelimit::ManualClock clock_;
   std::unique_ptr<config::SnapshotHolder> holder_;
+  std::unique_ptr<FilePolicyStorage> storage_;
   std::unique_ptr<PolicyRepository> repo_;
 };
 
@@ -142,10 +145,11 @@ TEST_F(PolicyRepositoryTest, HistoryAndRollbackRestoreAnEarlierVersion) {
   EXPECT_EQ((*history)[0].seq(), 4u);
 
   // A reopened repository continues the sequence.
-  auto reopened = PolicyRepository::Open(path_, "", *holder_, clock_);
+  auto reopened = FilePolicyStorage::Open(path_, "", 1'700'000'000'000);
   ASSERT_TRUE(reopened.ok());
-  ASSERT_TRUE((*reopened)->Audit("ops", "counters-adjust", "x").ok());
-  EXPECT_EQ((*reopened)->History(1)->front().seq(), 5u);
+  PolicyRepository again(**reopened, *holder_, clock_, path_);
+  ASSERT_TRUE(again.Audit("ops", "counters-adjust", "x").ok());
+  EXPECT_EQ(again.History(1)->front().seq(), 5u);
 }
 
 TEST_F(PolicyRepositoryTest, UnknownRollbackTargetIsNotFound) {

@@ -1,0 +1,159 @@
+// The policy held in Redis (issue 7): two real hive-policyd replicas on one
+// real redis-server. Replica B answers the milter behind a real Postfix;
+// replica A answers hivectl. A change applied through A is enforced by B on
+// the next message within B's poll interval; a broken version written
+// straight into Redis is refused by both, which keep running the old one
+// and say why (hivectl status, log, metric) until a good version is applied.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstdio>
+#include <thread>
+
+#include "admin_stack.h"
+#include "config/snapshot.h"
+#include "harness/net.h"
+#include "harness/redis_server.h"
+#include "harness/temp_dir.h"
+#include "redis/redis_client.h"
+
+namespace hive::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr auto kPollInterval = std::chrono::seconds(1);
+
+std::string Policy(const std::string& redis, const std::string& extra_limits = "") {
+  return R"(limits:
+  - name: per-sender
+    match: {sender_domain: [shop.example]}
+    key: "{sender}"
+    cost: messages
+    windows:
+      - {limit: 100, period: 1h}
+)" + extra_limits +
+         R"(ratelimit:
+  store:
+    kind: redis
+    redis: {address: ")" +
+         redis + R"(", timeout: 1s, policy_poll_interval: 1s}
+)";
+}
+
+constexpr char kTightLimit[] = R"(  - name: tight
+    match: {sender_domain: [tight.example]}
+    key: "{sender}"
+    cost: messages
+    windows:
+      - {limit: 1, period: 1h}
+)";
+
+TEST(AdminReplicasTest, ApplyThroughOneReplicaIsEnforcedByTheOtherBrokenVersionsAreRefusedByBoth) {
+  RedisServer redis;
+  TempDir dir;
+  // Replica B: the milter's policy service, with metrics and its own admin
+  // API. It starts first, on an empty Redis: its file seeds the policy.
+  const uint16_t b_port = FreePort(), b_admin = FreePort(), b_metrics = FreePort();
+  WriteFile(dir.Sub("b.yaml"), Policy(redis.address()) + "observability: {metrics_listen: \"127.0.0.1:" +
+                                   std::to_string(b_metrics) + "\"}\n");
+  Process b({HIVE_POLICYD_BIN, "--config", dir.Sub("b.yaml"), "--listen", "127.0.0.1:" + std::to_string(b_port),
+             "--admin-listen", "127.0.0.1:" + std::to_string(b_admin)},
+            dir.Sub("b.log"));
+  ASSERT_TRUE(WaitForListener(b_admin, kAdminWait)) << ReadFile(dir.Sub("b.log"));
+  const std::string b_server = "127.0.0.1:" + std::to_string(b_admin);
+  // Replica A (its own file: it adopts what Redis holds) and Postfix,
+  // whose milter asks B only.
+  AdminStack a(Policy(redis.address()), {"--policy", "127.0.0.1:" + std::to_string(b_port)});
+  ASSERT_TRUE(a.ok()) << a.Diagnostics();
+  auto diagnostics = [&] { return a.Diagnostics() + "\n===== replica B\n" + ReadFile(dir.Sub("b.log")); };
+
+  // Both run the seeded version and say where it lives.
+  CtlResult a_status = a.Ctl({"status"});
+  ASSERT_EQ(a_status.code, 0) << a_status.output << diagnostics();
+  const std::string v0 = VersionAfter(a_status.output, "config version: ");
+  ASSERT_EQ(v0.size(), 16u) << a_status.output;
+  EXPECT_THAT(a_status.output, HasSubstr("policy store: redis " + redis.address() + " at version " + v0));
+  CtlResult b_status = a.CtlAt(b_server, {"status"});
+  ASSERT_EQ(b_status.code, 0) << b_status.output;
+  EXPECT_THAT(b_status.output, HasSubstr("config version: " + v0));
+
+  // Apply through A; B runs it within its poll interval.
+  CtlResult applied =
+      a.Ctl({"policy", "apply", a.WriteTemp("tight.yaml", Policy(redis.address(), kTightLimit)), "--version", v0});
+  ASSERT_EQ(applied.code, 0) << applied.output << diagnostics();
+  const auto applied_at = std::chrono::steady_clock::now();
+  const std::string v1 = VersionAfter(applied.output, "applied: version ");
+  ASSERT_EQ(v1.size(), 16u) << applied.output;
+  std::chrono::milliseconds converged{-1};
+  while (std::chrono::steady_clock::now() - applied_at < std::chrono::seconds(10)) {
+    if (a.CtlAt(b_server, {"status"}).output.find("config version: " + v1) != std::string::npos) {
+      converged = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - applied_at);
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::printf("[ converge ] replica B ran the applied version %lld ms after the apply returned\n",
+              static_cast<long long>(converged.count()));
+  ASSERT_GE(converged.count(), 0) << diagnostics();
+  // One interval, plus the time of one hivectl run on a loaded machine.
+  EXPECT_LE(converged, kPollInterval + std::chrono::seconds(1)) << diagnostics();
+  Transaction first = a.Send("carol@tight.example", "tight one");
+  ASSERT_EQ(first.data.code, 250) << first.data.ToString() << diagnostics();
+  Transaction second = a.Send("carol@tight.example", "tight two");
+  EXPECT_EQ(second.mail.code, 451) << second.mail.ToString() << diagnostics();
+  EXPECT_THAT(second.mail.text, HasSubstr("tight"));
+  // One history for both: B lists A's apply.
+  CtlResult history = a.CtlAt(b_server, {"policy", "history"});
+  EXPECT_THAT(history.output, HasSubstr("apply  version " + v1 + " (was " + v0 + ")"));
+  EXPECT_THAT(history.output, HasSubstr("seed  version " + v0));
+
+  // A broken version written straight into Redis: both refuse it.
+  const std::string broken = "limits:\n  - name: broken\n    windows: [{limit: -1, period: never}]\n";
+  const std::string vb = policy::config::ConfigVersion(broken);
+  policy::redis::RedisClient client({.host = "127.0.0.1", .port = redis.port(), .pool_size = 1,
+                                     .timeout = std::chrono::seconds(2)});
+  ASSERT_TRUE(client.Command({"SET", "hive:{policy}:v:" + vb, broken}).ok());
+  ASSERT_TRUE(client.Command({"SET", "hive:{policy}:head", vb}).ok());
+  for (const std::string& server : {std::string(), b_server}) {
+    CtlResult s;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    do {
+      s = server.empty() ? a.Ctl({"status"}) : a.CtlAt(server, {"status"});
+    } while (s.output.find("policy error: version " + vb + " refused") == std::string::npos &&
+             std::chrono::steady_clock::now() < until);
+    EXPECT_EQ(s.code, 1) << s.output;
+    EXPECT_THAT(s.output, HasSubstr("policy error: version " + vb + " refused, keeping version " + v1));
+    EXPECT_THAT(s.output, HasSubstr("limits[0].windows[0]"));
+    EXPECT_THAT(s.output, HasSubstr("config version: " + v1));
+    EXPECT_THAT(s.output, HasSubstr("at version " + vb));
+  }
+  EXPECT_THAT(ReadFile(dir.Sub("b.log")), HasSubstr("version " + vb + " refused, keeping version " + v1));
+  EXPECT_THAT(a.PolicydLog(), HasSubstr("version " + vb + " refused, keeping version " + v1));
+  const std::string metrics = ScrapeMetrics(b_metrics);
+  EXPECT_THAT(metrics, HasSubstr("hive_policyd_policy_store_in_step 0")) << metrics;
+  EXPECT_THAT(metrics, HasSubstr("hive_policyd_config_reloads_total{result=\"failure\"} 1")) << metrics;
+  EXPECT_THAT(metrics, HasSubstr("hive_policyd_config_info{version=\"" + v1 + "\"} 1")) << metrics;
+  // B still enforces v1 on the next message.
+  Transaction third = a.Send("carol@tight.example", "tight three");
+  EXPECT_EQ(third.mail.code, 451) << third.mail.ToString() << diagnostics();
+
+  // The way out: roll back to v1 through A (based on the broken head).
+  CtlResult rolled = a.Ctl({"policy", "rollback", v1, "--version", vb});
+  ASSERT_EQ(rolled.code, 0) << rolled.output << diagnostics();
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  CtlResult healthy;
+  do {
+    healthy = a.CtlAt(b_server, {"status"});
+  } while (healthy.code != 0 && std::chrono::steady_clock::now() < until);
+  EXPECT_EQ(healthy.code, 0) << healthy.output;
+  EXPECT_THAT(healthy.output, Not(HasSubstr("policy error")));
+  EXPECT_THAT(healthy.output, HasSubstr("at version " + v1));
+  EXPECT_THAT(ScrapeMetrics(b_metrics), HasSubstr("hive_policyd_policy_store_in_step 1"));
+  EXPECT_THAT(ReadFile(dir.Sub("b.log")), HasSubstr("in step again, running version " + v1));
+}
+
+}  // namespace
+}  // namespace hive::testing
