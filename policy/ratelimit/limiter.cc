@@ -93,6 +93,11 @@ std::vector<BucketOp> Limiter::OpsFor(const LimitPolicy& policy, const LimitRule
     op.rule = index;
     ops.push_back(std::move(op));
   }
+  // Usage counts once per rule, on its first window.
+  if (!ops.empty()) {
+    ops.front().usage_rule = rule.name;
+    ops.front().usage_key = key;
+  }
   return ops;
 }
 

@@ -214,18 +214,21 @@ absl::StatusOr<ReserveResult> MemoryStore::Reserve(const ReserveRequest& request
     }
   }
   Small<Taken> taken;
+  Small<const BucketOp*> usage;
   Small<int> rules;
   Small<const std::string*> tokens;
   for (std::size_t i = 0; i < request.ops.size(); ++i) {
     const BucketOp& op = request.ops[i];
     if (!contains(applied_groups, op.group) || result.buckets[i].skipped) continue;
     taken.push_back({hashes[i], op.kind, op.params.emission_interval, op.cost});
+    if (!op.usage_rule.empty()) usage.push_back(&op);
     if (!contains(rules, op.rule)) rules.push_back(op.rule);
     if (!op.token.empty()) tokens.push_back(&op.token);
   }
   if (taken.empty()) return result;
   Ledger& l = ledger != nullptr ? *ledger : ls->ledgers[request.transaction];
   l.taken.insert(l.taken.end(), taken.begin(), taken.end());
+  for (const BucketOp* op : usage) l.usage.push_back({op->usage_rule, op->usage_key, op->cost});
   for (const std::string* t : tokens) l.tokens.insert(*t);
   if (!request.once.empty()) l.tokens.insert(request.once);
   l.reservations += static_cast<int>(rules.size());
@@ -260,15 +263,41 @@ absl::Status MemoryStore::Reset(std::span<const BucketOp> ops) {
 absl::StatusOr<int> MemoryStore::Commit(const std::string& transaction) {
   const Nanos now = clock_.Now();
   LedgerShard& ls = LedgerShardOf(transaction);
-  std::lock_guard lock(ls.mu);
+  std::unique_lock lock(ls.mu);
   auto it = ls.ledgers.find(transaction);
   if (it == ls.ledgers.end() || it->second.expires <= now) {
     if (it != ls.ledgers.end()) ls.ledgers.erase(it);
     return 0;
   }
   const int n = it->second.reservations;
+  std::vector<Usage> usage = std::move(it->second.usage);
   ls.ledgers.erase(it);
+  lock.unlock();
+  if (!usage.empty()) CountUsage(usage);
   return n;
+}
+
+std::int64_t MemoryStore::TodayLocked() {
+  const std::int64_t day = std::chrono::floor<std::chrono::days>(clock_.Wall()).count();
+  if (day != top_day_) {
+    top_.clear();
+    top_day_ = day;
+  }
+  return day;
+}
+
+void MemoryStore::CountUsage(const std::vector<Usage>& usage) {
+  std::lock_guard lock(top_mu_);
+  TodayLocked();
+  for (const Usage& u : usage) top_[u.rule].Add(u.key, u.cost);
+}
+
+absl::StatusOr<std::vector<UsageEntry>> MemoryStore::Top(const std::string& rule, std::size_t n) {
+  std::lock_guard lock(top_mu_);
+  TodayLocked();
+  auto it = top_.find(rule);
+  if (it == top_.end()) return std::vector<UsageEntry>{};
+  return it->second.Top(n);
 }
 
 absl::StatusOr<int> MemoryStore::Release(const std::string& transaction) {

@@ -12,7 +12,9 @@
 // (odds ~ n^2 / 2^65: 3e-8 at a million live keys), erring strict.
 //
 // GCRA runs on the injected monotonic clock; quota windows use its wall
-// clock only to drop ended windows. Transaction ledgers live in 16 shards
+// clock only to drop ended windows, and top-N usage to start a new day.
+// Top-N usage: per rule, a SpaceSaving table of kTopCapacity keys for the
+// current UTC day (at most ~100 bytes per key: rules x 1000 x 100 bytes). Transaction ledgers live in 16 shards
 // and expire after their TTL (consumption kept). Thread-safe.
 #pragma once
 
@@ -42,6 +44,7 @@ class MemoryStore final : public Store {
   absl::StatusOr<ReserveResult> Reserve(const ReserveRequest& request) override;
   absl::StatusOr<std::vector<BucketResult>> Peek(std::span<const BucketOp> ops) override;
   absl::Status Reset(std::span<const BucketOp> ops) override;
+  absl::StatusOr<std::vector<UsageEntry>> Top(const std::string& rule, std::size_t n) override;
   absl::StatusOr<int> Commit(const std::string& transaction) override;
   absl::StatusOr<int> Release(const std::string& transaction) override;
 
@@ -69,8 +72,14 @@ class MemoryStore final : public Store {
     Nanos interval;  // kRate: to give back
     std::int64_t cost;
   };
+  struct Usage {
+    std::string rule;
+    std::string key;
+    std::int64_t cost;
+  };
   struct Ledger {
     std::vector<Taken> taken;
+    std::vector<Usage> usage;
     std::set<std::string> tokens;
     int reservations = 0;
     Nanos expires{0};
@@ -93,12 +102,19 @@ class MemoryStore final : public Store {
   void SweepIfDue(Shard& shard, Nanos now, Nanos& wall);
   void SweepLedgersIfDue(LedgerShard& shard, Nanos now);
   void GiveBack(const std::vector<Taken>& taken);
+  void CountUsage(const std::vector<Usage>& usage);
+  // Today's UTC day number; a new day empties the top lists. top_mu_ held.
+  std::int64_t TodayLocked();
 
   const Clock& clock_;
   const MemoryStoreOptions options_;
   const std::size_t max_per_shard_;
   std::array<Shard, kShards> shards_;
   std::array<LedgerShard, kLedgerShards> ledger_shards_;
+  // Top-N usage of today (UTC), per rule: kTopCapacity keys each.
+  std::mutex top_mu_;
+  std::int64_t top_day_ = -1;                                 // guarded by top_mu_
+  absl::flat_hash_map<std::string, SpaceSaving> top_;         // guarded by top_mu_
 };
 
 }  // namespace hive::policy::ratelimit

@@ -77,6 +77,12 @@ absl::Status OutageStore::Reset(std::span<const BucketOp> ops) {
   return primary_.Reset(ops);
 }
 
+// The shared ranking only: the local fallback's counts are a share of an
+// outage, not usage an operator ranks senders by.
+absl::StatusOr<std::vector<UsageEntry>> OutageStore::Top(const std::string& rule, std::size_t n) {
+  return primary_.Top(rule, n);
+}
+
 absl::StatusOr<int> OutageStore::Commit(const std::string& transaction) {
   int local = 0;
   if (local_ != nullptr) local = local_->Commit(transaction).value_or(0);

@@ -42,6 +42,7 @@ class OutageStore final : public Store {
   // Resets the primary (and the local fallback, whose counters would
   // otherwise resurface at the next outage).
   absl::Status Reset(std::span<const BucketOp> ops) override;
+  absl::StatusOr<std::vector<UsageEntry>> Top(const std::string& rule, std::size_t n) override;
   absl::StatusOr<int> Commit(const std::string& transaction) override;
   absl::StatusOr<int> Release(const std::string& transaction) override;
 

@@ -3,9 +3,11 @@
 namespace hive::policy::ratelimit {
 
 // KEYS[1] ledger of the transaction ("" transaction: unused), KEYS[2..]
-// one per op. ARGV: cmd, ttl_ms, once, nops, then 8 per op:
-// kind ('r' rate | 'q' quota), a (rate: emission interval us; quota:
-// limit), b (rate: burst), cost, group, rule, token, expire_at_ms (quota).
+// one per op. ARGV: cmd, ttl_ms (commit: top capacity), once, nops, then 10
+// per op: kind ('r' rate | 'q' quota), a (rate: emission interval us;
+// quota: limit), b (rate: burst), cost, group, rule, token, expire_at_ms
+// (quota), top key prefix ("" = usage not counted), top member.
+// top: ARGV cmd, n, '', 0, top key prefix; reply {member, score, ...}.
 // Reply (reserve/peek): {allowed, repeated, per op: allowed, skipped,
 // remaining, retry_us, reset_us}; commit/release: reservations settled;
 // reset (an operator's, KEYS[2..] the buckets, no ARGV beyond cmd):
@@ -24,8 +26,39 @@ if cmd == 'reset' then
   return n
 end
 
+-- Top-N usage of today (UTC, server time), per rule: a sorted set of at
+-- most `cap` members kept by Space-Saving (ratelimit/top_usage.h): a new
+-- member when full replaces the smallest and inherits its score.
+local day = math.floor(now / 86400000000)
+
+if cmd == 'top' then
+  return redis.call('ZREVRANGE', ARGV[5] .. day, 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
+end
+
+-- The top keys are, like the buckets release touches, not declared in KEYS:
+-- safe for the same reason (they carry the {rl} tag).
 if cmd == 'commit' then
   local n = tonumber(redis.call('HGET', ledger, 'n') or '0')
+  local c = tonumber(redis.call('HGET', ledger, 'c') or '0')
+  local cap = tonumber(ARGV[2])
+  for i = 1, c do
+    local prefix = redis.call('HGET', ledger, 'u' .. i)
+    if prefix then
+      local zkey = prefix .. day
+      local member = redis.call('HGET', ledger, 'm' .. i)
+      local cost = tonumber(string.match(redis.call('HGET', ledger, 'v' .. i), ':([^:]+)$'))
+      if redis.call('ZSCORE', zkey, member) then
+        redis.call('ZINCRBY', zkey, cost, member)
+      elseif redis.call('ZCARD', zkey) < cap then
+        redis.call('ZADD', zkey, cost, member)
+      else
+        local smallest = redis.call('ZRANGE', zkey, 0, 0, 'WITHSCORES')
+        redis.call('ZREM', zkey, smallest[1])
+        redis.call('ZADD', zkey, tonumber(smallest[2]) + cost, member)
+      end
+      redis.call('PEXPIRE', zkey, 2 * 86400000)
+    end
+  end
   redis.call('DEL', ledger)
   return n
 end
@@ -71,11 +104,12 @@ end
 local nops = tonumber(ARGV[4])
 local ops = {}
 for i = 1, nops do
-  local base = 4 + (i - 1) * 8
+  local base = 4 + (i - 1) * 10
   ops[i] = {
     key = KEYS[i + 1], kind = ARGV[base + 1], a = tonumber(ARGV[base + 2]), b = tonumber(ARGV[base + 3]),
     cost = tonumber(ARGV[base + 4]), group = tonumber(ARGV[base + 5]), rule = ARGV[base + 6],
     token = ARGV[base + 7], expire_at = tonumber(ARGV[base + 8]),
+    top = ARGV[base + 9], member = ARGV[base + 10],
     allowed = 0, skipped = 0, remaining = 0, retry = 0, reset = 0, state = nil,
   }
 end
@@ -158,6 +192,7 @@ if apply and allowed == 1 and ledger ~= '' and #taken > 0 then
     local a = op.a
     if op.kind == 'q' then a = 0 end
     redis.call('HSET', ledger, 'k' .. c, op.key, 'v' .. c, op.kind .. ':' .. fmt(a) .. ':' .. op.cost)
+    if op.top ~= '' then redis.call('HSET', ledger, 'u' .. c, op.top, 'm' .. c, op.member) end
     if op.token ~= '' then redis.call('HSET', ledger, 't:' .. op.token, 1) end
     if not rules[op.rule] then rules[op.rule] = true; nrules = nrules + 1 end
   end

@@ -2,6 +2,7 @@
 
 #include <hiredis/hiredis.h>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "ratelimit/redis_script.h"
@@ -48,6 +49,8 @@ absl::StatusOr<ReserveResult> RedisStore::Run(const char* cmd, const ReserveRequ
     args.push_back(std::to_string(op.rule));
     args.push_back(op.token);
     args.push_back(std::to_string(op.window_end.count() / 1000000));
+    args.push_back(op.usage_rule.empty() ? std::string() : TopPrefix(op.usage_rule));
+    args.push_back(op.usage_key);
   }
   absl::StatusOr<redis::ReplyPtr> reply = client_.Eval(kRedisScript, keys, args);
   if (!reply.ok()) return reply.status();
@@ -91,8 +94,29 @@ absl::Status RedisStore::Reset(std::span<const BucketOp> ops) {
   return r.ok() ? absl::OkStatus() : r.status();
 }
 
+std::string RedisStore::TopPrefix(const std::string& rule) const {
+  return absl::StrCat(options_.key_prefix, ":{rl}:top:", rule, ":");
+}
+
+absl::StatusOr<std::vector<UsageEntry>> RedisStore::Top(const std::string& rule, std::size_t n) {
+  std::vector<UsageEntry> out;
+  if (n == 0) return out;
+  absl::StatusOr<redis::ReplyPtr> r =
+      client_.Eval(kRedisScript, {LedgerKey("")}, {"top", std::to_string(n), "", "0", TopPrefix(rule)});
+  if (!r.ok()) return r.status();
+  const redisReply* reply = r->get();
+  if (reply->type != REDIS_REPLY_ARRAY) return absl::InternalError("redis script: bad top reply");
+  for (std::size_t i = 0; i + 1 < reply->elements; i += 2) {
+    std::int64_t used = 0;
+    (void)absl::SimpleAtoi(redis::StringOf(reply->element[i + 1]), &used);
+    out.push_back({redis::StringOf(reply->element[i]), used});
+  }
+  return out;
+}
+
 absl::StatusOr<int> RedisStore::Commit(const std::string& transaction) {
-  absl::StatusOr<redis::ReplyPtr> r = client_.Eval(kRedisScript, {LedgerKey(transaction)}, {"commit", "0", "", "0"});
+  absl::StatusOr<redis::ReplyPtr> r = client_.Eval(kRedisScript, {LedgerKey(transaction)},
+                                                    {"commit", std::to_string(kTopCapacity), "", "0"});
   if (!r.ok()) return r.status();
   return static_cast<int>(redis::IntegerOf(r->get()));
 }

@@ -48,6 +48,9 @@ class RedisStore final : public Store {
   // Deletes the buckets' keys (a quota: the window of op.window_start), one
   // script call, atomic across them.
   absl::Status Reset(std::span<const BucketOp> ops) override;
+  // Today's (the server's UTC day) sorted set <prefix>:{rl}:top:<rule>:<day>,
+  // kept at kTopCapacity members by the commit script; two days' TTL.
+  absl::StatusOr<std::vector<UsageEntry>> Top(const std::string& rule, std::size_t n) override;
   absl::StatusOr<int> Commit(const std::string& transaction) override;
   absl::StatusOr<int> Release(const std::string& transaction) override;
 
@@ -55,6 +58,7 @@ class RedisStore final : public Store {
   absl::StatusOr<ReserveResult> Run(const char* cmd, const ReserveRequest& request);
   std::string BucketKey(const BucketOp& op) const;
   std::string LedgerKey(const std::string& transaction) const;
+  std::string TopPrefix(const std::string& rule) const;
 
   const RedisStoreOptions options_;
   redis::RedisClient client_;

@@ -18,7 +18,8 @@
 //     0): a per-message cost is paid once per transaction and bucket;
 //   - what is taken is recorded in the transaction's ledger, with the
 //     tokens, and the ledger lives `ttl` from its last change.
-// Commit() forgets the ledger (what it took stays consumed); Release() gives
+// Commit() forgets the ledger (what it took stays consumed, and counts in
+// the rules' top-usage lists); Release() gives
 // back everything it took and forgets it; both are idempotent and return
 // how many rule reservations (distinct `rule` numbers taken) they settled.
 // A ledger that reaches its TTL is forgotten with its consumption kept: a
@@ -38,6 +39,7 @@
 #include "absl/status/statusor.h"
 #include "ratelimit/clock.h"
 #include "ratelimit/gcra.h"
+#include "ratelimit/top_usage.h"
 
 namespace hive::policy::ratelimit {
 
@@ -54,6 +56,12 @@ struct BucketOp {
   int group = 0;                   // see Reserve()
   int rule = 0;                    // counts reservations; any number per rule
   std::string token;               // "" or: taken at most once per transaction
+  // Top-N usage (Top()): set on one op per rule (the limiter: its first
+  // window) to the rule's name and the expanded key; when a reservation of
+  // this op is committed, its cost counts for that key in that rule's top
+  // list. "" = not counted.
+  std::string usage_rule;
+  std::string usage_key;
 };
 
 struct BucketResult {
@@ -90,6 +98,15 @@ class Store {
   virtual absl::Status Reset(std::span<const BucketOp> ops) {
     (void)ops;
     return absl::UnimplementedError("this counter store cannot reset buckets");
+  }
+  // The keys of `rule` whose committed reservations cost the most units
+  // since 00:00 UTC today (the store's wall clock), largest first, at most
+  // `n`; bounded memory, approximate beyond the top (top_usage.h). A store
+  // that cannot answers UNIMPLEMENTED.
+  virtual absl::StatusOr<std::vector<UsageEntry>> Top(const std::string& rule, std::size_t n) {
+    (void)rule;
+    (void)n;
+    return absl::UnimplementedError("this counter store keeps no usage ranking");
   }
   virtual absl::StatusOr<int> Commit(const std::string& transaction) = 0;
   virtual absl::StatusOr<int> Release(const std::string& transaction) = 0;

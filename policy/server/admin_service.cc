@@ -1,5 +1,7 @@
 #include "server/admin_service.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "admin/policy_objects.h"
@@ -252,6 +254,30 @@ grpc::Status AdminServiceImpl::AdjustCounters(grpc::ServerContext* ctx, const av
         limiter_.Peek(snapshot->limits, {}, {.cost = 0, .rule = request->limit(), .key = request->key()});
     if (!d.ok()) return ToGrpc(d.status());
     AddCounters(*d, *reply);
+    return grpc::Status::OK;
+  });
+}
+
+grpc::Status AdminServiceImpl::TopUsage(grpc::ServerContext*, const av1::TopUsageRequest* request,
+                                        av1::TopUsageReply* reply) {
+  return Guard([&] {
+    if (request->limit().empty()) return Invalid("limit: required");
+    if (request->count() > ratelimit::kTopCapacity) return Invalid("count: at most 1000");
+    const config::SnapshotPtr snapshot = config_.Get();
+    const auto& rules = snapshot->limits.rules;
+    if (std::none_of(rules.begin(), rules.end(), [&](const auto& r) { return r.name == request->limit(); })) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("no limit named '", request->limit(), "'"));
+    }
+    absl::StatusOr<std::vector<ratelimit::UsageEntry>> top =
+        context_.store->Top(request->limit(), request->count() == 0 ? 10 : request->count());
+    if (!top.ok()) return ToGrpc(top.status());
+    for (const ratelimit::UsageEntry& e : *top) {
+      av1::TopUsageReply::Entry* out = reply->add_entries();
+      out->set_key(e.key);
+      out->set_used(e.used);
+    }
+    const auto day = std::chrono::floor<std::chrono::days>(context_.clock->Wall());
+    reply->set_since_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(day).count());
     return grpc::Status::OK;
   });
 }

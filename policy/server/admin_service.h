@@ -67,6 +67,8 @@ class AdminServiceImpl final : public hive::admin::v1::AdminService::Service {
                            hive::admin::v1::CountersReply*) override;
   grpc::Status AdjustCounters(grpc::ServerContext*, const hive::admin::v1::AdjustCountersRequest*,
                               hive::admin::v1::CountersReply*) override;
+  grpc::Status TopUsage(grpc::ServerContext*, const hive::admin::v1::TopUsageRequest*,
+                        hive::admin::v1::TopUsageReply*) override;
   grpc::Status DryRun(grpc::ServerContext*, const hive::admin::v1::DryRunRequest*,
                       hive::admin::v1::DryRunReply*) override;
   grpc::Status GetStatus(grpc::ServerContext*, const hive::admin::v1::StatusRequest*,

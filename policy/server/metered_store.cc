@@ -37,6 +37,10 @@ absl::Status MeteredStore::Reset(std::span<const ratelimit::BucketOp> ops) {
   return Timed("reset", [&] { return inner_.Reset(ops); });
 }
 
+absl::StatusOr<std::vector<ratelimit::UsageEntry>> MeteredStore::Top(const std::string& rule, std::size_t n) {
+  return Timed("top", [&] { return inner_.Top(rule, n); });
+}
+
 absl::StatusOr<int> MeteredStore::Commit(const std::string& transaction) {
   return Timed("commit", [&] { return inner_.Commit(transaction); });
 }

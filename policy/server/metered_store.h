@@ -26,6 +26,7 @@ class MeteredStore final : public ratelimit::Store {
   absl::StatusOr<ratelimit::ReserveResult> Reserve(const ratelimit::ReserveRequest& request) override;
   absl::StatusOr<std::vector<ratelimit::BucketResult>> Peek(std::span<const ratelimit::BucketOp> ops) override;
   absl::Status Reset(std::span<const ratelimit::BucketOp> ops) override;
+  absl::StatusOr<std::vector<ratelimit::UsageEntry>> Top(const std::string& rule, std::size_t n) override;
   absl::StatusOr<int> Commit(const std::string& transaction) override;
   absl::StatusOr<int> Release(const std::string& transaction) override;
 

@@ -4,6 +4,7 @@
 // the next message within B's poll interval; a broken version written
 // straight into Redis is refused by both, which keep running the old one
 // and say why (hivectl status, log, metric) until a good version is applied.
+// Usage committed through B ranks in `hivectl top` asked of A (one Redis).
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -105,6 +106,10 @@ TEST(AdminReplicasTest, ApplyThroughOneReplicaIsEnforcedByTheOtherBrokenVersions
   Transaction second = a.Send("carol@tight.example", "tight two");
   EXPECT_EQ(second.mail.code, 451) << second.mail.ToString() << diagnostics();
   EXPECT_THAT(second.mail.text, HasSubstr("tight"));
+  // One ranking for both: A lists the usage B committed, in the shared Redis.
+  CtlResult top = a.Ctl({"top", "--limit", "tight"});
+  EXPECT_EQ(top.code, 0) << top.output;
+  EXPECT_THAT(top.output, HasSubstr("1\tcarol@tight.example\t1\n"));
   // One history for both: B lists A's apply.
   CtlResult history = a.CtlAt(b_server, {"policy", "history"});
   EXPECT_THAT(history.output, HasSubstr("apply  version " + v1 + " (was " + v0 + ")"));

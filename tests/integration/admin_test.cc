@@ -132,6 +132,21 @@ TEST_F(AdminTest, CountersShowRealTrafficDryRunCountsNothingResetIsAudited) {
   EXPECT_THAT(json.output, HasSubstr("\"used\": \"2\""));
   Transaction next = Send("alice@shop.example", "after dry-run");
   EXPECT_EQ(next.data.code, 250) << next.data.ToString() << Diagnostics();
+  Transaction other = Send("dora@shop.example", "another sender");
+  EXPECT_EQ(other.data.code, 250) << other.data.ToString() << Diagnostics();
+
+  // Top senders of the limit today: alice's 3 messages, then dora's 1.
+  CtlResult top = Ctl({"top", "--limit", "per-sender"});
+  ASSERT_EQ(top.code, 0) << top.output << Diagnostics();
+  EXPECT_THAT(top.output, HasSubstr("limit per-sender, usage since "));
+  EXPECT_THAT(top.output, HasSubstr("RANK\tKEY\tUSED\n1\talice@shop.example\t3\n2\tdora@shop.example\t1\n"));
+  CtlResult top_json = Ctl({"--json", "top", "--limit", "per-sender", "--count", "1"});
+  ASSERT_EQ(top_json.code, 0) << top_json.output;
+  EXPECT_THAT(top_json.output, HasSubstr("\"key\": \"alice@shop.example\""));
+  EXPECT_THAT(top_json.output, HasSubstr("\"used\": \"3\""));
+  EXPECT_THAT(top_json.output, Not(HasSubstr("dora")));
+  EXPECT_EQ(Ctl({"top", "--limit", "nope"}).code, 4);
+  EXPECT_EQ(Ctl({"top"}).code, 2);
 
   CtlResult reset = Ctl({"counters", "reset", "--limit", "per-sender", "--key", "alice@shop.example",
                          "--actor", "oncall"});

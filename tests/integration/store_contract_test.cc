@@ -234,6 +234,52 @@ TYPED_TEST(StoreContractTest, AdjustConsumesInEveryWindow) {
   EXPECT_FALSE(this->Reserve("adj2", windows).allowed);  // more than is left
 }
 
+// Top-N usage: committed costs count for the op's key in its rule's list,
+// released ones do not; largest first; at most kTopCapacity keys per rule,
+// a heavy key entering a full table still listed (Space-Saving).
+TYPED_TEST(StoreContractTest, TopCountsCommittedUsagePerRuleWithinItsBound) {
+  auto op = [](const std::string& rule, const std::string& key, std::int64_t cost) {
+    BucketOp o = Rate(rule + ":" + key, 1000000, hours(1), cost);
+    o.usage_rule = rule;
+    o.usage_key = key;
+    return o;
+  };
+  EXPECT_TRUE(this->Reserve("t1", {op("r", "alice", 3)}).allowed);
+  EXPECT_EQ(this->Commit("t1"), 1);
+  EXPECT_TRUE(this->Reserve("t2", {op("r", "bob", 5), op("other", "bob", 9)}).allowed);
+  EXPECT_EQ(this->Commit("t2"), 1);
+  EXPECT_TRUE(this->Reserve("t3", {op("r", "alice", 4)}).allowed);
+  EXPECT_EQ(this->Commit("t3"), 1);
+  EXPECT_TRUE(this->Reserve("t4", {op("r", "carol", 50)}).allowed);
+  EXPECT_EQ(this->Release("t4"), 1);  // released: not usage
+  absl::StatusOr<std::vector<UsageEntry>> top = this->env_.store.Top("r", 10);
+  ASSERT_TRUE(top.ok()) << top.status();
+  ASSERT_EQ(top->size(), 2u);
+  EXPECT_EQ((*top)[0].key, "alice");
+  EXPECT_EQ((*top)[0].used, 7);
+  EXPECT_EQ((*top)[1].key, "bob");
+  EXPECT_EQ((*top)[1].used, 5);
+  EXPECT_EQ(this->env_.store.Top("r", 1)->size(), 1u);
+  EXPECT_EQ(this->env_.store.Top("other", 10)->front().used, 9);
+  EXPECT_TRUE(this->env_.store.Top("nobody", 10)->empty());
+
+  // Fill the rule's table, then a heavy newcomer: listed first, counted at
+  // least its own cost; the table never grows past its bound.
+  for (std::size_t i = 0; i < kTopCapacity; ++i) {
+    const std::string txn = "f" + std::to_string(i);
+    ASSERT_TRUE(this->Reserve(txn, {op("full", "k" + std::to_string(i), 1)}).allowed);
+    this->Commit(txn);
+  }
+  ASSERT_TRUE(this->Reserve("heavy", {op("full", "heavy", 100)}).allowed);
+  this->Commit("heavy");
+  top = this->env_.store.Top("full", 2 * kTopCapacity);
+  ASSERT_TRUE(top.ok()) << top.status();
+  EXPECT_EQ(top->size(), kTopCapacity);
+  EXPECT_EQ(top->front().key, "heavy");
+  EXPECT_GE(top->front().used, 100);
+  EXPECT_LE(top->front().used, 101);
+}
+
 TYPED_TEST(StoreContractTest, RateRefillsAfterTheInterval) {
   const BucketOp op = Rate("fast", 5, milliseconds(500));  // T = 100ms, burst 5
   for (int i = 0; i < 5; ++i) EXPECT_TRUE(this->Reserve("", {op}).allowed) << i;

@@ -162,6 +162,35 @@ int Counters(Context& ctx, const Args& args) {
   return Usage(absl::StrCat("counters: unknown command '", p[1], "'"));
 }
 
+int Top(Context& ctx, const Args& args) {
+  av1::TopUsageRequest req;
+  req.set_limit(args.Get("limit"));
+  if (req.limit().empty() || args.positional.size() != 1) return Usage("top --limit L [--count N]");
+  if (!args.Get("count").empty()) {
+    std::uint32_t n = 0;
+    if (!absl::SimpleAtoi(args.Get("count"), &n) || n == 0) return Usage("top: --count N (N > 0)");
+    req.set_count(n);
+  }
+  av1::TopUsageReply reply;
+  grpc::Status s = ctx.stub->TopUsage(Call().get(), req, &reply);
+  if (!s.ok()) return Failed(s);
+  if (ctx.json) {
+    PrintJson(reply);
+    return kExitOk;
+  }
+  std::cout << "limit " << req.limit() << ", usage since " << TimeText(reply.since_unix_ms()) << "\n";
+  if (reply.entries().empty()) {
+    std::cout << "no usage yet\n";
+    return kExitOk;
+  }
+  std::cout << "RANK\tKEY\tUSED\n";
+  int rank = 0;
+  for (const av1::TopUsageReply::Entry& e : reply.entries()) {
+    std::cout << ++rank << "\t" << e.key() << "\t" << e.used() << "\n";
+  }
+  return kExitOk;
+}
+
 int DryRun(Context& ctx, const Args& args) {
   av1::DryRunRequest req;
   const std::string eml = args.Get("eml");
@@ -238,6 +267,7 @@ void PrintUsage(std::ostream& out) {
          "  counters get --limit L --key K | --sender S [--sasl-user U]\n"
          "  counters reset --limit L --key K         forget the bucket (audited)\n"
          "  counters adjust --limit L --key K --consume N   use N units of every window (audited)\n"
+         "  top --limit L [--count N]                the keys of limit L that used the most today (UTC)\n"
          "  dry-run --eml FILE --from A --to B [--to C] [--client-ip IP] [--sasl-user U]\n"
          "                                           the full verdict, counting nothing\n"
          "  learn --spam|--ham FILE.eml...           train the Bayes classifier (content.bayes; audited)\n"
@@ -254,6 +284,7 @@ int Run(Context& ctx, const Args& args) {
   if (cmd == "policy") return Policy(ctx, args);
   if (cmd == "counters") return Counters(ctx, args);
   if (cmd == "dry-run") return DryRun(ctx, args);
+  if (cmd == "top") return Top(ctx, args);
   if (cmd == "status") return Status(ctx);
   if (cmd == "learn") return Learn(ctx, args);
   if (cmd == "fingerprint") return Fingerprint(ctx, args);
