@@ -5,11 +5,11 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "admin/policy_objects.h"
-#include "admin/proto_yaml.h"
 #include "server/admin_convert.h"
 #include "server/admin_handler.h"
 #include "server/convert.h"
 #include "support/log.h"
+#include "support/proto_to_yaml.h"
 #include "support/yaml_to_proto.h"
 
 namespace hive::policy::server {
@@ -139,7 +139,7 @@ grpc::Status AdminServiceImpl::EditObject(const av1::ObjectRef& ref, const googl
   // Based on the text just read: a concurrent whole-policy write in
   // between is caught by the repository's own version check.
   absl::StatusOr<admin::ApplyOutcome> o =
-      repository_.Apply(admin::ProtoToYaml(config), current->version, actor,
+      repository_.Apply(hive::config::ProtoToYaml(config), current->version, actor,
                         replacement != nullptr ? "apply-object" : "delete-object", validate_only);
   if (!o.ok()) return ToGrpc(o.status());
   Fill(*o, reply);

@@ -20,6 +20,20 @@ namespace hive::testing {
 // every wait is still bounded.
 inline constexpr auto kAdminWait = std::chrono::seconds(45);
 
+// The admin tests' starting policy: one limit for shop.example, one pool.
+inline constexpr char kAdminPolicy[] = R"(limits:
+  - name: per-sender
+    match: {sender_domain: [shop.example]}
+    key: "{sender}"
+    cost: messages
+    windows:
+      - {limit: 100, period: 1h}
+routing:
+  pools:
+    - {name: transactional}
+  default_pool: transactional
+)";
+
 struct CtlResult {
   int code = -1;       // the exit code; -1: did not exit within kAdminWait
   std::string output;  // stdout and stderr

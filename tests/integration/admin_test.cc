@@ -13,18 +13,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-constexpr char kPolicy[] = R"(limits:
-  - name: per-sender
-    match: {sender_domain: [shop.example]}
-    key: "{sender}"
-    cost: messages
-    windows:
-      - {limit: 100, period: 1h}
-routing:
-  pools:
-    - {name: transactional}
-  default_pool: transactional
-)";
+constexpr const char* kPolicy = kAdminPolicy;
 
 // kPolicy plus a tight limit for tight.example.
 constexpr char kTight[] = R"(limits:

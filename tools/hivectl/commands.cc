@@ -11,6 +11,8 @@ namespace {
 
 namespace av1 = hive::admin::v1;
 
+}  // namespace
+
 int PrintApply(const Context& ctx, const av1::ApplyReply& r) {
   if (ctx.json) {
     PrintJson(r);
@@ -22,6 +24,8 @@ int PrintApply(const Context& ctx, const av1::ApplyReply& r) {
   for (const std::string& c : r.changes()) std::cout << "  " << c << "\n";
   return kExitOk;
 }
+
+namespace {
 
 // The running version, for writes given no --version.
 bool CurrentVersion(Context& ctx, std::string& version, int& code) {
@@ -264,12 +268,23 @@ void PrintUsage(std::ostream& out) {
          "  policy apply FILE [--version V]          apply if the policy is still at V (default: current)\n"
          "  policy history [--count N]               applies, rollbacks and counter changes, newest first\n"
          "  policy rollback V [--version CUR]        apply version V's text again\n"
+         "  rules list [--kind K]                    every limit, content rule and pool (K: limit,\n"
+         "                                           content-rule, pool)\n"
+         "  rules get NAME [--kind K]                one object as YAML and its version\n"
+         "  rules apply -f FILE [--kind K] [--version V] [--dry-run]\n"
+         "                                           add or replace the object in FILE (V: the\n"
+         "                                           object's version it was based on; default current)\n"
+         "  rules delete NAME [--kind K] [--version V]\n"
+         "  rules validate|diff FILE, rules history, rules rollback V   as policy ...\n"
+         "  pools                                    pools, members, overflow\n"
          "  counters get --limit L --key K | --sender S [--sasl-user U]\n"
          "  counters reset --limit L --key K         forget the bucket (audited)\n"
          "  counters adjust --limit L --key K --consume N   use N units of every window (audited)\n"
          "  top --limit L [--count N]                the keys of limit L that used the most today (UTC)\n"
          "  dry-run --eml FILE --from A --to B [--to C] [--client-ip IP] [--sasl-user U]\n"
          "                                           the full verdict, counting nothing\n"
+         "  quota show|reset ..., check FILE --from A --rcpt B, decisions tail ...\n"
+         "                                           the same as counters get|reset, dry-run, tail\n"
          "  learn --spam|--ham FILE.eml...           train the Bayes classifier (content.bayes; audited)\n"
          "  fingerprint add (--eml F | --hash HEX) --label WORD   mark a message known-bad (audited)\n"
          "  fingerprint remove (--eml F | --hash HEX)             (exit 4: was not stored)\n"
@@ -285,6 +300,9 @@ int Run(Context& ctx, const Args& args) {
   if (cmd == "counters") return Counters(ctx, args);
   if (cmd == "dry-run") return DryRun(ctx, args);
   if (cmd == "top") return Top(ctx, args);
+  if (cmd == "rules") return Rules(ctx, args);
+  if (cmd == "pools") return Pools(ctx, args);
+  if (cmd == "quota" || cmd == "check" || cmd == "decisions") return Alias(ctx, args);
   if (cmd == "status") return Status(ctx);
   if (cmd == "learn") return Learn(ctx, args);
   if (cmd == "fingerprint") return Fingerprint(ctx, args);

@@ -2,7 +2,8 @@
 // AdminService calls and prints the answer, as human text / tables by
 // default or as JSON (--json) for scripts. One file per group:
 // commands.cc (status, policy, counters, dry-run, dispatch),
-// content_commands.cc (learn, fingerprint), tail_command.cc (tail).
+// content_commands.cc (learn, fingerprint), tail_command.cc (tail),
+// rules_commands.cc (rules, pools, and the command names).
 //
 // Not thread-safe (one command per process).
 #pragma once
@@ -16,9 +17,16 @@ namespace hive::ctl {
 // Runs the command named by args.positional; returns the exit code.
 int Run(Context& ctx, const Args& args);
 
+// An ApplyReply: "applied: version V (was P)" and the changes, or JSON.
+int PrintApply(const Context& ctx, const hive::admin::v1::ApplyReply& r);
+
 int Learn(Context& ctx, const Args& args);
 int Fingerprint(Context& ctx, const Args& args);
 int Tail(Context& ctx, const Args& args);
+// rules_commands.cc: rules, pools, and quota / check / decisions (aliases).
+int Rules(Context& ctx, const Args& args);
+int Pools(Context& ctx, const Args& args);
+int Alias(Context& ctx, const Args& args);
 
 void PrintUsage(std::ostream& out);
 

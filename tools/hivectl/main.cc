@@ -18,14 +18,14 @@ namespace {
 bool TakesValue(const std::string& name) {
   for (const char* n : {"server", "version", "key", "limit", "sender", "sasl-user", "eml", "from", "to",
                         "client-ip", "helo", "consume", "actor", "count", "hash", "label", "action", "pool",
-                        "for", "queue"}) {
+                        "for", "queue", "kind", "file", "rcpt"}) {
     if (name == n) return true;
   }
   return false;
 }
 
 // Options without a value.
-bool IsFlag(const std::string& name) { return name == "spam" || name == "ham"; }
+bool IsFlag(const std::string& name) { return name == "spam" || name == "ham" || name == "dry-run"; }
 
 }  // namespace
 

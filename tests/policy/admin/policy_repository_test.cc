@@ -14,7 +14,7 @@
 #include "admin/atomic_file.h"
 #include "admin/file_policy_storage.h"
 #include "admin/policy_objects.h"
-#include "admin/proto_yaml.h"
+#include "support/proto_to_yaml.h"
 #include "support/yaml_to_proto.h"
 
 namespace hive::policy::admin {
@@ -174,7 +174,7 @@ TEST(PolicyObjectsTest, ObjectEditsRoundTripThroughTheYamlWriter) {
   rule.set_weight(2.5);
   PutObject(config, ObjectKind::kContentRule, rule);
 
-  const std::string yaml = ProtoToYaml(config);
+  const std::string yaml = hive::config::ProtoToYaml(config);
   hive::config::v1::PolicyConfig back;
   ASSERT_TRUE(hive::config::YamlToProto(yaml, "written", back).ok()) << yaml;
   EXPECT_TRUE(DiffPolicies(config, back).empty()) << yaml;

@@ -1,6 +1,7 @@
 // Writes a protobuf message as YAML that support/yaml_to_proto reads back
 // into an equal message: what an object-level change (ApplyObject,
-// DeleteObject) writes to the policy file. Only fields that are set are
+// DeleteObject) writes to the policy file, and what hivectl shows of one
+// object. Only fields that are set are
 // written; enums by their full names; google.protobuf.Duration as "250ms"
 // or "2s". Comments of the operator's file do not survive such a rewrite
 // (whole-policy applies keep the text as given).
@@ -12,8 +13,8 @@
 
 #include <google/protobuf/message.h>
 
-namespace hive::policy::admin {
+namespace hive::config {
 
 std::string ProtoToYaml(const google::protobuf::Message& message);
 
-}  // namespace hive::policy::admin
+}  // namespace hive::config

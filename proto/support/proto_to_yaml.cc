@@ -1,4 +1,4 @@
-#include "admin/proto_yaml.h"
+#include "support/proto_to_yaml.h"
 
 #include <yaml-cpp/yaml.h>
 
@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 
-namespace hive::policy::admin {
+namespace hive::config {
 namespace {
 
 using google::protobuf::FieldDescriptor;
@@ -83,4 +83,4 @@ std::string ProtoToYaml(const Message& message) {
   return absl::StrCat(out.c_str(), "\n");
 }
 
-}  // namespace hive::policy::admin
+}  // namespace hive::config
