@@ -8,6 +8,10 @@
 //     holding 1M live buckets, 1 and 2 threads;
 //   - BM_MemoryReserveCommit: the same with a transaction ledger, as the
 //     service does it (Reserve at RCPT, Commit at end of message);
+//   - BM_MemoryReserveCommitTopN: the same with the op counting for top-N
+//     usage (as the limiter marks a rule's first window), so every Commit
+//     updates the rule's Space-Saving table (1,000 keys; 1M senders, so
+//     nearly every commit replaces the smallest entry: the worst case);
 //   - BM_RedisReserve: one RCPT decision (one EVALSHA, ledger written) on a
 //     private redis-server (started on a free loopback port, stopped by
 //     PID at exit) from 32 concurrent callers.
@@ -125,15 +129,17 @@ void BM_MemoryCheck(benchmark::State& state) {
 }
 BENCHMARK(BM_MemoryCheck)->Threads(1)->Threads(2)->UseRealTime();
 
-void BM_MemoryReserveCommit(benchmark::State& state) {
+void ReserveCommit(benchmark::State& state, bool top) {
   rl::MemoryStore& store = LiveStore();
   Rng rng{0xD1B54A32D192ED03ULL * static_cast<std::uint64_t>(state.thread_index() + 1)};
   OneOp one;
+  if (top) one.request.ops[0].usage_rule = "per-sender";
   one.request.transaction = "txn-" + std::to_string(state.thread_index()) + "-";
   const std::size_t stem = one.request.transaction.size();
   std::uint64_t n = 0;
   for (auto _ : state) {
     one.SetKey(rng.Next(kLiveKeys));
+    if (top) one.request.ops[0].usage_key = one.request.ops[0].key;
     one.request.transaction.resize(stem);
     one.request.transaction += std::to_string(++n);
     benchmark::DoNotOptimize(store.Reserve(one.request));
@@ -141,7 +147,10 @@ void BM_MemoryReserveCommit(benchmark::State& state) {
   }
   state.SetItemsProcessed(state.iterations());
 }
+void BM_MemoryReserveCommit(benchmark::State& state) { ReserveCommit(state, false); }
 BENCHMARK(BM_MemoryReserveCommit)->Threads(1)->Threads(2)->UseRealTime();
+void BM_MemoryReserveCommitTopN(benchmark::State& state) { ReserveCommit(state, true); }
+BENCHMARK(BM_MemoryReserveCommitTopN)->Threads(1)->Threads(2)->UseRealTime();
 
 struct RedisFixture {
   hive::testing::RedisServer server;
