@@ -38,6 +38,7 @@
 #include "server/grpc_server.h"
 #include "server/metered_store.h"
 #include "server/policy_metrics.h"
+#include "server/warmup_metrics.h"
 #include "server/policy_service.h"
 #include "support/log.h"
 #include "support/sd_notify.h"
@@ -206,6 +207,10 @@ int main(int argc, char** argv) {
   // stream is open).
   hive::policy::server::DecisionBus decisions;
   hive::policy::server::PolicyServiceImpl service(holder, limiter, &metrics, &decisions);
+  // Warm-up gauges, read from the store at scrape time (not metered: scrapes
+  // are not mail traffic).
+  hive::policy::server::WarmupMetrics warmup_metrics(registry, holder, *store, clock);
+  service.SetWarmupMetrics(&warmup_metrics);
   // Where the policy lives: in Redis beside the counters (every replica
   // follows it), or in the config file.
   namespace adm = hive::policy::admin;

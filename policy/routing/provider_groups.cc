@@ -1,5 +1,7 @@
 #include "routing/provider_groups.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "match/facts.h"
 #include "match/matcher.h"
@@ -26,6 +28,14 @@ std::string ProviderGroups::GroupOf(std::string_view domain) const {
     }
   }
   return best != nullptr ? best->second : std::string(domain);
+}
+
+std::vector<std::string> ProviderGroups::Names() const {
+  std::vector<std::string> out;
+  for (const auto& [suffix, group] : suffixes_) {
+    if (std::find(out.begin(), out.end(), group) == out.end()) out.push_back(group);
+  }
+  return out;
 }
 
 }  // namespace hive::policy::routing

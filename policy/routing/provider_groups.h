@@ -23,6 +23,9 @@ class ProviderGroups {
   absl::Status Add(const std::string& group, std::string_view domain);
   // The group of a normalised recipient domain.
   std::string GroupOf(std::string_view domain) const;
+  // The configured group names, each once, in the order first added (a
+  // domain outside every group is its own group and is not listed).
+  std::vector<std::string> Names() const;
 
  private:
   std::vector<std::pair<std::string, std::string>> suffixes_;  // suffix, group

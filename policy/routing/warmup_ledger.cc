@@ -54,13 +54,14 @@ absl::StatusOr<std::vector<WarmupLedger::State>> WarmupLedger::Read(const PoolMe
                                                                     std::span<const std::string> groups,
                                                                     const ratelimit::CalendarWindow& today) {
   // Cost 0: Peek reports the counts without a change.
-  constexpr std::size_t kPerGroup = 4;
+  constexpr std::size_t kPerGroup = 5;
   std::vector<BucketOp> ops;
   for (const std::string& g : groups) {
     ops.push_back(Counter(Key(member, g, "days"), 0));
     ops.push_back(Counter(Key(member, g, "back"), 0));
     ops.push_back(Daily(Key(member, g, "first"), 1, 0, today));
     ops.push_back(Daily(Key(member, g, "stepped"), 1, 0, today));
+    ops.push_back(Daily(Key(member, g, "sent"), kCounterLimit, 0, today));
   }
   absl::StatusOr<std::vector<ratelimit::BucketResult>> peek = store_.Peek(ops);
   if (!peek.ok()) return peek.status();
@@ -72,6 +73,8 @@ absl::StatusOr<std::vector<WarmupLedger::State>> WarmupLedger::Read(const PoolMe
     s.sent_today = (*peek)[kPerGroup * i + 2].remaining == 0;
     s.stepped_back_today = (*peek)[kPerGroup * i + 3].remaining == 0;
     s.day = std::max<std::int64_t>(1, days + (s.sent_today ? 0 : 1) - back);
+    s.started = days > 0;
+    s.sent = kCounterLimit - (*peek)[kPerGroup * i + 4].remaining;
     out.push_back(s);
   }
   return out;
@@ -128,6 +131,27 @@ absl::StatusOr<std::int64_t> WarmupLedger::Day(const PoolMember& member, const s
   absl::StatusOr<std::vector<State>> s = Read(member, groups, today);
   if (!s.ok()) return s.status();
   return s->front().day;
+}
+
+absl::StatusOr<std::vector<WarmupLedger::Status>> WarmupLedger::Statuses(const PoolMember& member,
+                                                                         std::span<const std::string> groups) {
+  std::vector<Status> out;
+  if (!member.warmup) return out;
+  const ratelimit::CalendarWindow today = zone_.WindowAt(ratelimit::CalendarUnit::kDay, clock_.Wall());
+  absl::StatusOr<std::vector<State>> states = Read(member, groups, today);
+  if (!states.ok()) return states.status();
+  for (const State& s : *states) {
+    Status st;
+    st.day = s.day;
+    st.cap = member.warmup->CapForDay(s.day);
+    st.sent_today = s.sent;
+    st.phase = s.stepped_back_today ? Phase::kPaused
+               : !st.cap            ? Phase::kWarm
+               : s.started          ? Phase::kWarming
+                                    : Phase::kCold;
+    out.push_back(st);
+  }
+  return out;
 }
 
 absl::StatusOr<WarmupLedger::StepResult> WarmupLedger::StepBack(const PoolMember& member, const std::string& group,

@@ -28,6 +28,8 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <vector>
 #include <span>
 #include <string>
 #include <string_view>
@@ -52,6 +54,19 @@ class WarmupLedger final : public WarmupGate {
   // The sending day the member's next message to `group` counts on.
   absl::StatusOr<std::int64_t> Day(const PoolMember& member, const std::string& group);
 
+  // Where a member stands with one provider group today (for metrics):
+  // kCold before its first sending day, kWarming while capped, kWarm once
+  // uncapped, kPaused after a block reply (until the next local day).
+  enum class Phase { kCold, kWarming, kWarm, kPaused };
+  struct Status {
+    std::int64_t day = 1;
+    std::optional<std::uint64_t> cap;  // today's cap; nullopt when warm
+    std::int64_t sent_today = 0;
+    Phase phase = Phase::kCold;
+  };
+  // One Status per group, read without changing anything.
+  absl::StatusOr<std::vector<Status>> Statuses(const PoolMember& member, std::span<const std::string> groups);
+
   struct StepResult {
     bool stepped = false;  // false: already stepped back today
     std::int64_t day_before = 0;
@@ -67,6 +82,8 @@ class WarmupLedger final : public WarmupGate {
     std::int64_t day = 1;
     bool sent_today = false;
     bool stepped_back_today = false;
+    bool started = false;       // at least one sending day
+    std::int64_t sent = 0;      // messages counted today
   };
   absl::StatusOr<std::vector<State>> Read(const PoolMember& member, std::span<const std::string> groups,
                                           const ratelimit::CalendarWindow& today);

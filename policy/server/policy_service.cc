@@ -14,6 +14,7 @@
 #include "server/decision_event.h"
 #include "server/leases.h"
 #include "server/policy_metrics.h"
+#include "server/warmup_metrics.h"
 #include "support/log.h"
 
 namespace hive::policy::server {
@@ -297,6 +298,9 @@ grpc::Status PolicyServiceImpl::ReportDelivery(grpc::ServerContext*, const v1::D
     if (absl::IsNotFound(r.status())) return grpc::Status(grpc::StatusCode::NOT_FOUND, std::string(r.status().message()));
     if (!r.ok()) return Unavailable(r.status());
     reply->set_stepped_back(r->stepped_back);
+    if (r->stepped_back && warmup_metrics_ != nullptr) {
+      warmup_metrics_->RecordStepBack(*snapshot, outcome.member, r->group);
+    }
     reply->set_warmup_day(static_cast<std::uint32_t>(r->warmup_day));
     hive::log::Info(absl::StrCat(
         "rpc=ReportDelivery queue=\"", hive::log::Sanitize(outcome.queue_id, 32), "\" member=",

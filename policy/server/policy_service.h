@@ -26,6 +26,7 @@ namespace hive::policy::server {
 class DecisionBus;
 struct DecisionContext;
 class PolicyMetrics;
+class WarmupMetrics;
 
 class PolicyServiceImpl final : public hive::policy::v1::PolicyService::Service {
  public:
@@ -48,6 +49,9 @@ class PolicyServiceImpl final : public hive::policy::v1::PolicyService::Service 
   grpc::Status ReportLeaseUsage(grpc::ServerContext* context, const hive::policy::v1::LeaseUsageReport* report,
                                 hive::policy::v1::LeaseUsageReply* reply) override;
 
+  // Step-backs are counted here (may be null: not counted); must outlive this.
+  void SetWarmupMetrics(WarmupMetrics* warmup) { warmup_metrics_ = warmup; }
+
  private:
   std::string NextDecisionId();
   void Record(const char* rpc, const hive::policy::v1::Verdict& verdict, const grpc::Status& status,
@@ -69,6 +73,7 @@ class PolicyServiceImpl final : public hive::policy::v1::PolicyService::Service 
   ratelimit::Limiter& limiter_;
   PolicyMetrics* const metrics_;
   DecisionBus* const decisions_;
+  WarmupMetrics* warmup_metrics_ = nullptr;
   const std::string id_prefix_;  // random per process: ids stay unique across restarts
   std::atomic<std::uint64_t> next_id_{1};
 };

@@ -160,7 +160,18 @@ void Registry::AddCallbackGauge(std::string name, std::string help, std::functio
   order_.emplace_back(3, callbacks_.size() - 1);
 }
 
+void Registry::AddRefresh(std::function<void()> refresh) {
+  std::lock_guard lock(mu_);
+  refreshes_.push_back(std::move(refresh));
+}
+
 std::string Registry::Render() const {
+  std::vector<std::function<void()>> refreshes;
+  {
+    std::lock_guard lock(mu_);
+    refreshes = refreshes_;
+  }
+  for (const auto& refresh : refreshes) refresh();
   std::string out;
   std::lock_guard lock(mu_);
   for (const auto& [kind, i] : order_) {

@@ -126,6 +126,10 @@ class Registry {
   // A gauge without labels read at scrape time (e.g. sessions in flight).
   // `read` must be thread-safe and outlive the registry's last Render.
   void AddCallbackGauge(std::string name, std::string help, std::function<double()> read);
+  // Called at the start of every Render, before any family is read (e.g.
+  // to set gauges from a store). `refresh` must be thread-safe and outlive
+  // the registry's last Render.
+  void AddRefresh(std::function<void()> refresh);
 
   // Every family, in the order added.
   std::string Render() const;
@@ -141,6 +145,7 @@ class Registry {
   std::vector<std::unique_ptr<GaugeFamily>> gauges_;
   std::vector<std::unique_ptr<HistogramFamily>> histograms_;
   std::vector<Callback> callbacks_;
+  std::vector<std::function<void()>> refreshes_;
   // Render order: (kind, index into the vector of that kind).
   std::vector<std::pair<int, std::size_t>> order_;
 };

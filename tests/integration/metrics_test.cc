@@ -7,7 +7,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <sstream>
 #include <string>
 
 #include "harness/hive_stack.h"
@@ -21,16 +20,8 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// The value of one series ("name{labels}" exactly as rendered); -1 when absent.
-double Value(const std::string& text, const std::string& series) {
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) {
-    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
-      return std::stod(line.substr(series.size() + 1));
-    }
-  }
-  return -1;
-}
+// The value of one series (harness/net.h).
+constexpr auto& Value = MetricValue;
 
 constexpr char kPolicy[] = R"(
 limits:

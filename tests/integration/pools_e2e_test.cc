@@ -16,7 +16,8 @@
 //     log, the real hive-maillog-follower (started here, stopped by PID),
 //     ReportDelivery: the cold member steps back and pauses for that
 //     provider group, the next message to it leaves through the warm
-//     member's transport, other groups untouched.
+//     member's transport, other groups untouched; hive-policyd's warm-up
+//     metrics (state, sent today, cap, step-backs) follow.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -104,6 +105,9 @@ std::string DeliveryLine(const std::string& log, const std::string& rcpt) {
 
 constexpr char kFeedbackPolicy[] = R"(
 routing:
+  provider_groups:
+    - {name: blocked, domains: [blocked.test]}
+    - {name: fine, domains: [fine.test]}
   warmups:
     - {name: slow, day_one: 50, growth: 2, warm_at: 100000}
   pools:
@@ -114,8 +118,18 @@ routing:
   default_pool: bulk
 )";
 
+// hive-policyd's warm-up metrics for one member and provider group.
+double Warmup(const std::string& text, const std::string& metric, const std::string& group,
+              const std::string& state = "") {
+  return MetricValue(text, "hive_policyd_warmup_" + metric + "{member=\"fb-cold\",group=\"" + group + "\"" +
+                         (state.empty() ? "" : ",state=\"" + state + "\"") + "}");
+}
+
 TEST(PoolsEndToEndTest, ABlockReplyInTheMaillogStepsTheColdMemberBackForThatProvider) {
   TempDir gen;
+  const uint16_t metrics_port = FreePort();
+  const std::string policy = std::string(kFeedbackPolicy) + "observability: {metrics_listen: \"127.0.0.1:" +
+                             std::to_string(metrics_port) + "\"}\n";
   // A provider throttling this platform: every RCPT gets 421 4.7.0. Each
   // message is deferred, so Postfix's log (not the sink) says which member
   // made each attempt; pools_e2e's other test proves member = address.
@@ -123,7 +137,7 @@ TEST(PoolsEndToEndTest, ABlockReplyInTheMaillogStepsTheColdMemberBackForThatProv
                   {"-r", "RCPT", "-b", "421 4.7.0 Try again later, closing connection"});
   const GeneratedPostfix pf = Generate(gen, kFeedbackPolicy, throttling.port());
   ASSERT_THAT(pf.master_cf, HasSubstr("syslog_name=postfix/hive-fb-cold"));
-  HiveStack stack(StackOptions{.policy_yaml = kFeedbackPolicy,
+  HiveStack stack(StackOptions{.policy_yaml = policy,
                                .postfix_main_cf = pf.main_cf,
                                .postfix_master_cf = pf.master_cf});
   Process follower({HIVE_MAILLOG_FOLLOWER_BIN, "--log", stack.dir().Sub("postfix/maillog"), "--policy",
@@ -132,6 +146,11 @@ TEST(PoolsEndToEndTest, ABlockReplyInTheMaillogStepsTheColdMemberBackForThatProv
   const auto maillog = [&] { return stack.mta().Log(); };
   const auto policyd_log = [&] { return ReadFile(stack.dir().Sub("policyd.log")); };
   const auto diagnostics = [&] { return stack.Diagnostics() + "\n===== follower\n" + ReadFile(follower.log_path()); };
+  const std::string before = ScrapeMetrics(metrics_port);
+  EXPECT_EQ(Warmup(before, "state", "blocked", "cold"), 1) << before;
+  EXPECT_EQ(Warmup(before, "sent_today", "blocked"), 0) << before;
+  EXPECT_EQ(Warmup(before, "cap", "blocked"), 50) << before;
+  EXPECT_EQ(Warmup(before, "step_backs_total", "blocked"), -1) << before;
 
   // The cold member (cap 50) takes the first message; the provider defers it.
   EXPECT_THAT(Send(stack.smtp_port(), "news@letters.test", "first@blocked.test", "first"), HasSubstr("250"));
@@ -139,7 +158,7 @@ TEST(PoolsEndToEndTest, ABlockReplyInTheMaillogStepsTheColdMemberBackForThatProv
   const std::string first = DeliveryLine(maillog(), "first@blocked.test");
   EXPECT_THAT(first, HasSubstr("postfix/hive-fb-cold/smtp"));
   EXPECT_THAT(first, HasSubstr("status=deferred"));
-  ASSERT_TRUE(WaitForText(policyd_log, "warmup member=fb-cold group=blocked.test step-back")) << diagnostics();
+  ASSERT_TRUE(WaitForText(policyd_log, "warmup member=fb-cold group=blocked step-back")) << diagnostics();
   EXPECT_THAT(policyd_log(), HasSubstr("4.7.0 421 4.7.0 Try again later"));
   EXPECT_TRUE(WaitForText([&] { return ReadFile(follower.log_path()); }, "stepped_back=yes")) << diagnostics();
 
@@ -147,10 +166,21 @@ TEST(PoolsEndToEndTest, ABlockReplyInTheMaillogStepsTheColdMemberBackForThatProv
   EXPECT_THAT(Send(stack.smtp_port(), "news@letters.test", "second@blocked.test", "second"), HasSubstr("250"));
   ASSERT_TRUE(WaitForText(maillog, Delivered("second@blocked.test"))) << diagnostics();
   EXPECT_THAT(DeliveryLine(maillog(), "second@blocked.test"), HasSubstr("postfix/hive-fb-warm/smtp")) << diagnostics();
+  // The metrics say the same: paused for that provider (still day 1,
+  // nothing to step back to), one step-back; the other provider untouched.
+  const std::string after = ScrapeMetrics(metrics_port);
+  EXPECT_EQ(Warmup(after, "state", "blocked", "paused"), 1) << after;
+  EXPECT_EQ(Warmup(after, "state", "blocked", "cold"), 0) << after;
+  EXPECT_EQ(Warmup(after, "sent_today", "blocked"), 1) << after;
+  EXPECT_EQ(Warmup(after, "sending_day", "blocked"), 1) << after;
+  EXPECT_EQ(Warmup(after, "step_backs_total", "blocked"), 1) << after;
+  EXPECT_EQ(Warmup(after, "state", "fine", "cold"), 1) << after;
+  EXPECT_EQ(Warmup(after, "sent_today", "fine"), 0) << after;
   // ...while another provider still gets the cold one.
   EXPECT_THAT(Send(stack.smtp_port(), "news@letters.test", "third@fine.test", "third"), HasSubstr("250"));
   ASSERT_TRUE(WaitForText(maillog, Delivered("third@fine.test"))) << diagnostics();
   EXPECT_THAT(DeliveryLine(maillog(), "third@fine.test"), HasSubstr("postfix/hive-fb-cold/smtp")) << diagnostics();
+  EXPECT_EQ(Warmup(ScrapeMetrics(metrics_port), "sent_today", "fine"), 1);
   follower.Stop();
 }
 

@@ -7,6 +7,7 @@
 
 #include <mutex>
 #include <set>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -80,6 +81,16 @@ std::string ScrapeMetrics(uint16_t port) {
   close(fd);
   const std::size_t body = out.find("\r\n\r\n");
   return out.rfind("HTTP/1.1 200 ", 0) == 0 && body != std::string::npos ? out.substr(body + 4) : "";
+}
+
+double MetricValue(const std::string& text, const std::string& series) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.size() > series.size() && line.compare(0, series.size(), series) == 0 && line[series.size()] == ' ') {
+      return std::stod(line.substr(series.size() + 1));
+    }
+  }
+  return -1;
 }
 
 }  // namespace hive::testing

@@ -21,4 +21,8 @@ bool WaitForListener(uint16_t port, std::chrono::milliseconds timeout, bool ipv6
 // 200 answer, or "" on any failure.
 std::string ScrapeMetrics(uint16_t port);
 
+// The value of one series ("name{labels}" exactly as rendered) in what
+// ScrapeMetrics returned; -1 when absent.
+double MetricValue(const std::string& text, const std::string& series);
+
 }  // namespace hive::testing

@@ -55,6 +55,15 @@ TEST(MetricsTest, CardinalityIsBounded) {
   EXPECT_THAT(r.Render(), HasSubstr("hive_test_total{k=\"_overflow\"} 11\n"));
 }
 
+TEST(MetricsTest, RefreshRunsBeforeEveryRender) {
+  Registry registry;
+  GaugeFamily& g = registry.AddGauge("hive_test_refreshed", "Set at render time.", {"k"});
+  int renders = 0;
+  registry.AddRefresh([&] { g.WithLabels({"v"}).Set(++renders); });
+  EXPECT_NE(registry.Render().find("hive_test_refreshed{k=\"v\"} 1\n"), std::string::npos);
+  EXPECT_NE(registry.Render().find("hive_test_refreshed{k=\"v\"} 2\n"), std::string::npos);
+}
+
 TEST(MetricsTest, FormatsValues) {
   EXPECT_EQ(FormatValue(0), "0");
   EXPECT_EQ(FormatValue(0.25), "0.25");
