@@ -52,6 +52,7 @@ void CompileLearned(const v1::Content& in, content::ScorerOptions& o, const Conf
     co.limits = o.limits;
     if (b.min_learns() != 0) co.min_learns = b.min_learns();
     if (b.min_tokens() != 0) co.min_tokens = b.min_tokens();
+    if (b.has_structure_tokens()) co.structure_tokens = b.structure_tokens();
     absl::StatusOr<std::shared_ptr<content::Classifier>> c = content::Classifier::Open(b.stats_db(), co);
     if (c.ok()) out.classifier = *std::move(c);
     else error("content.bayes.stats_db", std::string(c.status().message()));

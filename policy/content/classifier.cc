@@ -9,28 +9,6 @@
 
 namespace hive::policy::content {
 
-double Chi2Q(double x2, std::size_t dof) {
-  const double m = x2 / 2.0;
-  if (m <= 0) return 1.0;
-  // P = e^-m * sum_{i < dof/2} m^i / i!, summed as logs (log-sum-exp).
-  const double log_m = std::log(m);
-  double max_log = -m;
-  double log_term = -m;
-  const std::size_t n = dof / 2;
-  // First pass finds the largest term, second sums relative to it.
-  for (std::size_t i = 1; i < n; ++i) {
-    log_term += log_m - std::log(static_cast<double>(i));
-    max_log = std::max(max_log, log_term);
-  }
-  double sum = 0;
-  log_term = -m;
-  for (std::size_t i = 0; i < n; ++i) {
-    if (i > 0) log_term += log_m - std::log(static_cast<double>(i));
-    sum += std::exp(log_term - max_log);
-  }
-  return std::min(1.0, std::exp(max_log + std::log(sum)));
-}
-
 Classifier::Classifier(std::string path, ClassifierOptions options, TokenStore store)
     : path_(std::move(path)), options_(std::move(options)), store_(std::move(store)) {}
 
@@ -51,68 +29,88 @@ absl::StatusOr<std::shared_ptr<Classifier>> Classifier::Open(std::string path, C
   return std::shared_ptr<Classifier>(new Classifier(std::move(path), std::move(options), std::move(store)));
 }
 
-Classification Classifier::Classify(std::span<const std::uint64_t> features) const {
-  // Per-thread scratch: the hot path allocates only on a thread's first,
-  // largest messages.
-  thread_local std::vector<double> probs;
-  probs.clear();
-  std::shared_lock lock(mu_);
-  Classification result;
-  const double nspam = static_cast<double>(store_.spam_learns());
-  const double nham = static_cast<double>(store_.ham_learns());
-  if (store_.spam_learns() < options_.min_learns || store_.ham_learns() < options_.min_learns || nspam == 0 ||
-      nham == 0) {
-    return result;
-  }
-  const double s = options_.robinson_s;
-  const double x = options_.robinson_x;
+namespace {
+
+// The value of each feature of a message with n features.
+double FeatureValue(std::size_t n) { return 1.0 / std::sqrt(static_cast<double>(n) + 1.0); }
+
+}  // namespace
+
+double Classifier::Predict(std::span<const std::uint64_t> features, std::size_t* known) const {
+  double z = 0;
+  std::size_t seen = 0;
   for (std::uint64_t t : features) {
     const TokenCounts c = store_.Find(t);
-    const double n = static_cast<double>(c.spam) + c.ham;
-    if (n == 0) continue;
-    const double spam_share = c.spam / nspam;
-    const double ham_share = c.ham / nham;
-    const double p = spam_share / (spam_share + ham_share);
-    const double f = (s * x + n * p) / (s + n);
-    if (std::abs(f - 0.5) >= options_.min_deviation) probs.push_back(f);
+    if (c.spam == 0 && c.ham == 0) continue;
+    z += c.weight;
+    ++seen;
   }
-  lock.unlock();
-  if (probs.size() < options_.min_tokens) return result;
-  if (probs.size() > options_.max_interesting) {
-    auto further = [](double a, double b) { return std::abs(a - 0.5) > std::abs(b - 0.5); };
-    std::nth_element(probs.begin(), probs.begin() + static_cast<std::ptrdiff_t>(options_.max_interesting),
-                     probs.end(), further);
-    probs.resize(options_.max_interesting);
+  if (known != nullptr) *known = seen;
+  z *= FeatureValue(features.size());
+  return 1.0 / (1.0 + std::exp(-std::clamp(z, -700.0, 700.0)));
+}
+
+void Classifier::Step(std::span<const std::uint64_t> features, bool is_spam) {
+  const double p = Predict(features, nullptr);
+  const double delta = options_.learning_rate * ((is_spam ? 1.0 : 0.0) - p) * FeatureValue(features.size());
+  store_.AddWeight(features, static_cast<float>(delta));
+}
+
+Classification Classifier::Classify(std::span<const std::uint64_t> features) const {
+  std::shared_lock lock(mu_);
+  Classification result;
+  if (store_.spam_learns() < options_.min_learns || store_.ham_learns() < options_.min_learns ||
+      store_.spam_learns() == 0 || store_.ham_learns() == 0) {
+    return result;
   }
-  double log_p = 0, log_not_p = 0;
-  for (double f : probs) {
-    log_p += std::log(f);
-    log_not_p += std::log1p(-f);
-  }
-  const std::size_t dof = 2 * probs.size();
-  const double spamminess = 1.0 - Chi2Q(-2.0 * log_not_p, dof);
-  const double hamminess = 1.0 - Chi2Q(-2.0 * log_p, dof);
+  std::size_t known = 0;
+  const double p = Predict(features, &known);
+  if (known < options_.min_tokens) return result;
   result.ready = true;
-  result.probability = (spamminess - hamminess + 1.0) / 2.0;
-  result.tokens = probs.size();
+  result.probability = p;
+  result.tokens = known;
   return result;
+}
+
+void Classifier::Features(const ParsedMessage& parsed, Tokens& out) const {
+  Tokenize(parsed, out, options_.structure_tokens);
 }
 
 Classification Classifier::Classify(const ParsedMessage& parsed) const {
   thread_local Tokens tokens;
-  Tokenize(parsed, tokens);
+  Features(parsed, tokens);
   return Classify(tokens.features);
 }
 
 void Classifier::Learn(const Message& message, bool is_spam) {
   Tokens tokens;
-  Tokenize(Parse(message, options_.limits), tokens);
+  Features(Parse(message, options_.limits), tokens);
   Learn(tokens.features, is_spam);
 }
 
 void Classifier::Learn(std::span<const std::uint64_t> features, bool is_spam) {
   std::unique_lock lock(mu_);
   store_.Learn(features, is_spam);
+  Step(features, is_spam);
+}
+
+void Classifier::Train(std::span<const LabelledFeatures> examples, int passes) {
+  std::vector<std::size_t> order(examples.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  // A fixed seed and our own Fisher-Yates: the same batch gives the same
+  // model on every machine and standard library.
+  std::uint64_t state = 0x9E3779B97F4A7C15ull;
+  for (std::size_t i = order.size(); i > 1; --i) {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    std::swap(order[i - 1], order[state % i]);
+  }
+  std::unique_lock lock(mu_);
+  for (const LabelledFeatures& e : examples) store_.Learn(e.features, e.is_spam);
+  for (int pass = 0; pass < passes; ++pass) {
+    for (std::size_t i : order) Step(examples[i].features, examples[i].is_spam);
+  }
 }
 
 void Classifier::Reset() {

@@ -1,25 +1,34 @@
-// The statistical classifier: Bayes over tokens (tokenizer.h) with
-// Robinson's per-token probability and Fisher's chi-square combining, as in
-// SpamBayes, bogofilter and SpamAssassin's BAYES_* rules.
+// The statistical classifier: logistic regression over the token hashes of
+// tokenizer.h, learned online (one gradient step per learned message), as
+// in the online filters that led the TREC spam tracks; the store also keeps
+// per-token spam / ham counts (token_store.h) for readiness and statistics.
 //
-// For each token of a message seen in training: p = (spam share) /
-// (spam share + ham share), shrunk towards 0.5 for rare tokens (Robinson:
-// f = (s*x + n*p) / (s + n)); the tokens furthest from 0.5 (at most
-// max_interesting, at least min_deviation away) are combined by two
-// chi-square tests into a spam probability in [0, 1]. It answers only when
-// it has learned at least min_learns messages of each class and the
-// message has at least min_tokens interesting tokens: an untrained or
-// uninformed classifier says nothing rather than guess.
+// A message's features x are its unique tokens, each of value 1/sqrt(n+1)
+// (n: the message's feature count, so long and short messages move the
+// model alike); p = 1 / (1 + exp(-sum of the known tokens' weights * x)).
+// Learning a message of class y (1 spam, 0 ham) adds
+// learning_rate * (y - p) * x to the weight of each of its tokens: a message
+// the model already gets right changes little, a mistake a lot.
+// It answers only when it has learned at least min_learns messages of each
+// class and the message has at least min_tokens tokens the model has seen:
+// an untrained or uninformed classifier says nothing rather than guess.
 //
-// Usage: Open(path) loads the statistics file if it exists (a missing file
-// is an empty model); Learn(message, is_spam) adds a labelled message (the
-// admin API's Learn RPC and `hive-content-learn` call it); Save() writes
-// the file atomically. Classify() is the scorer's hot path: one hash lookup
-// per unique token, no allocation in steady state.
+// It replaced Robinson-Fisher chi-square Bayes. On the 5-fold split of
+// docs/scoring.md, the best recall at FP rate <= 0.5% on the Chinese corpus
+// was 0.81 for chi-square over the old tokens, about 0.91 for chi-square
+// over these tokens, 0.99 for this model; on the SpamAssassin corpus 0.96,
+// 0.96, 0.97.
+//
+// Usage: Open(path) loads the model file if it exists (a missing file is an
+// empty model); Learn(message, is_spam) learns one labelled message (the
+// admin API's Learn RPC); Train(examples, passes) learns a batch, `passes`
+// times over in a fixed shuffled order (`hive-content-learn`, evaluation);
+// Save() writes the file atomically. Classify() is the scorer's hot path:
+// one hash lookup per unique token, no allocation.
 //
 // Thread-safety: all methods are thread-safe; Classify() calls run
-// concurrently with each other (shared lock), Learn() / Reset() take the
-// exclusive lock.
+// concurrently with each other (shared lock), Learn() / Train() / Reset()
+// take the exclusive lock.
 #pragma once
 
 #include <cstdint>
@@ -27,6 +36,7 @@
 #include <shared_mutex>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -39,18 +49,21 @@ namespace hive::policy::content {
 
 struct ClassifierOptions {
   std::uint64_t min_learns = 200;  // per class, before any verdict
-  std::size_t min_tokens = 5;      // interesting tokens in the message
-  std::size_t max_interesting = 150;
-  double min_deviation = 0.1;      // |f - 0.5| of an interesting token
-  double robinson_s = 1.0;         // strength of the prior ...
-  double robinson_x = 0.5;         // ... and the prior of an unknown token
+  std::size_t min_tokens = 5;      // known tokens in the message
+  double learning_rate = 10;       // step size of one learned message
+  bool structure_tokens = true;    // Tokenize(..., structure)
   Limits limits;                   // parsing of messages given to Learn()
 };
 
 struct Classification {
   bool ready = false;       // false: too little training or too few tokens
   double probability = 0.5; // spam probability, meaningful when ready
-  std::size_t tokens = 0;   // interesting tokens used
+  std::size_t tokens = 0;   // known tokens used
+};
+
+struct LabelledFeatures {
+  std::vector<std::uint64_t> features;  // Tokens::features
+  bool is_spam = false;
 };
 
 struct ClassifierStats {
@@ -68,9 +81,16 @@ class Classifier {
   Classification Classify(std::span<const std::uint64_t> features) const;
   Classification Classify(const ParsedMessage& parsed) const;
 
-  // Parses, tokenises and counts one labelled message.
+  // Parses, tokenises and learns one labelled message.
   void Learn(const Message& message, bool is_spam);
   void Learn(std::span<const std::uint64_t> features, bool is_spam);
+  // Counts every example once and takes `passes` gradient steps per
+  // example, each pass over the same fixed (seeded) shuffled order: a batch
+  // learned in one go, whatever order its files came in.
+  void Train(std::span<const LabelledFeatures> examples, int passes);
+  // The features this classifier learns from and classifies (the tokens of
+  // tokenizer.h, with its structure_tokens option).
+  void Features(const ParsedMessage& parsed, Tokens& out) const;
   // Forgets everything learned (cross-validation, retraining from scratch).
   void Reset();
 
@@ -83,16 +103,13 @@ class Classifier {
 
  private:
   Classifier(std::string path, ClassifierOptions options, TokenStore store);
+  double Predict(std::span<const std::uint64_t> features, std::size_t* known) const;  // holds mu_
+  void Step(std::span<const std::uint64_t> features, bool is_spam);                  // holds mu_ exclusively
 
   const std::string path_;
   const ClassifierOptions options_;
   mutable std::shared_mutex mu_;
   TokenStore store_;
 };
-
-// Fisher's inverse chi-square: P(X >= x2) for X ~ chi-square with `dof`
-// (even) degrees of freedom, computed in log space so that large sums do
-// not underflow to a wrong answer. Exposed for tests.
-double Chi2Q(double x2, std::size_t dof);
 
 }  // namespace hive::policy::content

@@ -1,16 +1,22 @@
-// hive-content-learn: trains the Bayes classifier's statistics file from
+// hive-content-learn: trains the statistical classifier's model file from
 // labelled messages, offline, and prints fingerprints for the known-bad
 // list. The running hive-policyd reads the file at start and on reload
-// (SIGHUP); the admin API's Learn RPC calls the same Classifier::Learn.
+// (SIGHUP); the admin API's Learn RPC learns one message the same way.
 //
-//   hive-content-learn --stats-db FILE [--neutralise] [--spam PATH]... [--ham PATH]...
+//   hive-content-learn --stats-db FILE [--neutralise] [--passes N] [--no-structure-tokens]
+//                      [--spam PATH]... [--ham PATH]...
 //   hive-content-learn --fingerprint PATH...
 //
 // PATH is a message file or a directory of them (one raw RFC 5322 message
-// per file, an mbox "From " line allowed). Learning adds to what FILE
-// already holds; the file is replaced atomically at the end.
+// per file, an mbox "From " line allowed). The messages are learned as one
+// batch, N passes (default 3) in a fixed shuffled order (Classifier::Train):
+// all the spam given before all the ham is not learned class by class. --no-structure-tokens
+// matches a config with content.bayes.structure_tokens: false. Learning
+// adds to what FILE already holds; the file is replaced atomically at the
+// end.
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -41,7 +47,8 @@ std::vector<std::string> Files(const std::string& path) {
 
 int Usage() {
   std::fprintf(stderr,
-               "usage: hive-content-learn --stats-db FILE [--neutralise] [--spam PATH]... [--ham PATH]...\n"
+               "usage: hive-content-learn --stats-db FILE [--neutralise] [--passes N] [--no-structure-tokens]\n"
+               "                          [--spam PATH]... [--ham PATH]...\n"
                "       hive-content-learn --fingerprint PATH...\n");
   return 2;
 }
@@ -52,6 +59,8 @@ int main(int argc, char** argv) {
   std::string db;
   bool neutralise = false;
   bool fingerprint = false;
+  int passes = 3;
+  content::ClassifierOptions options;
   std::vector<std::pair<std::string, bool>> inputs;  // path, is_spam
   std::vector<std::string> to_fingerprint;
   for (int i = 1; i < argc; ++i) {
@@ -61,6 +70,8 @@ int main(int argc, char** argv) {
     else if (a == "--neutralise") neutralise = true;
     else if (a == "--spam") inputs.emplace_back(next(), true);
     else if (a == "--ham") inputs.emplace_back(next(), false);
+    else if (a == "--passes") passes = std::atoi(next().c_str());
+    else if (a == "--no-structure-tokens") options.structure_tokens = false;
     else if (a == "--fingerprint") fingerprint = true;
     else if (fingerprint && a[0] != '-') to_fingerprint.push_back(a);
     else return Usage();
@@ -94,19 +105,23 @@ int main(int argc, char** argv) {
     }
     return status;
   }
-  if (db.empty() || inputs.empty()) return Usage();
-  absl::StatusOr<std::shared_ptr<content::Classifier>> c = content::Classifier::Open(db);
+  if (db.empty() || inputs.empty() || passes < 1 || passes > 100) return Usage();
+  absl::StatusOr<std::shared_ptr<content::Classifier>> c = content::Classifier::Open(db, options);
   if (!c.ok()) {
     std::fprintf(stderr, "hive-content-learn: %s\n", std::string(c.status().message()).c_str());
     return 1;
   }
+  std::vector<content::LabelledFeatures> batch;
   for (const auto& [path, is_spam] : inputs) {
     for (const std::string& file : Files(path)) {
       std::optional<content::Message> m = read(file);
       if (!m) return 1;
-      (*c)->Learn(*m, is_spam);
+      content::Tokens tokens;
+      (*c)->Features(content::Parse(*m, options.limits), tokens);
+      batch.push_back({std::move(tokens.features), is_spam});
     }
   }
+  (*c)->Train(batch, passes);
   if (absl::Status s = (*c)->Save(); !s.ok()) {
     std::fprintf(stderr, "hive-content-learn: %s\n", std::string(s.message()).c_str());
     return 1;

@@ -98,7 +98,8 @@ ContentResult Scorer::Score(const Message& message, const ParsedMessage& parsed,
   if (bayes.classifier || fp.store) {
     // One tokenisation for both; per-thread buffers keep their capacity.
     thread_local Tokens tokens;
-    Tokenize(parsed, tokens);
+    if (bayes.classifier) bayes.classifier->Features(parsed, tokens);
+    else Tokenize(parsed, tokens);
     char detail[96];
     if (bayes.classifier) {
       const Classification c = bayes.classifier->Classify(tokens.features);

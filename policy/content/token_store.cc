@@ -1,5 +1,7 @@
 #include "content/token_store.h"
 
+#include <bit>
+#include <cmath>
 #include <limits>
 
 #include "absl/status/status.h"
@@ -7,8 +9,10 @@
 namespace hive::policy::content {
 namespace {
 
-constexpr std::string_view kMagic = "HIVEBAY1";
-constexpr std::size_t kEntryBytes = 16;
+constexpr std::string_view kMagic = "HIVEBAY2";
+constexpr std::string_view kMagicV1 = "HIVEBAY1";  // counts only
+constexpr std::size_t kEntryBytes = 20;
+constexpr std::size_t kEntryBytesV1 = 16;
 
 void PutU64(std::string& out, std::uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
@@ -74,6 +78,10 @@ void TokenStore::Learn(std::span<const std::uint64_t> tokens, bool is_spam) {
   ++(is_spam ? spam_learns_ : ham_learns_);
 }
 
+void TokenStore::AddWeight(std::span<const std::uint64_t> tokens, float delta) {
+  for (std::uint64_t t : tokens) Insert(Key(t)).counts.weight += delta;
+}
+
 TokenCounts TokenStore::Find(std::uint64_t token) const {
   if (slots_.empty()) return {};
   const std::uint64_t key = Key(token);
@@ -97,6 +105,7 @@ std::string TokenStore::Serialize() const {
     PutU64(out, s.key);
     PutU32(out, s.counts.spam);
     PutU32(out, s.counts.ham);
+    PutU32(out, std::bit_cast<std::uint32_t>(s.counts.weight));
   }
   PutU64(out, Checksum(out));
   return out;
@@ -104,14 +113,16 @@ std::string TokenStore::Serialize() const {
 
 absl::StatusOr<TokenStore> TokenStore::Parse(std::string_view data) {
   const std::size_t header = kMagic.size() + 24;
-  if (data.size() < header + 8 || data.substr(0, kMagic.size()) != kMagic) {
+  if (data.size() < header + 8 || (data.substr(0, kMagic.size()) != kMagic && data.substr(0, kMagic.size()) != kMagicV1)) {
     return absl::InvalidArgumentError("not a hive token statistics file (bad magic or too short)");
   }
+  const bool v1 = data.substr(0, kMagic.size()) == kMagicV1;
+  const std::size_t entry = v1 ? kEntryBytesV1 : kEntryBytes;
   const std::uint64_t n = GetU64(data, kMagic.size() + 16);
-  if (n > (data.size() - header - 8) / kEntryBytes || header + n * kEntryBytes + 8 != data.size()) {
+  if (n > (data.size() - header - 8) / entry || header + n * entry + 8 != data.size()) {
     return absl::InvalidArgumentError("token statistics file is truncated or has trailing bytes");
   }
-  const std::size_t body = header + n * kEntryBytes;
+  const std::size_t body = header + n * entry;
   if (Checksum(data.substr(0, body)) != GetU64(data, body)) {
     return absl::InvalidArgumentError("token statistics file checksum mismatch (corrupted)");
   }
@@ -122,10 +133,12 @@ absl::StatusOr<TokenStore> TokenStore::Parse(std::string_view data) {
   while (capacity * 7 < n * 10 + 10) capacity *= 2;
   store.slots_.assign(capacity, Slot{});
   for (std::size_t i = 0; i < n; ++i) {
-    const std::size_t at = header + i * kEntryBytes;
+    const std::size_t at = header + i * entry;
     const std::uint64_t key = GetU64(data, at);
     if (key == 0) return absl::InvalidArgumentError("token statistics file holds a zero key");
-    store.Insert(key).counts = {GetU32(data, at + 8), GetU32(data, at + 12)};
+    const float weight = v1 ? 0.0f : std::bit_cast<float>(GetU32(data, at + 16));
+    if (!std::isfinite(weight)) return absl::InvalidArgumentError("token statistics file holds a weight that is not finite");
+    store.Insert(key).counts = {GetU32(data, at + 8), GetU32(data, at + 12), weight};
   }
   return store;
 }

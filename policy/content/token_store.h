@@ -1,12 +1,15 @@
-// The statistics of the Bayes classifier: for each token hash, in how many
-// learned spam and ham messages it appeared, plus the number of messages
-// learned of each class.
+// The model of the statistical classifier: for each token hash, in how many
+// learned spam and ham messages it appeared and its learned weight (the
+// logistic model's coefficient), plus the number of messages learned of
+// each class.
 //
-// In memory: one open-addressing table of 16-byte slots (hash, spam count,
-// ham count), linear probing, grown at 70 % load; lookups allocate nothing.
-// On disk (Serialize / Parse), little-endian:
-//   "HIVEBAY1" | u64 spam_learns | u64 ham_learns | u64 n |
-//   n x (u64 hash, u32 spam, u32 ham) | u64 FNV-1a of everything before
+// In memory: one open-addressing table of 24-byte slots (hash, spam count,
+// ham count, weight), linear probing, grown at 70 % load; lookups allocate
+// nothing. On disk (Serialize / Parse), little-endian:
+//   "HIVEBAY2" | u64 spam_learns | u64 ham_learns | u64 n |
+//   n x (u64 hash, u32 spam, u32 ham, f32 weight) | u64 FNV-1a of everything before
+// A "HIVEBAY1" file (counts only, from before the weights) still loads,
+// with every weight 0: it must be retrained to give verdicts again.
 // The checksum makes a truncated or corrupted file an error, not a model
 // silently missing half its tokens.
 //
@@ -26,6 +29,7 @@ namespace hive::policy::content {
 struct TokenCounts {
   std::uint32_t spam = 0;
   std::uint32_t ham = 0;
+  float weight = 0;  // the logistic model's coefficient
 };
 
 class TokenStore {
@@ -35,6 +39,8 @@ class TokenStore {
   // Adds one learned message of the class with these (unique) tokens.
   void Learn(std::span<const std::uint64_t> tokens, bool is_spam);
   TokenCounts Find(std::uint64_t token) const;
+  // Adds `delta` to the weight of each token (inserting unknown ones).
+  void AddWeight(std::span<const std::uint64_t> tokens, float delta);
 
   std::uint64_t spam_learns() const { return spam_learns_; }
   std::uint64_t ham_learns() const { return ham_learns_; }

@@ -17,11 +17,20 @@ enum Kind : unsigned char {
   kSubject = 's',  // added to the body kind of a subject token
   kFromDomain = 'f',
   kUrlHost = 'u',
+  kPunct = 'p',      // a run of symbols: "!!!", "://", "★", "【"
+  kLineStart = 'L',  // the symbol a line starts with: "> ", ": ", "※"
+  // Structure and header shapes (Tokenize with structure = true):
+  kStructure = 'S',     // counts of parts, URLs, links, text size; anomalies
+  kAttachType = 'A',    // declared type of each attachment
+  kContentType = 'T',   // top-level Content-Type
+  kMessageIdShape = 'M',  // Message-ID with letters as 'a', digits as '9'
+  kMessageIdHost = 'm',   // the part after '@'
 };
 
 constexpr std::uint64_t kFnvOffset = 14695981039346656037ull;
 constexpr std::uint64_t kFnvPrime = 1099511628211ull;
 constexpr std::size_t kMaxWordBytes = 24;
+constexpr std::size_t kMaxPunctRun = 4;  // code points of a symbol run hashed
 
 struct Fnv {
   std::uint64_t h = kFnvOffset;
@@ -62,8 +71,15 @@ bool IsLetter(char32_t cp) {
 
 bool IsDigit(char32_t cp) { return cp >= '0' && cp <= '9'; }
 
+bool IsSpace(char32_t cp) {
+  return cp == ' ' || cp == '\t' || cp == '\r' || cp == '\n' || cp == '\f' || cp == '\v' || cp == 0xA0 ||
+         cp == 0x3000 || cp == 0xFFFD;
+}
+
 // One pass over text: words, numbers and CJK n-grams, each emitted as a
-// hash of (prefix kind, kind, text) through `emit`.
+// hash of (prefix kind, kind, text) through `emit(hash, false)`; symbol
+// runs and line-start symbols through `emit(hash, true)` (classifier
+// features only: fingerprints read words).
 template <typename Emit>
 void Scan(std::string_view text, unsigned char prefix, Emit emit) {
   Fnv word;
@@ -71,6 +87,9 @@ void Scan(std::string_view text, unsigned char prefix, Emit emit) {
   bool word_has_letter = false;
   char32_t prev_cjk = 0;
   std::size_t cjk_run = 0;
+  Fnv punct;
+  std::size_t punct_run = 0;
+  bool line_start = true;
   auto start = [&](unsigned char kind) {
     Fnv f;
     if (prefix != 0) f.Add(prefix);
@@ -82,9 +101,9 @@ void Scan(std::string_view text, unsigned char prefix, Emit emit) {
     if (!word_has_letter) {
       Fnv f = start(kNumber);
       f.Add(static_cast<unsigned char>(std::min<std::size_t>(word_bytes, 16)));
-      emit(f.h);
+      emit(f.h, false);
     } else if (word_bytes >= 2) {
-      emit(word.h);
+      emit(word.h, false);
     }
     word_bytes = 0;
     word_has_letter = false;
@@ -93,14 +112,36 @@ void Scan(std::string_view text, unsigned char prefix, Emit emit) {
     if (cjk_run == 1) {
       Fnv f = start(kCjkUnigram);
       f.Add32(prev_cjk);
-      emit(f.h);
+      emit(f.h, false);
     }
     cjk_run = 0;
+  };
+  auto end_punct = [&]() {
+    if (punct_run > 0) emit(punct.h, true);
+    punct_run = 0;
   };
   std::size_t pos = 0;
   while (pos < text.size()) {
     char32_t cp = NextCodePoint(text, pos);
     if (cp >= 0xFF01 && cp <= 0xFF5E) cp -= 0xFEE0;  // full-width ASCII
+    const bool space = IsSpace(cp);
+    const bool symbol = !space && !IsLetter(cp) && !IsDigit(cp) && !IsCjk(cp);
+    if (line_start && symbol) {
+      Fnv f = start(kLineStart);
+      f.Add32(cp);
+      emit(f.h, true);
+    }
+    if (cp == '\n') line_start = true;
+    else if (!space) line_start = false;
+    if (symbol) {
+      end_word();
+      end_cjk();
+      if (punct_run == 0) punct = start(kPunct);
+      if (punct_run < kMaxPunctRun) punct.Add32(cp);
+      ++punct_run;
+      continue;
+    }
+    end_punct();
     if (IsLetter(cp) || IsDigit(cp)) {
       end_cjk();
       if (word_bytes == 0) word = start(kWord);
@@ -121,7 +162,7 @@ void Scan(std::string_view text, unsigned char prefix, Emit emit) {
         Fnv f = start(kCjkBigram);
         f.Add32(prev_cjk);
         f.Add32(cp);
-        emit(f.h);
+        emit(f.h, false);
       }
       prev_cjk = cp;
       ++cjk_run;
@@ -132,8 +173,10 @@ void Scan(std::string_view text, unsigned char prefix, Emit emit) {
   }
   end_word();
   end_cjk();
+  end_punct();
 }
 
+// A (kind, lower-cased text) token.
 void AddHostToken(unsigned char kind, std::string_view host, std::vector<std::uint64_t>& out) {
   if (host.empty()) return;
   Fnv f;
@@ -142,27 +185,91 @@ void AddHostToken(unsigned char kind, std::string_view host, std::vector<std::ui
   out.push_back(f.h);
 }
 
+// A (structure, name, small value) token.
+void AddStructureToken(std::string_view name, std::size_t value, std::vector<std::uint64_t>& out) {
+  Fnv f;
+  f.Add(kStructure);
+  for (char c : name) f.Add(static_cast<unsigned char>(c));
+  f.Add(static_cast<unsigned char>(std::min<std::size_t>(value, 255)));
+  out.push_back(f.h);
+}
+
+// Bit length: 0, 1, 2-3, 4-7, ... share a token.
+std::size_t Magnitude(std::size_t n) {
+  std::size_t b = 0;
+  for (; n != 0; n >>= 1) ++b;
+  return b;
+}
+
+// "<20041108.ab12@x.cn>" -> "<9.a9@a.a>": runs of letters and of digits
+// collapse to one 'a' / '9'.
+void AddMessageIdShape(std::string_view id, std::vector<std::uint64_t>& out) {
+  Fnv f;
+  f.Add(kMessageIdShape);
+  char last = 0;
+  for (char c : id.substr(0, 200)) {
+    const char k = c >= '0' && c <= '9' ? '9' : ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ? 'a' : c;
+    if (k != last) f.Add(static_cast<unsigned char>(k));
+    last = k;
+  }
+  out.push_back(f.h);
+}
+
+void AddStructureTokens(const ParsedMessage& parsed, std::vector<std::uint64_t>& out) {
+  AddStructureToken("parts", static_cast<std::size_t>(std::max(parsed.parts, 0)), out);
+  AddStructureToken("plain", static_cast<std::size_t>(std::clamp(parsed.plain_parts, 0, 4)), out);
+  AddStructureToken("html", static_cast<std::size_t>(std::clamp(parsed.html_parts, 0, 4)), out);
+  AddStructureToken("image", static_cast<std::size_t>(std::clamp(parsed.image_parts, 0, 4)), out);
+  AddStructureToken("attachments", std::min<std::size_t>(parsed.attachments.size(), 4), out);
+  AddStructureToken("urls", Magnitude(parsed.urls.size()), out);
+  AddStructureToken("links", Magnitude(parsed.links.size()), out);
+  AddStructureToken("text", Magnitude(parsed.text.size()), out);
+  const Anomalies& a = parsed.anomalies;
+  const std::size_t anomalies = (a.bad_base64 ? 1 : 0) | (a.bad_qp ? 2 : 0) | (a.unknown_charset ? 4 : 0) |
+                                (a.charset_errors ? 8 : 0) | (a.bad_encoded_word ? 16 : 0) |
+                                (a.missing_boundary ? 32 : 0) | (a.bad_header_line ? 64 : 0) |
+                                (a.bad_params ? 128 : 0);
+  AddStructureToken("anomalies", anomalies, out);
+  for (const Attachment& at : parsed.attachments) AddHostToken(kAttachType, at.declared_type, out);
+  if (const std::string* type = FindHeader(parsed.headers, "Content-Type")) {
+    const std::string_view v(*type);
+    AddHostToken(kContentType, v.substr(0, v.find(';')), out);
+  }
+  if (const std::string* id = FindHeader(parsed.headers, "Message-ID")) {
+    const std::string_view v(*id);
+    AddMessageIdShape(v, out);
+    const std::size_t at = v.rfind('@');
+    if (at != std::string_view::npos) AddHostToken(kMessageIdHost, v.substr(at + 1, 100), out);
+  } else {
+    AddStructureToken("no-message-id", 1, out);
+  }
+}
+
 }  // namespace
 
 void TokenizeText(std::string_view text, std::vector<std::uint64_t>& out) {
   const std::size_t limit = out.size() + kMaxTokens;
-  Scan(text, 0, [&](std::uint64_t h) {
-    if (out.size() < limit) out.push_back(h);
+  Scan(text, 0, [&](std::uint64_t h, bool symbol) {
+    if (!symbol && out.size() < limit) out.push_back(h);
   });
 }
 
-void Tokenize(const ParsedMessage& parsed, Tokens& out) {
+void Tokenize(const ParsedMessage& parsed, Tokens& out, bool structure) {
   out.body.clear();
   out.features.clear();
-  TokenizeText(parsed.text, out.body);
-  out.features.assign(out.body.begin(), out.body.end());
-  Scan(parsed.subject, kSubject, [&](std::uint64_t h) {
+  // Words go to both lists, symbols to the features only.
+  Scan(parsed.text, 0, [&](std::uint64_t h, bool symbol) {
+    if (!symbol && out.body.size() < kMaxTokens) out.body.push_back(h);
     if (out.features.size() < 2 * kMaxTokens) out.features.push_back(h);
+  });
+  Scan(parsed.subject, kSubject, [&](std::uint64_t h, bool) {
+    if (out.features.size() < 3 * kMaxTokens) out.features.push_back(h);
   });
   if (const std::string* from = FindHeader(parsed.headers, "From")) {
     AddHostToken(kFromDomain, AddressDomain(*from), out.features);
   }
   for (const Url& url : parsed.urls) AddHostToken(kUrlHost, url.host, out.features);
+  if (structure) AddStructureTokens(parsed, out.features);
   std::sort(out.features.begin(), out.features.end());
   out.features.erase(std::unique(out.features.begin(), out.features.end()), out.features.end());
 }

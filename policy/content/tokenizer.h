@@ -9,9 +9,18 @@
 //     CJK characters is a token (character bigrams), an isolated CJK
 //     character a unigram;
 //   - full-width ASCII (U+FF01..U+FF5E), common in Chinese spam, is folded
-//     to ASCII first.
+//     to ASCII first;
+//   - runs of symbols (punctuation, "★", "【", "!!!", "$", first 4 code
+//     points of the run) and the symbol a line starts with ("> ", ": ")
+//     are tokens of their own: classifier features only, not body tokens.
 // Besides the body, the subject (same rules, its own namespace), the From
-// domain and each URL host give tokens of their own kind.
+// domain and each URL host give tokens of their own kind. With `structure`,
+// so do the message's shape: counts of MIME parts by kind, attachments,
+// URLs, links and text size (as magnitudes), the parser's anomaly flags,
+// each attachment's declared type, the top-level Content-Type, and the
+// Message-ID's shape (letters as 'a', digits as '9') and host. All of these
+// come from headers an outbound scorer may rely on (From, Subject,
+// Message-ID, MIME), never from Received or list headers.
 //
 // Tokens are 64-bit FNV-1a hashes of (kind, text): never strings, so
 // tokenising allocates nothing per token, and the hash is stable across
@@ -41,9 +50,10 @@ struct Tokens {
 
 inline constexpr std::size_t kMaxTokens = 50000;
 
-void Tokenize(const ParsedMessage& parsed, Tokens& out);
+void Tokenize(const ParsedMessage& parsed, Tokens& out, bool structure = true);
 
-// The body-kind tokens of `text` appended to `out` in order (tests, tools).
+// The body-kind tokens of `text` (words, numbers, CJK; no symbols)
+// appended to `out` in order (tests, tools).
 void TokenizeText(std::string_view text, std::vector<std::uint64_t>& out);
 
 }  // namespace hive::policy::content

