@@ -12,7 +12,12 @@
 // Thread-safety: call once, from main, before smfi_main().
 #pragma once
 
+#include <vector>
+
 namespace hive::milter {
+
+// The listening sockets of this process now (descriptors).
+std::vector<int> ListeningSockets();
 
 // Sets TCP_NODELAY on every listening TCP socket of this process (the
 // milter's, opened by smfi_opensocket). Returns how many it set; 0 for a

@@ -1,7 +1,8 @@
 // hive-milter: composition root. Flags and config, logging, the policy
 // client, then libmilter. Runs in the foreground (systemd-friendly); SIGTERM
-// and SIGHUP stop it (libmilter's signal thread), after which sessions still
-// in flight get a bounded time to finish. SIGUSR1 re-reads the config file:
+// and SIGHUP stop it (libmilter's signal thread; StopWaker makes that
+// immediate), after which sessions still in flight get a bounded time to
+// finish. SIGUSR1 re-reads the config file:
 // new connections get the new settings, a bad file keeps the running ones.
 #include <signal.h>
 
@@ -23,6 +24,7 @@
 #include "milter/listen_socket.h"
 #include "milter/milter_metrics.h"
 #include "milter/policy_client.h"
+#include "milter/stop_waker.h"
 #include "support/log.h"
 #include "support/sd_notify.h"
 #include "support/metrics.h"
@@ -138,6 +140,7 @@ int Run(int argc, char** argv) {
   }
   smfi_setmaxdatasize(kMaxDataSize);
   // true: remove a stale unix socket left by a previous run.
+  const std::vector<int> listening_before = hive::milter::ListeningSockets();
   if (smfi_opensocket(true) == MI_FAILURE) {
     hive::log::Error(absl::StrCat("cannot listen on ", listen));
     return kExitRuntime;
@@ -166,7 +169,10 @@ int Run(int argc, char** argv) {
   // smfi_opensocket has bound and listened: the MTA's connections queue in
   // the backlog until smfi_main accepts them, so this is ready.
   if (absl::Status n = hive::notify::NotifyReady(ready); !n.ok()) hive::log::Warning(absl::StrCat("sd_notify: ", n.message()));
+  // Wakes libmilter's listener when a stop is asked (else up to 5 s).
+  hive::milter::StopWaker waker(listening_before);
   const int rc = smfi_main();
+  waker.Done();
   (void)hive::notify::NotifyStopping();  // best effort while the sessions drain
   g_stopping.store(true);
   pthread_kill(reloader.native_handle(), SIGUSR1);
