@@ -1,8 +1,8 @@
 // hivectl's object and alias commands as an operator runs them: the real
 // binary against a real hive-policyd behind a real Postfix (admin_stack.h),
 // asserting its printed output (tables, YAML, --json) and exit codes:
-// rules list|get|apply -f|delete|diff|history|rollback, pools, quota
-// show|reset, check, --help.
+// status --json, rules list|get|apply -f|delete|diff|history|rollback,
+// pools, quota show|reset, check, --help.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -32,6 +32,11 @@ TEST(AdminCliTest, RulesPoolsQuotaAndCheckAsAnOperatorRunsThem) {
   ASSERT_TRUE(admin.ok()) << admin.Diagnostics();
   const std::string v0 = VersionAfter(admin.Ctl({"status"}).output, "config version: ");
   ASSERT_EQ(v0.size(), 16u);
+  // One hive-policyd: the policy lives in its file, at the running version.
+  CtlResult status = admin.Ctl({"--json", "status"});
+  EXPECT_EQ(status.code, 0) << status.output;
+  EXPECT_THAT(status.output, HasSubstr("\"policy_store\": \"file " + admin.stack().dir().Sub("policyd.yaml") + "\""));
+  EXPECT_THAT(status.output, HasSubstr("\"policy_store_version\": \"" + v0 + "\""));
 
   CtlResult list = admin.Ctl({"rules", "list"});
   ASSERT_EQ(list.code, 0) << list.output << admin.Diagnostics();
