@@ -85,7 +85,7 @@ int Run(int argc, char** argv) {
   hive::log::Options log_options;
   log_options.ident = "hive-milter";
   log_options.to_syslog = true;
-  log_options.to_stderr = true;
+  log_options.to_stderr = !hive::log::StderrIsJournal();
   log_options.debug = cl->debug;
   hive::log::Init(log_options);
 

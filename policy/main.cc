@@ -162,7 +162,7 @@ int main(int argc, char** argv) {
 
   hive::log::Init({.ident = "hive-policyd",
                    .to_syslog = true,
-                   .to_stderr = true,
+                   .to_stderr = !hive::log::StderrIsJournal(),
                    .debug = flags.debug,
                    .json = (*snapshot)->observability.log_json});
 

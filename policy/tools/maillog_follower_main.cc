@@ -83,7 +83,7 @@ int main(int argc, char** argv) {
     else return Usage();
   }
   if (log_path.empty() || target.empty()) return Usage();
-  hive::log::Init({.ident = "hive-maillog-follower", .to_syslog = true, .to_stderr = true});
+  hive::log::Init({.ident = "hive-maillog-follower", .to_syslog = true, .to_stderr = !hive::log::StderrIsJournal()});
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
   auto stub = v1::PolicyService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));

@@ -3,11 +3,13 @@
 #include <syslog.h>
 
 #include <cctype>
+#include <cstdlib>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace hive::log {
@@ -256,6 +258,17 @@ std::string Sanitize(std::string_view untrusted, std::size_t max_bytes) {
     ++i;
   }
   return out;
+}
+
+bool StderrIsJournal() {
+  const char* stream = std::getenv("JOURNAL_STREAM");
+  if (stream == nullptr) return false;
+  unsigned long long dev = 0;
+  unsigned long long ino = 0;
+  if (std::sscanf(stream, "%llu:%llu", &dev, &ino) != 2) return false;
+  struct stat st {};
+  if (fstat(STDERR_FILENO, &st) != 0) return false;
+  return static_cast<unsigned long long>(st.st_dev) == dev && static_cast<unsigned long long>(st.st_ino) == ino;
 }
 
 }  // namespace hive::log

@@ -29,6 +29,13 @@ struct Options {
 
 void Init(const Options& options);
 
+// True when standard error is the systemd journal: JOURNAL_STREAM (set by
+// systemd for a unit whose output goes to journald) names the device and
+// inode of this process's stderr. Such a daemon logs to syslog only, else
+// journald would record every line twice (syslog and stderr); in the
+// foreground, or with stderr sent anywhere else, stderr gets the lines too.
+bool StderrIsJournal();
+
 void Write(Severity severity, std::string_view line);
 inline void Debug(std::string_view line) { Write(Severity::kDebug, line); }
 inline void Info(std::string_view line) { Write(Severity::kInfo, line); }

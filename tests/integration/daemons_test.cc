@@ -5,6 +5,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <thread>
 
@@ -18,6 +19,7 @@ namespace hive::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 std::string PolicydTarget(uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
 
@@ -132,6 +134,41 @@ TEST(ConfigErrorTest, MilterRefusesABadFailureModeNamingTheLine) {
   const std::string out = RunExpectingConfigError({HIVE_MILTER_BIN, "--config", dir.Sub("bad.yaml")}, dir);
   EXPECT_THAT(out, HasSubstr("bad.yaml:2:"));
   EXPECT_THAT(out, HasSubstr("failure_mode"));
+}
+
+// Under systemd with output to journald (JOURNAL_STREAM names the daemon's
+// stderr) a daemon logs to syslog only: journald would otherwise store every
+// line twice. Anywhere else (a file here, a terminal) stderr gets the lines.
+// Returns what the daemon wrote to stderr/stdout until it listened on `port`.
+std::string OutputUntilListening(const std::vector<std::string>& daemon, uint16_t port, bool journal,
+                                 const TempDir& dir, const std::string& name) {
+  const std::string log = dir.Sub(name + ".log");
+  WriteFile(log, "");
+  struct stat st {};
+  EXPECT_EQ(stat(log.c_str(), &st), 0);
+  std::vector<std::string> argv{"/usr/bin/env"};
+  if (journal) argv.push_back("JOURNAL_STREAM=" + std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino));
+  argv.insert(argv.end(), daemon.begin(), daemon.end());
+  Process p(argv, log);
+  EXPECT_TRUE(WaitForListener(port, std::chrono::seconds(15))) << ReadFile(log);
+  p.Stop();
+  return ReadFile(log);
+}
+
+TEST(LogDestinationTest, DaemonsLeaveStderrAloneWhenItIsTheJournal) {
+  TempDir dir;
+  WriteFile(dir.Sub("policyd.yaml"), "routing:\n  pools: [{name: main}]\n  default_pool: main\n");
+  const uint16_t port = FreePort();
+  const std::vector<std::string> policyd{HIVE_POLICYD_BIN, "--config", dir.Sub("policyd.yaml"), "--listen",
+                                         PolicydTarget(port)};
+  const uint16_t milter_port = FreePort();
+  const std::vector<std::string> milter{HIVE_MILTER_BIN, "--listen", "inet:" + std::to_string(milter_port) + "@127.0.0.1",
+                                        "--policy", PolicydTarget(port)};
+  // A log line: "<ts> hive-policyd[<pid>] info: ...".
+  EXPECT_THAT(OutputUntilListening(policyd, port, false, dir, "policyd-foreground"), HasSubstr("] info: "));
+  EXPECT_THAT(OutputUntilListening(policyd, port, true, dir, "policyd-journal"), Not(HasSubstr("] info: ")));
+  EXPECT_THAT(OutputUntilListening(milter, milter_port, false, dir, "milter-foreground"), HasSubstr("] info: "));
+  EXPECT_THAT(OutputUntilListening(milter, milter_port, true, dir, "milter-journal"), Not(HasSubstr("] info: ")));
 }
 
 }  // namespace

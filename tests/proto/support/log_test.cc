@@ -1,6 +1,12 @@
 #include "support/log.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <string>
 
 namespace hive::log {
 namespace {
@@ -41,6 +47,36 @@ TEST(LogJsonTest, WordsWithoutKeyBecomeMsgAndControlBytesAreEscaped) {
   EXPECT_EQ(ToJson("reload: keeping version 1 path=/etc/x\x01 id=007 n=-3", "T", "error", "d"),
             R"({"ts":"T","level":"error","ident":"d","path":"/etc/x\u0001","id":"007","n":-3,)"
             R"("msg":"reload: keeping version 1"})");
+}
+
+}  // namespace
+}  // namespace hive::log
+
+namespace hive::log {
+namespace {
+
+// JOURNAL_STREAM as systemd sets it: "<st_dev>:<st_ino>" of stderr.
+TEST(StderrIsJournalTest, OnlyWhenJournalStreamNamesThisStderr) {
+  const char* saved = std::getenv("JOURNAL_STREAM");
+  const std::string keep = saved != nullptr ? saved : "";
+  struct stat st {};
+  ASSERT_EQ(fstat(STDERR_FILENO, &st), 0);
+  unsetenv("JOURNAL_STREAM");
+  EXPECT_FALSE(StderrIsJournal());
+  const std::string mine = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  setenv("JOURNAL_STREAM", mine.c_str(), 1);
+  EXPECT_TRUE(StderrIsJournal());
+  // A parent's journal stream, inherited by a process whose stderr is a file.
+  const std::string other = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino + 1);
+  setenv("JOURNAL_STREAM", other.c_str(), 1);
+  EXPECT_FALSE(StderrIsJournal());
+  setenv("JOURNAL_STREAM", "garbage", 1);
+  EXPECT_FALSE(StderrIsJournal());
+  if (saved != nullptr) {
+    setenv("JOURNAL_STREAM", keep.c_str(), 1);
+  } else {
+    unsetenv("JOURNAL_STREAM");
+  }
 }
 
 }  // namespace
