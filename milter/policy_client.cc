@@ -63,9 +63,11 @@ absl::StatusOr<std::unique_ptr<GrpcPolicyClient>> GrpcPolicyClient::Create(const
   if (target.empty()) return absl::InvalidArgumentError("empty policy target");
   if (rpc_timeout <= absl::ZeroDuration()) return absl::InvalidArgumentError("rpc timeout must be positive");
   grpc::ChannelArguments args;
-  // Notice a restarted policy service within about a second.
+  // Notice a restarted policy service within about a second. The minimum
+  // stays long: gRPC also uses it as the connect timeout, and a loaded
+  // policy service may take more than 100 ms to send its SETTINGS frame.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
-  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 5000);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   // Keepalive only while calls are in flight, at an interval any default
   // server accepts (it refuses pings without calls, and more often than
