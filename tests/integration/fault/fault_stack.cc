@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "harness/net.h"
-#include "harness/postfix.h"
+#include "harness/hive_stack.h"
 
 namespace hive::testing {
 namespace {
@@ -29,9 +29,7 @@ FaultStack::FaultStack(FaultStackOptions options)
   sink_ = std::make_unique<Sink>(dir_.Sub("sink"), dir_.Sub("sink.log"));
   StartPolicyd();
   StartMilter();
-  mta_ = std::make_unique<Postfix>(dir_.Sub("postfix"),
-                                   PostfixOptions{.milter = "inet:127.0.0.1:" + std::to_string(milter_port_),
-                                                  .sink_port = sink_->port()});
+  mta_ = MakeMta(options_.mta, dir_.Sub(options_.mta), milter_port_, sink_->port(), 0, MtaFeatures{});
 }
 
 FaultStack::~FaultStack() {

@@ -1,5 +1,6 @@
 // A hive stack for fault injection (issue 8): hive-policyd, hive-milter,
-// Postfix (milter_default_action = tempfail, as deploy/postfix) and a sink,
+// an MTA (Postfix with milter_default_action = tempfail, as deploy/postfix,
+// or Sendmail with F=T) and a sink,
 // optionally a private redis-server, each a real process on loopback that a
 // test can kill (SIGKILL), pause (SIGSTOP), resume (SIGCONT), reload (SIGHUP)
 // or restart on the same port. Signals go to the PIDs this object started,
@@ -29,6 +30,8 @@ struct FaultStackOptions {
   // hive-milter's YAML (listen and policy target come from flags).
   std::string milter_yaml;
   bool with_redis = false;
+  // "postfix" or "sendmail" (harness/hive_stack.h, AllMtas()).
+  std::string mta = "postfix";
 };
 
 class FaultStack {

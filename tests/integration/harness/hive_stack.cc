@@ -53,7 +53,7 @@ HiveStack::HiveStack(StackOptions options)
   WriteFile(dir_.Sub("policyd.yaml"), options_.policy_yaml);
   WriteFile(dir_.Sub("milter.yaml"), options_.milter_yaml);
   sink_ = std::make_unique<Sink>(dir_.Sub("sink"), dir_.Sub("sink.log"), options_.sink_port);
-  StartPolicyd();
+  if (options_.start_policyd) StartPolicyd();
   StartMilter();
   mta_ = MakeMta(options_.mta, dir_.Sub(options_.mta), milter_port_, sink_->port(), options_.smtp_port,
                  options_.mta_features,
@@ -71,10 +71,15 @@ HiveStack::~HiveStack() {
 }
 
 void HiveStack::StartPolicyd() {
-  policyd_ = std::make_unique<Process>(
-      std::vector<std::string>{HIVE_POLICYD_BIN, "--config", dir_.Sub("policyd.yaml"), "--listen",
-                               "127.0.0.1:" + std::to_string(policy_port_)},
-      dir_.Sub("policyd.log"));
+  std::vector<std::string> argv{HIVE_POLICYD_BIN, "--config", dir_.Sub("policyd.yaml"), "--listen",
+                                "127.0.0.1:" + std::to_string(policy_port_)};
+  if (!options_.policyd_env.empty()) {
+    // env(1) execs the daemon: the PID stays the daemon's.
+    std::vector<std::string> env{"/usr/bin/env"};
+    env.insert(env.end(), options_.policyd_env.begin(), options_.policyd_env.end());
+    argv.insert(argv.begin(), env.begin(), env.end());
+  }
+  policyd_ = std::make_unique<Process>(argv, dir_.Sub("policyd.log"));
   if (!WaitForListener(policy_port_, std::chrono::seconds(15))) {
     throw std::runtime_error("hive-policyd did not start: " + ReadFile(dir_.Sub("policyd.log")));
   }
@@ -111,7 +116,10 @@ void HiveStack::StartMilter() {
 
 void HiveStack::StopMilter() { milter_.reset(); }
 
-bool HiveStack::DaemonsRunning() { return policyd_ && policyd_->Running() && milter_ && milter_->Running(); }
+bool HiveStack::DaemonsRunning() {
+  const bool policyd = !options_.start_policyd || (policyd_ && policyd_->Running());
+  return policyd && milter_ && milter_->Running();
+}
 
 std::string HiveStack::Diagnostics() const {
   std::string out;

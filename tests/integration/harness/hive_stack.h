@@ -41,6 +41,11 @@ struct StackOptions {
   uint16_t policy_port = 0;
   uint16_t milter_port = 0;
   uint16_t sink_port = 0;
+  // false: no hive-policyd; the milter asks whatever listens on policy_port
+  // (a test's own stand-in, tests/integration/fault/rogue_policyd.h).
+  bool start_policyd = true;
+  // Extra environment of hive-policyd ("NAME=value"), e.g. libfaketime's.
+  std::vector<std::string> policyd_env;
 };
 
 class HiveStack {
@@ -58,7 +63,8 @@ class HiveStack {
   void ResumePolicyd();
 
   // The daemons' PIDs (-1 when stopped) and whether both still run (a
-  // crash is reaped here, so a zombie does not count as running).
+  // crash is reaped here, so a zombie does not count as running). Without
+  // start_policyd: whether the milter runs.
   pid_t policyd_pid() const { return policyd_ ? policyd_->pid() : -1; }
   pid_t milter_pid() const { return milter_ ? milter_->pid() : -1; }
   bool DaemonsRunning();
