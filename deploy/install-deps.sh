@@ -16,6 +16,8 @@ packages=(
   libhiredis-dev redis-server
   # the content fuzzer (tests/fuzz): clang with libFuzzer and the sanitizer runtimes
   clang libclang-rt-14-dev
+  # the clock-jump fault test: hive-policyd under libfaketime
+  libfaketime
   postfix swaks miltertest python3 iproute2 procps
   # Sendmail for the end-to-end tests is only extracted from its .debs
   # (tests/integration/sendmail/prepare-sendmail.sh): installing it would

@@ -1,6 +1,7 @@
 #include "milter/lease_table.h"
 
 #include <algorithm>
+#include <chrono>
 #include <set>
 #include <utility>
 
@@ -24,6 +25,11 @@ std::string Key(std::string_view sender, std::string_view message_class) {
 }
 
 }  // namespace
+
+absl::Time LeaseTable::SteadyNow() {
+  // Only differences of these instants matter: leases are relative.
+  return absl::UnixEpoch() + absl::FromChrono(std::chrono::steady_clock::now().time_since_epoch());
+}
 
 LeaseTable::LeaseTable(std::size_t max_leases, Clock clock)
     : max_leases_(max_leases == 0 ? 1 : max_leases), clock_(std::move(clock)) {}

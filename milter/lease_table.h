@@ -22,7 +22,7 @@
 //   leases.Grant(...) after a delivered verdict carrying a lease;
 //   leases.Spend(...) at end of message when the policy failed;
 //   leases.Unreported / Acknowledge to report (lease_report.h).
-// Time is injected (tests move it).
+// Time is injected (tests move it); by default monotonic.
 //
 // Thread-safety: all methods are thread-safe (one mutex; every call is a
 // few map operations).
@@ -61,7 +61,10 @@ class LeaseTable {
  public:
   using Clock = std::function<absl::Time()>;
 
-  explicit LeaseTable(std::size_t max_leases = kDefaultMaxLeases, Clock clock = [] { return absl::Now(); });
+  // The default clock is monotonic: a step of the milter host's wall clock
+  // neither stretches nor cuts a lease's TTL (docs/failure-modes.md).
+  static absl::Time SteadyNow();
+  explicit LeaseTable(std::size_t max_leases = kDefaultMaxLeases, Clock clock = SteadyNow);
   LeaseTable(const LeaseTable&) = delete;
   LeaseTable& operator=(const LeaseTable&) = delete;
 

@@ -148,7 +148,7 @@ void MemoryStore::SweepIfDue(Shard& shard, Nanos now, Nanos& wall) {
   if (wall == kWallUnread) wall = clock_.Wall();
   absl::erase_if(shard.cells, [&](const auto& entry) {
     const Cell& c = entry.second;
-    return c.b != 0 ? Nanos(c.b) <= wall : Nanos(c.a) <= now;
+    return c.b != 0 ? Nanos(c.b) + options_.quota_grace <= wall : Nanos(c.a) <= now;
   });
 }
 

@@ -13,8 +13,12 @@
 //
 // GCRA runs on the injected monotonic clock; quota windows use its wall
 // clock only to drop ended windows, and top-N usage to start a new day.
-// Top-N usage: per rule, a SpaceSaving table of kTopCapacity keys for the
-// current UTC day (at most ~100 bytes per key: rules x 1000 x 100 bytes). Transaction ledgers live in 16 shards
+// An ended window keeps its count for `quota_grace` after its end, so that
+// a wall clock stepped back across the boundary (NTP, an operator) finds the
+// count again instead of a fresh window (docs/failure-modes.md, "Clock
+// jump"). Top-N usage: per rule, a SpaceSaving table of kTopCapacity keys
+// for the current UTC day (at most ~100 bytes per key: rules x 1000 x 100
+// bytes). Transaction ledgers live in 16 shards
 // and expire after their TTL (consumption kept). Thread-safe.
 #pragma once
 
@@ -35,6 +39,7 @@ namespace hive::policy::ratelimit {
 struct MemoryStoreOptions {
   std::size_t max_buckets = 20'000'000;
   Nanos sweep_interval = std::chrono::seconds(5);
+  Nanos quota_grace = std::chrono::hours(1);
 };
 
 class MemoryStore final : public Store {

@@ -84,6 +84,39 @@ TEST_F(LimiterFeaturesTest, DailyQuotaAcrossNewYorkFallBackDayLasts25Hours) {
   EXPECT_EQ(Send(3), 2);
 }
 
+// A wall-clock step (NTP, an operator) moves neither way a rate window:
+// GCRA runs on the monotonic clock (docs/failure-modes.md, "Clock jump").
+TEST_F(LimiterFeaturesTest, WallClockStepsNeitherRefillNorLockARateWindow) {
+  Add("rate", "{sender}").windows = {{3, seconds(6), 0}};
+  const Nanos wall = clock_.Wall();
+  EXPECT_EQ(Send(4), 3);
+  clock_.SetWall(wall - hours(2));  // back: no new burst
+  EXPECT_EQ(Send(1), 0);
+  clock_.SetWall(wall + hours(26));  // forward: no new burst either
+  EXPECT_EQ(Send(1), 0);
+  clock_.Advance(seconds(2));  // one emission interval: one unit, no lockout
+  EXPECT_EQ(Send(2), 1);
+}
+
+// A step forward past midnight starts the new day once; a step back across
+// it finds the old day's count (kept quota_grace after the window ends, even
+// when a sweep ran in between), and forward again the new day's.
+TEST_F(LimiterFeaturesTest, DailyQuotaAcrossWallClockStepsOverMidnight) {
+  Add("daily", "{sender}").quotas = {{3, CalendarUnit::kDay}};
+  clock_.SetWall(Local("UTC", absl::CivilSecond(2024, 5, 1, 23, 50, 0)));
+  EXPECT_EQ(Send(2), 2);
+  clock_.SetWall(Local("UTC", absl::CivilSecond(2024, 5, 2, 0, 10, 0)));
+  EXPECT_EQ(Send(5), 3);
+  clock_.Advance(seconds(30));  // past the sweep interval: ended windows swept
+  EXPECT_EQ(Send(1), 0);
+  // Touch every shard (a sweep runs on the shards a call locks).
+  for (int i = 0; i < 1000; ++i) Send(1, "other" + std::to_string(i) + "@example.com");
+  clock_.SetWall(Local("UTC", absl::CivilSecond(2024, 5, 1, 23, 55, 0)));
+  EXPECT_EQ(Send(5), 1);  // 2 of May 1st's 3 were used before the step
+  clock_.SetWall(Local("UTC", absl::CivilSecond(2024, 5, 2, 0, 20, 0)));
+  EXPECT_EQ(Send(1), 0);  // May 2nd's count is kept too: no second reset
+}
+
 TEST_F(LimiterFeaturesTest, EveryWindowAndQuotaMustAllow) {
   LimitRule& r = Add("multi", "{sender}");
   r.windows = {{2, seconds(1), 0}, {5, hours(1), 0}};
