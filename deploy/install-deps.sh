@@ -10,6 +10,8 @@ packages=(
   libssl-dev libyaml-cpp-dev libre2-dev libabsl-dev
   # DNS lists (content.dns_lists): the asynchronous resolver
   libc-ares-dev
+  # registrable domains (Public Suffix List) and IDN host names
+  libpsl-dev libidn2-dev publicsuffix
   # tests and benchmarks
   googletest libgtest-dev libgmock-dev libbenchmark-dev grpc-proto
   # rate limits shared by replicas: hiredis, and a real redis-server for the tests

@@ -7,6 +7,7 @@
 #include <optional>
 #include <set>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "content/charset.h"
 #include "dns/ares_resolver.h"
@@ -326,6 +327,19 @@ content::Scorer CompileContent(const v1::Content& in, const ConfigError& error) 
   }
   o.reject_score = in.reject_score();
   o.quarantine_score = in.quarantine_score();
+  for (int i = 0; i < in.class_thresholds_size(); ++i) {
+    const v1::ContentClassThresholds& c = in.class_thresholds(i);
+    const std::string path = absl::StrCat("content.class_thresholds[", i, "]");
+    const std::string cls = absl::AsciiStrToLower(c.message_class());
+    if (cls.empty()) error(path + ".message_class", "must not be empty");
+    else if (o.class_thresholds.contains(cls)) error(path + ".message_class", "'" + cls + "' is given twice");
+    if (c.reject_score() < 0) error(path + ".reject_score", "must not be negative");
+    if (c.quarantine_score() < 0) error(path + ".quarantine_score", "must not be negative");
+    if (c.reject_score() > 0 && c.quarantine_score() >= c.reject_score()) {
+      error(path + ".quarantine_score", "must be below reject_score, or it can never apply");
+    }
+    o.class_thresholds[cls] = {c.reject_score(), c.quarantine_score()};
+  }
   return content::Scorer(std::move(o));
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "content/domain.h"
 #include "content/url.h"
 
 namespace hive::policy::content {
@@ -35,14 +36,14 @@ bool Matches(const DnsReturnCode& r, std::uint32_t a) {
 }  // namespace
 
 std::string UrlQueryName(std::string_view host) {
-  const std::string h(host);
   in_addr v4{};
-  if (inet_pton(AF_INET, h.c_str(), &v4) == 1) return ReverseIpv4(v4);
+  if (inet_pton(AF_INET, std::string(host).c_str(), &v4) == 1) return ReverseIpv4(v4);
+  const std::string h = AsciiHost(host);  // IDN: its punycode form, as the lists hold it
   if (h.empty() || h.find('.') == std::string::npos || h.size() > 253) return "";
   for (char c : h) {
-    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-')) return "";  // IDN, IPv6
+    if (!(absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-')) return "";  // IPv6, junk
   }
-  return OrgDomain(h);
+  return RegistrableDomain(h);
 }
 
 std::string ClientQueryName(std::string_view ip) {

@@ -2,12 +2,12 @@
 // domains of the URLs in the message), asked through a dns::Resolver with a
 // hard per-message deadline.
 //
-// Query names: a URL host is reduced to its registered domain
-// (url.h's OrgDomain: "a.b.shop.com.cn" -> "shop.com.cn") because that is
-// what domain lists list; an IPv4 URL host or client address is reversed
-// ("192.0.2.1" -> "1.2.0.192"), an IPv6 client address nibble-reversed.
-// Not asked: IPv6 URL hosts, non-ASCII (IDN) hosts (no punycode here),
-// loopback, private and link-local client addresses (an internal submitter
+// Query names: a URL host is reduced to its registrable domain under the
+// Public Suffix List (domain.h: "a.b.shop.com.cn" -> "shop.com.cn"), in
+// punycode for an IDN host ("www.例子.中国" -> "xn--fsqu00a.xn--fiqs8s"),
+// because that is what domain lists list; an IPv4 URL host or client
+// address is reversed ("192.0.2.1" -> "1.2.0.192"), an IPv6 client address
+// nibble-reversed. Not asked: IPv6 URL hosts, invalid names, loopback, private and link-local client addresses (an internal submitter
 // is on no public list, and asking would leak it). At most `max_queries`
 // names per message, URL domains in order of appearance.
 //

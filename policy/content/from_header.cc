@@ -4,6 +4,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "content/domain.h"
 #include "content/url.h"
 
 namespace hive::policy::content {
@@ -42,7 +43,7 @@ std::string AddressDomain(std::string_view address) {
 }
 
 bool DomainsAligned(std::string_view a, std::string_view b) {
-  return !a.empty() && !b.empty() && OrgDomain(a) == OrgDomain(b);
+  return !a.empty() && !b.empty() && RegistrableDomain(a) == RegistrableDomain(b);
 }
 
 std::vector<std::string> EnvelopeDomains(const Envelope& env) {

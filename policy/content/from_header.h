@@ -1,8 +1,8 @@
 // The From header and its alignment: how many From fields and addresses a
 // message has, the domain of its author, and whether that domain belongs to
 // the same organisation as the envelope sender, the login or the account's
-// domains (DMARC-style relaxed alignment on the organisational domain,
-// url.h's OrgDomain). Shared by the built-in checks (FROM_NOT_ALIGNED,
+// domains (DMARC-style relaxed alignment on the registrable domain of the
+// Public Suffix List, domain.h; an IDN domain and its punycode align). Shared by the built-in checks (FROM_NOT_ALIGNED,
 // MULTIPLE_FROM) and the bulk-sender compliance gate, so both judge a From
 // the same way.
 //

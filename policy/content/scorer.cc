@@ -125,8 +125,12 @@ ContentResult Scorer::Score(const Message& message, const ParsedMessage& parsed,
   }
   std::stable_sort(result.hits.begin(), result.hits.end(),
                    [](const ContentHit& a, const ContentHit& b) { return a.weight > b.weight; });
-  const double reject = s.options.reject_score;
-  const double quarantine = s.options.quarantine_score;
+  double reject = s.options.reject_score;
+  double quarantine = s.options.quarantine_score;
+  if (auto c = s.options.class_thresholds.find(envelope.message_class); c != s.options.class_thresholds.end()) {
+    reject = c->second.reject_score;
+    quarantine = c->second.quarantine_score;
+  }
   if (!result.refusal.empty() || (reject > 0 && result.score >= reject)) {
     result.action = ContentAction::kReject;
   } else if (quarantine > 0 && result.score >= quarantine) {

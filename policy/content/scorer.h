@@ -5,7 +5,8 @@
 // classifier.h, and known-bad fingerprints, fingerprint.h, both reading one
 // tokenisation of the text), then the meta rules (meta.h, in configuration
 // order, so a meta may use earlier metas); each symbol that fires adds its
-// weight; the total decides reject / quarantine / continue.
+// weight; the total decides reject / quarantine / continue, against the
+// thresholds of the message's class when it has its own.
 //
 // Interface: build a Scorer from ScorerOptions (or, as the foundation did,
 // from plain rules and two thresholds), then Score(message, envelope).
@@ -76,6 +77,15 @@ struct FingerprintSymbols {
   std::size_t min_tokens = 20;  // shorter texts are not fingerprinted
 };
 
+// The thresholds of one message class (Envelope::message_class): a
+// platform is stricter on the content of transactional mail (a receipt
+// should never look like an advert) and looser on compliance (which never
+// gates it, compliance.h).
+struct ClassThresholds {
+  double reject_score = 0;      // 0: never
+  double quarantine_score = 0;  // 0: never
+};
+
 struct ScorerOptions {
   std::vector<ContentRule> rules;
   std::vector<MetaRule> metas;
@@ -89,6 +99,9 @@ struct ScorerOptions {
   std::shared_ptr<const DnsLists> dns_lists;  // null: off
   double reject_score = 0;      // 0: never
   double quarantine_score = 0;  // 0: never
+  // Per message class (lower case), replacing the two above for mail of
+  // that class; other classes and class-less mail use the two above.
+  std::map<std::string, ClassThresholds> class_thresholds;
 };
 
 class Scorer {

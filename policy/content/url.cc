@@ -208,22 +208,4 @@ std::vector<Url> ExtractUrls(std::string_view text, std::size_t max_urls) {
   return urls;
 }
 
-std::string OrgDomain(std::string_view host) {
-  std::vector<std::string> labels = absl::StrSplit(absl::string_view(host.data(), host.size()), '.');
-  if (labels.size() <= 2) return std::string(host);
-  static constexpr std::string_view kSecondLevel[] = {"com", "net", "org", "gov", "edu", "co", "ac", "ne", "or", "gen"};
-  std::size_t keep = 2;
-  const std::string& second = labels[labels.size() - 2];
-  const std::string& top = labels.back();
-  for (std::string_view s : kSecondLevel) {
-    if (second == s && top.size() == 2) keep = 3;  // com.cn, co.uk, ne.jp
-  }
-  std::string out;
-  for (std::size_t k = labels.size() - std::min(keep, labels.size()); k < labels.size(); ++k) {
-    if (!out.empty()) out += '.';
-    out += labels[k];
-  }
-  return out;
-}
-
 }  // namespace hive::policy::content

@@ -33,8 +33,4 @@ std::vector<Url> ExtractUrls(std::string_view text, std::size_t max_urls = 256);
 // host (mailto:, relative links, javascript:).
 bool ParseUrl(std::string_view href, Url& out);
 
-// The registrable ("organisational") domain, approximated: the last two
-// labels, or three under a known second-level suffix (com.cn, co.uk, ...).
-std::string OrgDomain(std::string_view host);
-
 }  // namespace hive::policy::content

@@ -225,6 +225,44 @@ TEST_P(ComplianceEndToEndTest, MarketingMailWithoutListUnsubscribeIsRefusedCompl
               HasSubstr("List-Unsubscribe-Post"));
 }
 
+// Per-class thresholds: the same advert-like text is refused as a
+// transactional message (stricter on content) and delivered as marketing.
+class ClassThresholdEndToEndTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    stack_ = std::make_unique<HiveStack>(StackOptions{.mta = GetParam(), .policy_yaml = R"(
+ratelimit: {class_header: X-Hive-Class}
+content:
+  rules:
+    - {name: PROMO_WORDS, target: body, regex: "(?i)limited offer", weight: 4}
+  reject_score: 10
+  class_thresholds:
+    - {message_class: transactional, reject_score: 3}
+)"});
+  }
+  std::unique_ptr<HiveStack> stack_;
+};
+
+TEST_P(ClassThresholdEndToEndTest, TransactionalMailIsHeldToItsStricterThreshold) {
+  const std::string body = "Your order 2001 has shipped. Limited offer: 20% off your next order.";
+  Transaction t = SendMail(stack_->smtp_port(), "shop@shop.example", {"bob@dest.example"},
+                           MakeMessage("shop@shop.example", "bob@dest.example", "Order 2001", body,
+                                       {"X-Hive-Class: transactional"}));
+  EXPECT_EQ(t.data.code, 550) << t.data.ToString() << stack_->Diagnostics();
+  EXPECT_THAT(t.data.ToString(), HasSubstr("PROMO_WORDS"));
+
+  t = SendMail(stack_->smtp_port(), "shop@shop.example", {"bob@dest.example"},
+               MakeMessage("shop@shop.example", "bob@dest.example", "Order 2001", body, {"X-Hive-Class: marketing"}));
+  ASSERT_EQ(t.data.code, 250) << t.data.ToString() << stack_->Diagnostics();
+  // Without a class: the default threshold.
+  t = SendMail(stack_->smtp_port(), "shop@shop.example", {"bob@dest.example"},
+               MakeMessage("shop@shop.example", "bob@dest.example", "Order 2001", body, {}));
+  ASSERT_EQ(t.data.code, 250) << t.data.ToString() << stack_->Diagnostics();
+}
+
+INSTANTIATE_TEST_SUITE_P(Mtas, ClassThresholdEndToEndTest, ::testing::ValuesIn(AllMtas()),
+                         [](const ::testing::TestParamInfo<std::string>& mta) { return mta.param; });
+
 INSTANTIATE_TEST_SUITE_P(Mtas, ComplianceEndToEndTest, ::testing::ValuesIn(AllMtas()),
                          [](const ::testing::TestParamInfo<std::string>& mta) { return mta.param; });
 
@@ -237,6 +275,7 @@ class DnsListEndToEndTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     dns_.Add("listed.example.dbl.test", {0x7f000102});  // 127.0.1.2
+    dns_.Add("xn--fsqu00a.xn--fiqs8s.dbl.test", {0x7f000102});  // 例子.中国
     stack_ = std::make_unique<HiveStack>(StackOptions{.mta = GetParam(), .policy_yaml = R"(
 content:
   dns_lists:
@@ -260,6 +299,16 @@ TEST_P(DnsListEndToEndTest, ListedUrlDomainIsRefusedCleanPassesDeadServerTimesOu
   EXPECT_EQ(t.data.code, 550) << t.data.ToString() << stack_->Diagnostics();
   EXPECT_THAT(t.data.ToString(), HasSubstr("TEST_DBL_SPAM"));
   EXPECT_EQ(dns_.queries_for("www.listed.example.dbl.test"), 0);  // the registered domain is asked
+
+  // An IDN host is asked in punycode, as the lists hold it.
+  const std::string idn = MakeMessage("news@shop.example", "bob@dest.example", "Offer",
+                                      absl::Base64Escape("请访问 http://www.例子.中国/offer 了解详情。"),
+                                      {"MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8",
+                                       "Content-Transfer-Encoding: base64"});
+  t = SendMail(stack_->smtp_port(), "news@shop.example", {"bob@dest.example"}, idn);
+  EXPECT_EQ(t.data.code, 550) << t.data.ToString() << stack_->Diagnostics();
+  EXPECT_THAT(t.data.ToString(), HasSubstr("TEST_DBL_SPAM"));
+  EXPECT_EQ(dns_.queries_for("xn--fsqu00a.xn--fiqs8s.dbl.test"), 1);
 
   const std::string clean = MakeMessage("news@shop.example", "bob@dest.example", "Offer",
                                         "Visit https://clean.example/ today.", {});

@@ -71,6 +71,34 @@ TEST(ContentConfigTest, MistakesNameFileLineColumnAndField) {
               HasSubstr("content.checks.url_shorteners[0]: must be a host name"));
 }
 
+TEST(ContentConfigTest, ClassThresholdsReplaceTheDefaultsForTheirClassOnly) {
+  absl::StatusOr<SnapshotPtr> s = LoadSnapshotFromText(R"(content:
+  rules:
+    - {name: PROMO, target: body, regex: "(?i)sale", weight: 4}
+  reject_score: 10
+  quarantine_score: 6
+  class_thresholds:
+    - {message_class: Transactional, reject_score: 3}
+    - {message_class: marketing, reject_score: 12, quarantine_score: 4}
+)", "p.yaml");
+  ASSERT_TRUE(s.ok()) << s.status();
+  const content::Message m = content::SplitRawMessage("From: a@x.example\r\n\r\nSale today\r\n");
+  auto action = [&](const std::string& cls) { return (*s)->content.Score(m, {.message_class = cls}).action; };
+  EXPECT_EQ(action(""), content::ContentAction::kContinue);  // 4 < 6 < 10
+  EXPECT_EQ(action("transactional"), content::ContentAction::kReject);  // 4 >= 3
+  EXPECT_EQ(action("marketing"), content::ContentAction::kQuarantine);  // 4 < 12, >= 4
+  EXPECT_EQ(action("bulk"), content::ContentAction::kContinue);  // no thresholds of its own
+
+  EXPECT_THAT(Errors("content:\n  class_thresholds:\n    - {message_class: \"\", reject_score: 1}\n"),
+              HasSubstr("content.class_thresholds[0].message_class: must not be empty"));
+  EXPECT_THAT(Errors("content:\n  class_thresholds:\n    - {message_class: a}\n    - {message_class: A}\n"),
+              HasSubstr("content.class_thresholds[1].message_class: 'a' is given twice"));
+  EXPECT_THAT(Errors("content:\n  class_thresholds:\n    - {message_class: a, reject_score: -1}\n"),
+              HasSubstr("content.class_thresholds[0].reject_score: must not be negative"));
+  EXPECT_THAT(Errors("content:\n  class_thresholds:\n    - {message_class: a, reject_score: 2, quarantine_score: 3}\n"),
+              HasSubstr("content.class_thresholds[0].quarantine_score: must be below reject_score"));
+}
+
 TEST(ContentConfigTest, ComplianceGateCompilesAndItsMistakesAreNamed) {
   absl::StatusOr<SnapshotPtr> s = LoadSnapshotFromText(R"(content:
   compliance:

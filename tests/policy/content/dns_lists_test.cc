@@ -27,7 +27,8 @@ TEST(DnsQueryNameTest, RegisteredDomainsAndReversedAddresses) {
   EXPECT_EQ(UrlQueryName("news.shop.com.cn"), "shop.com.cn");
   EXPECT_EQ(UrlQueryName("shop.example"), "shop.example");
   EXPECT_EQ(UrlQueryName("192.0.2.7"), "7.2.0.192");
-  EXPECT_EQ(UrlQueryName("例子.中国"), "");  // IDN: no punycode here
+  EXPECT_EQ(UrlQueryName("www.例子.中国"), "xn--fsqu00a.xn--fiqs8s");  // IDN: asked in punycode
+  EXPECT_EQ(UrlQueryName("www.city.kawasaki.jp"), "city.kawasaki.jp");  // Public Suffix List
   EXPECT_EQ(UrlQueryName("localhost"), "");
   EXPECT_EQ(ClientQueryName("192.0.2.1"), "1.2.0.192");
   EXPECT_EQ(ClientQueryName("::ffff:198.51.100.9"), "9.100.51.198");
