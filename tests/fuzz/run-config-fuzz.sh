@@ -10,13 +10,13 @@ mkdir -p "$out" && cd "$out"
 protos=("$fuzz_src"/proto/hive/config/v1/{observability,policy_config}.proto)
 fuzz_protos "$out/gen" --no-grpc "${protos[@]}"
 sources=()
-for dir in match ratelimit dns content routing config; do
+for dir in match ratelimit redis dns content routing config; do
   for f in "$fuzz_src/policy/$dir"/*.cc; do
     [ "$(basename "$f")" = learn_main.cc ] || sources+=("$f")
   done
 done
 fuzz_build "$out/config_fuzzer" "-I $fuzz_src/policy -I $fuzz_src/proto -I $out/gen" \
-  "protobuf yaml-cpp re2 hiredis libcares absl_status absl_statusor absl_strings absl_str_format absl_time absl_civil_time absl_time_zone absl_flat_hash_map absl_hash" \
+  "protobuf yaml-cpp re2 libpsl hiredis libcares absl_status absl_statusor absl_strings absl_str_format absl_time absl_civil_time absl_time_zone absl_flat_hash_map absl_hash" \
   "${sources[@]}" "$fuzz_src"/proto/support/{yaml_to_proto,log}.cc \
   "$out/gen/hive/config/v1/observability.pb.cc" "$out/gen/hive/config/v1/policy_config.pb.cc" \
   "$fuzz_src/tests/fuzz/config_fuzzer.cc"

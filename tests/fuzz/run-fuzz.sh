@@ -13,6 +13,6 @@ sources=()
 for f in "$fuzz_src"/policy/content/*.cc; do
   case "$f" in *_main.cc) ;; *) sources+=("$f") ;; esac
 done
-fuzz_build "$out/mime_fuzzer" "-I $fuzz_src/policy" "re2 absl_status absl_statusor absl_strings" \
+fuzz_build "$out/mime_fuzzer" "-I $fuzz_src/policy" "re2 libpsl libidn2 absl_status absl_statusor absl_strings" \
   "${sources[@]}" "$fuzz_src/tests/fuzz/mime_fuzzer.cc"
 fuzz_run "$out/mime_fuzzer" 65536 "$@" -- "$fuzz_src/tests/data/mime-seeds"
