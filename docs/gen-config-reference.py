@@ -12,7 +12,8 @@ import re
 import sys
 from pathlib import Path
 
-FILES = ["policy_config.proto", "milter_config.proto", "observability.proto"]
+FILES = ["policy_config.proto", "milter_config.proto", "observability.proto", "tls.proto",
+         "hivectl_config.proto"]
 
 
 def parse(text):

@@ -132,6 +132,7 @@ absl::StatusOr<Settings> LoadSettings(const CommandLine& cl) {
 
   s.listen = file.listen();
   s.policy_target = file.policy_target();
+  s.policy_tls = file.policy_tls();
   if (file.has_rpc_timeout()) {
     const absl::Duration d =
         absl::Seconds(file.rpc_timeout().seconds()) + absl::Nanoseconds(file.rpc_timeout().nanos());
@@ -214,6 +215,10 @@ absl::StatusOr<Settings> ReloadSettings(const CommandLine& command_line, const S
   if (loaded->policy_target != running.policy_target) {
     absl::StrAppend(note, "policy_target stays ", running.policy_target, " until a restart; ");
     loaded->policy_target = running.policy_target;
+  }
+  if (loaded->policy_tls.SerializeAsString() != running.policy_tls.SerializeAsString()) {
+    absl::StrAppend(note, "policy_tls stays as it was until a restart; ");
+    loaded->policy_tls = running.policy_tls;
   }
   loaded->debug = running.debug;
   return loaded;

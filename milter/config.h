@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "hive/config/v1/tls.pb.h"
 #include "milter/decision.h"
 #include "milter/degraded.h"
 #include "milter/lease_table.h"
@@ -32,6 +33,9 @@ inline constexpr char kDefaultUncheckedHeader[] = "X-Hive-Policy";
 struct Settings {
   std::string listen;
   std::string policy_target;
+  // TLS towards policy_target (grpc_tls.h); read at start only, like the
+  // target.
+  hive::config::v1::ClientTls policy_tls;
   absl::Duration rpc_timeout = kDefaultRpcTimeout;
   FailureMode failure_mode = FailureMode::kTempfail;
   uint64_t max_body_bytes = kDefaultMaxBodyBytes;
@@ -71,7 +75,7 @@ absl::StatusOr<Settings> LoadSettings(const CommandLine& command_line);
 
 // SIGUSR1: LoadSettings again. An error leaves the caller on `running`. The
 // listen socket and the policy target cannot change without a restart: they
-// keep their running values and `note` says so.
+// keep their running values and `note` says so; so does policy_tls.
 absl::StatusOr<Settings> ReloadSettings(const CommandLine& command_line, const Settings& running,
                                         std::string* note);
 

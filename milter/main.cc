@@ -150,7 +150,8 @@ int Run(int argc, char** argv) {
 
   // We never fork, but keep the rule: the channel comes after any daemonising.
   absl::StatusOr<std::unique_ptr<hive::milter::GrpcPolicyClient>> client =
-      hive::milter::GrpcPolicyClient::Create(settings->policy_target, settings->rpc_timeout);
+      hive::milter::GrpcPolicyClient::Create(settings->policy_target, settings->rpc_timeout,
+                                              settings->policy_tls);
   if (!client.ok()) {
     hive::log::Error(absl::StrCat("configuration error: policy client: ", client.status().message()));
     return kExitConfig;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "milter/milter_metrics.h"
+#include "support/grpc_tls.h"
 
 namespace hive::milter {
 namespace {
@@ -59,7 +60,8 @@ absl::StatusOr<pb::Verdict> Call(pb::PolicyService::Stub& stub, absl::Duration t
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<GrpcPolicyClient>> GrpcPolicyClient::Create(const std::string& target,
-                                                                           absl::Duration rpc_timeout) {
+                                                                           absl::Duration rpc_timeout,
+                                                                           const hive::config::v1::ClientTls& tls) {
   if (target.empty()) return absl::InvalidArgumentError("empty policy target");
   if (rpc_timeout <= absl::ZeroDuration()) return absl::InvalidArgumentError("rpc timeout must be positive");
   grpc::ChannelArguments args;
@@ -67,6 +69,8 @@ absl::StatusOr<std::unique_ptr<GrpcPolicyClient>> GrpcPolicyClient::Create(const
   // stays long: gRPC also uses it as the connect timeout, and a loaded
   // policy service may take more than 100 ms to send its SETTINGS frame.
   args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  // (Set once: a repeated channel argument does not override the first.)
+  // The long minimum also lets a TLS handshake complete under load.
   args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 5000);
   args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 1000);
   // Keepalive only while calls are in flight, at an interval any default
@@ -97,11 +101,41 @@ absl::StatusOr<std::unique_ptr<GrpcPolicyClient>> GrpcPolicyClient::Create(const
     args.SetServiceConfigJSON(
         R"({"loadBalancingConfig":[{"round_robin":{}}],"healthCheckConfig":{"serviceName":""}})");
   }
-  // TODO(mTLS): the policy service runs on loopback or a unix socket for now.
-  std::shared_ptr<grpc::Channel> channel =
-      grpc::CreateCustomChannel(channel_target, grpc::InsecureChannelCredentials(), args);
+  // Plaintext (insecure credentials, the hot path as before) only towards
+  // loopback or a unix socket; else TLS with the configured CA and client
+  // certificate.
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      hive::tls::MakeChannelCredentials(tls, channel_target, "policy_tls", args);
+  if (!credentials.ok()) return credentials.status();
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(channel_target, *credentials, args);
   if (channel == nullptr) return absl::InternalError(absl::StrCat("cannot create a channel to ", target));
-  return std::unique_ptr<GrpcPolicyClient>(new GrpcPolicyClient(pb::PolicyService::NewStub(channel), rpc_timeout));
+  return std::unique_ptr<GrpcPolicyClient>(new GrpcPolicyClient(channel, rpc_timeout, !tls.ca_file().empty()));
+}
+
+GrpcPolicyClient::GrpcPolicyClient(std::shared_ptr<grpc::Channel> channel, absl::Duration rpc_timeout, bool watch)
+    : channel_(std::move(channel)),
+      stub_(pb::PolicyService::NewStub(channel_)),
+      rpc_timeout_ns_(absl::ToInt64Nanoseconds(rpc_timeout)) {
+  if (watch) watcher_ = std::thread([this] { Watch(); });
+}
+
+GrpcPolicyClient::~GrpcPolicyClient() {
+  stopping_.store(true);
+  if (watcher_.joinable()) watcher_.join();
+}
+
+// After a failed connection the channel stays in TRANSIENT_FAILURE and RPCs
+// fail fast without polling, so the next attempt's TLS handshake (several
+// reads, unlike a plaintext connect) would only progress on gRPC's 5 s
+// backup poller, past its deadline: a recovered service would never be
+// reached. This thread polls by waiting on the channel's state, and asks
+// it to connect when idle. Bounded: it wakes at least every 250 ms to see
+// `stopping_`.
+void GrpcPolicyClient::Watch() {
+  while (!stopping_.load()) {
+    const grpc_connectivity_state state = channel_->GetState(/*try_to_connect=*/true);
+    channel_->WaitForStateChange(state, std::chrono::system_clock::now() + std::chrono::milliseconds(250));
+  }
 }
 
 absl::StatusOr<pb::Verdict> GrpcPolicyClient::CheckSender(const pb::SenderRequest& request) {

@@ -5,10 +5,12 @@
 // RPC carries the configured deadline and fails fast (no wait-for-ready): a
 // service that is down costs one failed connect, not the deadline, and the
 // failure mode decides (decision.h). Reconnect backoff is short (100 ms .. 1 s)
-// so the milter notices a restarted service within about a second.
+// so the milter notices a restarted service within about a second. With TLS
+// one thread watches the channel's state, so that handshakes progress while
+// failing-fast RPCs are not polling (see policy_client.cc).
 // Create the client after any fork: gRPC does not survive fork.
 //
-// Usage: auto client = GrpcPolicyClient::Create(target, absl::Seconds(2));
+// Usage: auto client = GrpcPolicyClient::Create(target, absl::Seconds(2), settings.policy_tls);
 //        absl::StatusOr<Verdict> v = (*client)->CheckSender(request);
 //
 // Thread-safety: all methods of GrpcPolicyClient are thread-safe.
@@ -18,10 +20,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "hive/config/v1/tls.pb.h"
 #include "hive/policy/v1/policy.grpc.pb.h"
 #include "hive/policy/v1/policy.pb.h"
 
@@ -45,12 +49,20 @@ class PolicyClient {
 
 class GrpcPolicyClient final : public PolicyClient {
  public:
+  ~GrpcPolicyClient() override;
+  GrpcPolicyClient(const GrpcPolicyClient&) = delete;
+  GrpcPolicyClient& operator=(const GrpcPolicyClient&) = delete;
+
   // `target` is a gRPC target ("127.0.0.1:7450", "unix:/run/hive/policyd.sock")
   // or a comma-separated list of IPv4 host:port replicas, balanced
   // round-robin with client-side health checking.
+  // `tls`: TLS towards the target (grpc_tls.h); without it the target
+  // must be loopback or a unix socket. A failed TLS handshake fails the RPC
+  // as UNAVAILABLE with the handshake's reason, like an unreachable service.
   // Does not connect: the first RPC does.
-  static absl::StatusOr<std::unique_ptr<GrpcPolicyClient>> Create(const std::string& target,
-                                                                  absl::Duration rpc_timeout);
+  static absl::StatusOr<std::unique_ptr<GrpcPolicyClient>> Create(
+      const std::string& target, absl::Duration rpc_timeout,
+      const hive::config::v1::ClientTls& tls = hive::config::v1::ClientTls());
 
   absl::StatusOr<hive::policy::v1::Verdict> CheckSender(const hive::policy::v1::SenderRequest& request) override;
   absl::StatusOr<hive::policy::v1::Verdict> CheckRecipient(
@@ -65,11 +77,15 @@ class GrpcPolicyClient final : public PolicyClient {
   absl::Duration rpc_timeout() const { return absl::Nanoseconds(rpc_timeout_ns_.load()); }
 
  private:
-  GrpcPolicyClient(std::unique_ptr<hive::policy::v1::PolicyService::Stub> stub, absl::Duration rpc_timeout)
-      : stub_(std::move(stub)), rpc_timeout_ns_(absl::ToInt64Nanoseconds(rpc_timeout)) {}
+  GrpcPolicyClient(std::shared_ptr<grpc::Channel> channel, absl::Duration rpc_timeout, bool watch);
+  // TLS only: keeps the channel connecting (see policy_client.cc).
+  void Watch();
 
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<hive::policy::v1::PolicyService::Stub> stub_;
   std::atomic<int64_t> rpc_timeout_ns_;
+  std::atomic<bool> stopping_{false};
+  std::thread watcher_;
 };
 
 }  // namespace hive::milter

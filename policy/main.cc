@@ -33,6 +33,7 @@
 #include "ratelimit/memory_store.h"
 #include "ratelimit/outage_store.h"
 #include "ratelimit/redis_store.h"
+#include "server/access_control.h"
 #include "server/admin_service.h"
 #include "server/decision_bus.h"
 #include "server/grpc_server.h"
@@ -40,6 +41,7 @@
 #include "server/policy_metrics.h"
 #include "server/warmup_metrics.h"
 #include "server/policy_service.h"
+#include "support/grpc_tls.h"
 #include "support/log.h"
 #include "support/sd_notify.h"
 #include "support/metrics.h"
@@ -54,7 +56,7 @@ constexpr auto kShutdownGrace = std::chrono::seconds(5);
 struct Flags {
   std::string config;
   std::string listen;
-  std::string admin_listen;   // "" = no admin API
+  std::string admin_listen;   // "" = server.admin.listen ("" there too: no admin API)
   std::string admin_history;  // "" = <config>.history
   bool check = false;
   bool debug = false;
@@ -64,7 +66,8 @@ void Usage(std::ostream& out) {
   out << "usage: hive-policyd --config PATH [--listen ADDR] [--check] [--debug]\n"
          "  --config PATH   policy configuration (YAML)\n"
          "  --listen ADDR   gRPC address, overrides server.listen (default 127.0.0.1:7450)\n"
-         "  --admin-listen ADDR  serve hive.admin.v1.AdminService there (loopback or unix: only)\n"
+         "  --admin-listen ADDR  serve hive.admin.v1.AdminService there, overrides server.admin.listen\n"
+         "                  (plaintext: loopback or unix: only; see server.admin.tls)\n"
          "  --admin-history DIR  policy history of the admin API (default <config>.history)\n"
          "  --check         validate the configuration and exit (0 valid, 2 invalid)\n"
          "  --debug         log debug lines\n";
@@ -120,11 +123,6 @@ std::string ShownAddress(const std::string& listen, int port) {
   return listen;
 }
 
-// The admin API is plaintext until mTLS lands: loopback or unix socket only.
-bool LocalOnly(const std::string& listen) {
-  return listen.rfind("unix:", 0) == 0 || listen.rfind("127.", 0) == 0 || listen.rfind("[::1]:", 0) == 0 ||
-         listen.rfind("localhost:", 0) == 0;
-}
 
 }  // namespace
 
@@ -237,11 +235,43 @@ int main(int argc, char** argv) {
                                  " only seeds an empty store"));
   }
   std::unique_ptr<adm::PolicyRepository> repository;
+  // Both listeners' credentials now: a refused plaintext address or a bad
+  // certificate is a configuration error, before anything listens.
+  const hive::policy::config::ServerSettings& server_settings = (*snapshot)->server;
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> policy_credentials =
+      hive::tls::MakeServerCredentials(server_settings.tls, listen, "server.tls", /*local_credentials=*/false);
+  if (!policy_credentials.ok()) {
+    hive::log::Error(absl::StrCat("hive-policyd: policy listener: ", policy_credentials.status().message()));
+    return kExitConfig;
+  }
+  const std::string admin_listen = flags.admin_listen.empty() ? server_settings.admin.listen() : flags.admin_listen;
   std::unique_ptr<hive::policy::server::AdminServiceImpl> admin_service;
-  if (!flags.admin_listen.empty()) {
-    if (!LocalOnly(flags.admin_listen)) {
-      std::cerr << "hive-policyd: --admin-listen must be a loopback address or unix: socket (no TLS yet)\n";
+  std::unique_ptr<hive::policy::server::AccessControl> access;
+  std::shared_ptr<grpc::ServerCredentials> admin_credentials;
+  if (!admin_listen.empty()) {
+    if (admin_listen == listen) {
+      hive::log::Error("hive-policyd: the admin API needs its own listener, not the policy listener's address");
       return kExitConfig;
+    }
+    // Local credentials on plaintext: gRPC checks the peer is local, and
+    // AccessControl (an auth processor) then runs on every call either way.
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> made = hive::tls::MakeServerCredentials(
+        server_settings.admin.tls(), admin_listen, "server.admin.tls", /*local_credentials=*/true);
+    if (!made.ok()) {
+      hive::log::Error(absl::StrCat("hive-policyd: admin listener: ", made.status().message()));
+      return kExitConfig;
+    }
+    admin_credentials = *made;
+    absl::StatusOr<hive::policy::server::AccessSettings> settings = hive::policy::server::AccessSettingsFrom(
+        server_settings.admin, /*plaintext=*/server_settings.admin.tls().cert_file().empty());
+    if (!settings.ok()) {
+      hive::log::Error(absl::StrCat("hive-policyd: ", settings.status().message()));
+      return kExitConfig;
+    }
+    if (settings->plaintext && settings->local_role != hive::policy::server::Role::kNone) {
+      hive::log::Warning(absl::StrCat("admin API: every local client without credentials has role ",
+                                      hive::policy::server::RoleName(settings->local_role),
+                                      " (server.admin.local_role)"));
     }
     if (!policy_storage) {
       absl::StatusOr<std::unique_ptr<adm::FilePolicyStorage>> opened = adm::FilePolicyStorage::Open(
@@ -255,6 +285,18 @@ int main(int argc, char** argv) {
     }
     repository = std::make_unique<adm::PolicyRepository>(
         *policy_storage, holder, clock, follower ? policy_storage->Describe() : flags.config);
+    // Every refused call: the audit history (who, what, when) and the log
+    // (syslog, facility mail).
+    hive::policy::admin::PolicyRepository* audit = repository.get();
+    access = std::make_unique<hive::policy::server::AccessControl>(
+        *std::move(settings), [audit](const std::string& who, const std::string& method, const std::string& why) {
+          hive::log::Warning(absl::StrCat("admin: refused actor=\"", hive::log::Sanitize(who, 96), "\" method=",
+                                          method, " reason=\"", hive::log::Sanitize(why, 200), "\""));
+          (void)audit->Audit(who, "refused", absl::StrCat("method=", method, " reason=", why));
+        });
+    admin_credentials->SetAuthMetadataProcessor(
+        std::shared_ptr<hive::policy::server::AccessControl>(access.get(), [](auto*) {}));
+    hive::policy::server::InstallAccessControl(access.get());
     admin_service = std::make_unique<hive::policy::server::AdminServiceImpl>(
         holder, *repository, limiter,
         hive::policy::server::AdminContext{
@@ -278,7 +320,7 @@ int main(int argc, char** argv) {
   }
 
   absl::StatusOr<std::unique_ptr<hive::policy::server::GrpcServer>> server = hive::policy::server::GrpcServer::Start(
-      {listen, static_cast<int>((*snapshot)->server.max_request_bytes)}, service);
+      {listen, static_cast<int>((*snapshot)->server.max_request_bytes), *policy_credentials}, service);
   if (!server.ok()) {
     hive::log::Error(absl::StrCat("hive-policyd: ", server.status().message()));
     return kExitRuntime;
@@ -287,14 +329,14 @@ int main(int argc, char** argv) {
   std::unique_ptr<hive::policy::server::GrpcServer> admin_server;
   if (admin_service) {
     absl::StatusOr<std::unique_ptr<hive::policy::server::GrpcServer>> started =
-        hive::policy::server::GrpcServer::Start({flags.admin_listen, 16 << 20}, *admin_service);
+        hive::policy::server::GrpcServer::Start({admin_listen, 16 << 20, admin_credentials}, *admin_service);
     if (!started.ok()) {
       hive::log::Error(absl::StrCat("hive-policyd: admin: ", started.status().message()));
       return kExitRuntime;
     }
     admin_server = *std::move(started);
-    hive::log::Warning(absl::StrCat("admin API on ", ShownAddress(flags.admin_listen, admin_server->port()),
-                                    " (plaintext: loopback / unix socket only)"));
+    hive::log::Info(absl::StrCat("admin API on ", ShownAddress(admin_listen, admin_server->port()),
+                                 server_settings.admin.tls().cert_file().empty() ? " (plaintext)" : " (TLS)"));
   }
 
   const std::string ready = absl::StrCat("hive-policyd listening on ", ShownAddress(listen, (*server)->port()),

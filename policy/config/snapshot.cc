@@ -90,6 +90,8 @@ class Compiler {
   void Server(const v1::PolicyServer& in, PolicySnapshot& out) {
     if (!in.listen().empty()) out.server.listen = in.listen();
     if (in.max_request_bytes() != 0) out.server.max_request_bytes = in.max_request_bytes();
+    out.server.tls = in.tls();
+    out.server.admin = in.admin();
     if (in.max_request_bytes() != 0 && in.max_request_bytes() < 1024) {
       Error("server.max_request_bytes", "must be at least 1024");
     }

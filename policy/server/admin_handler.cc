@@ -1,6 +1,7 @@
 #include "server/admin_handler.h"
 
 #include "admin/policy_repository.h"
+#include "server/access_control.h"
 #include "hive/admin/v1/admin.pb.h"
 
 namespace hive::policy::server {
@@ -17,7 +18,13 @@ grpc::Status ToGrpc(const absl::Status& s) {
 }
 
 std::string Actor(const std::string& given, const grpc::ServerContext* context) {
-  return absl::StrCat(given.empty() ? "anonymous" : given, "@", context->peer());
+  std::string identity;
+  if (const AccessControl* access = InstalledAccessControl(); access != nullptr) {
+    identity = access->IdentityOf(*context);
+  }
+  const bool verified = !identity.empty() && identity != "local";
+  return absl::StrCat(given.empty() ? "anonymous" : given, verified ? absl::StrCat(" (", identity, ")") : "", "@",
+                      context->peer());
 }
 
 }  // namespace hive::policy::server

@@ -23,8 +23,8 @@ inline grpc::Status Invalid(std::string message) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::move(message));
 }
 
-// "<given or anonymous>@<peer>": until client certificates name the
-// caller, the peer address does.
+// "<given or anonymous>@<peer>", with the verified identity of the caller
+// (access_control.h) when there is one: "alice (cert:ops)@ipv4:..".
 std::string Actor(const std::string& given, const grpc::ServerContext* context);
 
 // No exception may cross a gRPC handler.

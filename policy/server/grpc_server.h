@@ -21,6 +21,8 @@ namespace hive::policy::server {
 struct GrpcServerOptions {
   std::string listen;  // "host:port" (port 0: any free port) or "unix:/path"
   int max_receive_bytes = 8 << 20;
+  // grpc_tls.h MakeServerCredentials; null: plaintext (tests).
+  std::shared_ptr<grpc::ServerCredentials> credentials;
 };
 
 class GrpcServer {

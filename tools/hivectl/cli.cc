@@ -12,9 +12,23 @@ namespace hive::ctl {
 
 namespace av1 = hive::admin::v1;
 
+namespace {
+std::string& BearerToken() {
+  static std::string token;
+  return token;
+}
+}  // namespace
+
+void SetBearerToken(std::string token) { BearerToken() = std::move(token); }
+
+void AddBearerToken(grpc::ClientContext& context) {
+  if (!BearerToken().empty()) context.AddMetadata("authorization", "Bearer " + BearerToken());
+}
+
 std::unique_ptr<grpc::ClientContext> Call() {
   auto c = std::make_unique<grpc::ClientContext>();
   c->set_deadline(std::chrono::system_clock::now() + kDeadline);
+  AddBearerToken(*c);
   return c;
 }
 
@@ -45,6 +59,10 @@ int Failed(const grpc::Status& s) {
     case grpc::StatusCode::NOT_FOUND:
       std::cerr << "hivectl: " << s.error_message() << "\n";
       return kExitNotFound;
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED:
+      std::cerr << "hivectl: refused by the admin API: " << s.error_message() << "\n";
+      return kExitDenied;
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       std::cerr << "hivectl: cannot reach hive-policyd's admin API: " << s.error_message() << "\n";

@@ -24,6 +24,7 @@ inline constexpr int kExitError = 1;     // server unreachable or failed
 inline constexpr int kExitUsage = 2;     // bad arguments, invalid policy
 inline constexpr int kExitConflict = 3;  // stale version
 inline constexpr int kExitNotFound = 4;
+inline constexpr int kExitDenied = 5;    // UNAUTHENTICATED / PERMISSION_DENIED
 
 // Unary calls; a stream (tail) has none unless asked.
 inline constexpr auto kDeadline = std::chrono::seconds(10);
@@ -46,8 +47,12 @@ struct Context {
   bool json = false;
 };
 
-// A client context with kDeadline.
+// A client context with kDeadline and the bearer token.
 std::unique_ptr<grpc::ClientContext> Call();
+// Every call carries "authorization: Bearer <token>" ("" = none); set once
+// by main before any call.
+void SetBearerToken(std::string token);
+void AddBearerToken(grpc::ClientContext& context);
 // "hivectl: <why> (hivectl --help)" on stderr; kExitUsage.
 int Usage(const std::string& why);
 // The server's message on stderr; the exit code by its status.

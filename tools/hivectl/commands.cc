@@ -291,7 +291,7 @@ void PrintUsage(std::ostream& out) {
          "  tail [--sender A|@DOMAIN] [--action A] [--pool P] [--count N] [--for SECONDS]\n"
          "                                           live decisions, one a line (--json: JSON lines)\n"
          "exit codes: 0 ok, 1 server error or unreachable, 2 usage or invalid input,\n"
-         "            3 version conflict, 4 not found\n";
+         "            3 version conflict, 4 not found, 5 refused by access control\n";
 }
 
 int Run(Context& ctx, const Args& args) {

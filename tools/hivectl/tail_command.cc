@@ -46,6 +46,7 @@ int Tail(Context& ctx, const Args& args) {
   }
   req.set_queue(queue);
   grpc::ClientContext call;
+  AddBearerToken(call);
   if (seconds > 0) call.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
   std::unique_ptr<grpc::ClientReader<av1::Decision>> reader = ctx.stub->TailDecisions(&call, req);
   // The server sends its initial metadata once subscribed.
