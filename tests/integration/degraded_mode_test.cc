@@ -54,11 +54,7 @@ class DegradedModeTest : public ::testing::Test {
  protected:
   Sent Send(const std::string& sender, const std::string& message_class) {
     const std::string tag = Tag("dg", next_++);
-    Letter l{.tag = tag,
-             .sender = sender,
-             .message = MakeMessage(sender, "rcpt@dest.example", "note " + tag, "hello " + tag,
-                                    {"X-Hive-Class: " + message_class})};
-    Sent s = SendLetter(stack_.smtp_port(), l);
+    Sent s = SendLetter(stack_.smtp_port(), ClassLetter(tag, sender, message_class));
     sent_.push_back(s);
     return s;
   }

@@ -19,6 +19,13 @@ std::string Tag(const std::string& prefix, int index) {
   return "[fm:" + prefix + "-" + number + "]";
 }
 
+Letter ClassLetter(const std::string& tag, const std::string& sender, const std::string& message_class) {
+  return Letter{.tag = tag,
+                .sender = sender,
+                .message = MakeMessage(sender, "rcpt@dest.example", "note " + tag, "hello " + tag,
+                                       {"X-Hive-Class: " + message_class})};
+}
+
 Sent SendLetter(uint16_t port, const Letter& letter) {
   const auto start = std::chrono::steady_clock::now();
   const Transaction t = SendMail(port, letter.sender, {"rcpt@dest.example"}, letter.message);

@@ -58,6 +58,10 @@ std::string Tag(const std::string& prefix, int index);
 // One SMTP session for `letter`: EHLO, MAIL, RCPT, DATA, QUIT.
 Sent SendLetter(uint16_t port, const Letter& letter);
 
+// A message of `message_class` (header "X-Hive-Class: <class>", as the
+// degraded-mode configs of the tests) from `sender` to rcpt@dest.example.
+Letter ClassLetter(const std::string& tag, const std::string& sender, const std::string& message_class);
+
 struct TrafficOptions {
   std::string prefix;
   int messages = 45;
