@@ -337,6 +337,13 @@ TEST_F(SecurityTest, PlaintextIsRefusedOffLoopbackAndSaidLoudlyOnIt) {
   EXPECT_THAT(log, HasSubstr("PLAINTEXT: listener 127.0.0.1:" + std::to_string(admin) + " is not encrypted"));
   EXPECT_THAT(log, HasSubstr("every local client without credentials has role admin"));
 
+  // hivectl --help names every connection setting.
+  CtlRun help = Ctl({"--help"});
+  EXPECT_EQ(help.code, 0);
+  for (const char* setting : {"--tls-ca FILE", "$HIVECTL_CA", "--tls-cert FILE", "--tls-key FILE", "--token-file FILE",
+                              "$HIVECTL_TOKEN", "--config FILE", "exit code 5"}) {
+    EXPECT_THAT(help.output, HasSubstr(setting)) << help.output;
+  }
   // hivectl will not send a token in plaintext off loopback either.
   admin_port_ = admin;
   CtlRun remote = Ctl({"--server", "192.0.2.1:7454", "status"});
