@@ -7,7 +7,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/fuzz-lib.sh"
 out=${1:?usage: run-config-fuzz.sh OUT_DIR [libFuzzer flags]}
 shift
 mkdir -p "$out" && cd "$out"
-protos=("$fuzz_src"/proto/hive/config/v1/{observability,policy_config}.proto)
+protos=("$fuzz_src"/proto/hive/config/v1/{observability,tls,policy_config}.proto)
 fuzz_protos "$out/gen" --no-grpc "${protos[@]}"
 sources=()
 for dir in match ratelimit redis dns content routing config; do
@@ -18,7 +18,8 @@ done
 fuzz_build "$out/config_fuzzer" "-I $fuzz_src/policy -I $fuzz_src/proto -I $out/gen" \
   "protobuf yaml-cpp re2 libpsl hiredis libcares absl_status absl_statusor absl_strings absl_str_format absl_time absl_civil_time absl_time_zone absl_flat_hash_map absl_hash" \
   "${sources[@]}" "$fuzz_src"/proto/support/{yaml_to_proto,log}.cc \
-  "$out/gen/hive/config/v1/observability.pb.cc" "$out/gen/hive/config/v1/policy_config.pb.cc" \
+  "$out/gen/hive/config/v1/observability.pb.cc" "$out/gen/hive/config/v1/tls.pb.cc" \
+  "$out/gen/hive/config/v1/policy_config.pb.cc" \
   "$fuzz_src/tests/fuzz/config_fuzzer.cc"
 # Seeds: the packaged config and every policy the docs show (read only).
 fuzz_run "$out/config_fuzzer" 8192 "$@" -- "$fuzz_src/tests/data/fuzz-seeds/config" \
