@@ -38,11 +38,11 @@ def parse(text):
         if "//" in line:
             line, trailing = line.split("//", 1)
             line, trailing = line.strip(), trailing.strip()
-        f = re.match(r"(repeated\s+)?([\w.]+)\s+(\w+)\s*=\s*\d+;", line)
+        f = re.match(r"(repeated\s+|optional\s+)?([\w.]+)\s+(\w+)\s*=\s*\d+;", line)
         e = re.match(r"(\w+)\s*=\s*\d+;", line)
         text_ = " ".join(comment + ([trailing] if trailing else []))
         if stack and f:
-            typ = ("list of " if f.group(1) else "") + f.group(2).replace("google.protobuf.Duration", "duration")
+            typ = ("list of " if (f.group(1) or "").startswith("repeated") else "") + f.group(2).replace("google.protobuf.Duration", "duration")
             blocks[stack[-1]][3].append((f.group(3), typ, text_))
         elif stack and e:
             blocks[stack[-1]][3].append((e.group(1), "", text_))

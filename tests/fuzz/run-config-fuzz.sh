@@ -16,7 +16,7 @@ for dir in match ratelimit redis dns content routing config; do
   done
 done
 fuzz_build "$out/config_fuzzer" "-I $fuzz_src/policy -I $fuzz_src/proto -I $out/gen" \
-  "protobuf yaml-cpp re2 libpsl hiredis libcares absl_status absl_statusor absl_strings absl_str_format absl_time absl_civil_time absl_time_zone absl_flat_hash_map absl_hash" \
+  "protobuf yaml-cpp re2 libpsl libidn2 hiredis libcares absl_status absl_statusor absl_strings absl_str_format absl_time absl_civil_time absl_time_zone absl_flat_hash_map absl_hash" \
   "${sources[@]}" "$fuzz_src"/proto/support/{yaml_to_proto,log}.cc \
   "$out/gen/hive/config/v1/observability.pb.cc" "$out/gen/hive/config/v1/tls.pb.cc" \
   "$out/gen/hive/config/v1/policy_config.pb.cc" \
