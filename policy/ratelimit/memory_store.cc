@@ -61,47 +61,38 @@ absl::Status MemoryStore::Evaluate(std::span<const BucketOp> ops, std::span<cons
       r.allowed = r.skipped = true;
       return;
     }
-    const auto& cells = ShardOf(hashes[i]).cells;
-    auto it = cells.find(hashes[i]);
+    const CellTable::Ref cell = ShardOf(hashes[i]).cells.Find(hashes[i]);
     if (op.kind == BucketKind::kQuota) {
-      const std::int64_t count = it == cells.end() ? 0 : it->second.a;
+      const std::int64_t count = cell ? cell.a() : 0;
       r.allowed = count + op.cost <= op.limit;
       r.remaining = std::max<std::int64_t>(0, op.limit - count - (r.allowed ? op.cost : 0));
       return;
     }
-    const Nanos tat = it == cells.end() ? Nanos(0) : Nanos(it->second.a);
+    const Nanos tat = cell ? Nanos(cell.a()) : Nanos(0);
     const GcraResult g = GcraTake(tat, now, op.params, op.cost);
     r.allowed = g.allowed;
     r.remaining = g.remaining;
     r.retry_after = g.retry_after;
     r.reset_after = std::max(Nanos(0), (g.allowed ? g.tat : tat) - now);
   };
-  auto write = [&](std::size_t i) -> absl::Status {
+  auto write = [&](std::size_t i) {
     const BucketOp& op = ops[i];
-    if (out.buckets[i].skipped) return absl::OkStatus();
-    auto& cells = ShardOf(hashes[i]).cells;
-    auto it = cells.find(hashes[i]);
-    if (it == cells.end()) {
-      if (cells.size() >= max_per_shard_) {
-        return absl::ResourceExhaustedError(
-            absl::StrCat("in-memory rate-limit store full (max_buckets ", options_.max_buckets, ")"));
-      }
-      it = cells.emplace(hashes[i], Cell{}).first;
-    }
+    if (out.buckets[i].skipped) return;
+    // Room was checked by fits() before the first write.
+    CellTable::Ref cell = ShardOf(hashes[i]).cells.FindOrInsert(hashes[i]);
     if (op.kind == BucketKind::kQuota) {
-      it->second.a += op.cost;
-      it->second.b = op.window_end.count();
+      cell.set_a(cell.a() + op.cost);
+      cell.set_b(op.window_end);
     } else {
-      it->second.a = GcraTake(Nanos(it->second.a), now, op.params, op.cost).tat.count();
+      cell.set_a(GcraTake(Nanos(cell.a()), now, op.params, op.cost).tat.count());
     }
-    return absl::OkStatus();
   };
   // Capacity is checked before any write so that a full store refuses the
   // whole call instead of half-applying it.
   auto fits = [&](const Small<std::size_t>& idx) -> absl::Status {
     for (std::size_t i : idx) {
-      const auto& cells = ShardOf(hashes[i]).cells;
-      if (!out.buckets[i].skipped && cells.size() >= max_per_shard_ && !cells.contains(hashes[i])) {
+      CellTable& cells = ShardOf(hashes[i]).cells;
+      if (!out.buckets[i].skipped && cells.size() >= max_per_shard_ && !cells.Contains(hashes[i])) {
         return absl::ResourceExhaustedError(
             absl::StrCat("in-memory rate-limit store full (max_buckets ", options_.max_buckets, ")"));
       }
@@ -132,9 +123,7 @@ absl::Status MemoryStore::Evaluate(std::span<const BucketOp> ops, std::span<cons
     }
     if (apply && all) {
       if (absl::Status s = fits(idx); !s.ok()) return s;
-      for (std::size_t i : idx) {
-        if (absl::Status s = write(i); !s.ok()) return s;
-      }
+      for (std::size_t i : idx) write(i);
     }
   }
   return absl::OkStatus();
@@ -146,10 +135,8 @@ void MemoryStore::SweepIfDue(Shard& shard, Nanos now, Nanos& wall) {
   // The wall clock only matters to drop ended quota windows: read it when a
   // sweep is due (once per shard and interval), not on every check.
   if (wall == kWallUnread) wall = clock_.Wall();
-  absl::erase_if(shard.cells, [&](const auto& entry) {
-    const Cell& c = entry.second;
-    return c.b != 0 ? Nanos(c.b) + options_.quota_grace <= wall : Nanos(c.a) <= now;
-  });
+  shard.cells.Sweep(
+      [&](std::int64_t a, Nanos b) { return b != Nanos(0) ? b + options_.quota_grace <= wall : Nanos(a) <= now; });
 }
 
 void MemoryStore::SweepLedgersIfDue(LedgerShard& shard, Nanos now) {
@@ -255,7 +242,7 @@ absl::Status MemoryStore::Reset(std::span<const BucketOp> ops) {
     const std::uint64_t hash = HashOf(op);
     Shard& shard = ShardOf(hash);
     std::lock_guard lock(shard.mu);
-    shard.cells.erase(hash);
+    shard.cells.Erase(hash);
   }
   return absl::OkStatus();
 }
@@ -322,14 +309,14 @@ void MemoryStore::GiveBack(const std::vector<Taken>& taken) {
   for (const Taken& t : taken) {
     Shard& shard = ShardOf(t.hash);
     std::lock_guard lock(shard.mu);
-    auto it = shard.cells.find(t.hash);
-    if (it == shard.cells.end()) continue;  // idle or window over: nothing to give back
+    CellTable::Ref cell = shard.cells.Find(t.hash);
+    if (!cell) continue;  // idle or window over: nothing to give back
     if (t.kind == BucketKind::kQuota) {
-      it->second.a = std::max<std::int64_t>(0, it->second.a - t.cost);
+      cell.set_a(std::max<std::int64_t>(0, cell.a() - t.cost));
     } else {
       GcraParams p;
       p.emission_interval = t.interval;
-      it->second.a = GcraGiveBack(Nanos(it->second.a), now, p, t.cost).count();
+      cell.set_a(GcraGiveBack(Nanos(cell.a()), now, p, t.cost).count());
     }
   }
 }

@@ -1,8 +1,9 @@
 // The single-node Store (the embedded default): buckets in 64 shards, each
-// a flat hash map under its own mutex, so parallel checks rarely contend.
+// a CellTable (cell_table.h: one cache line per lookup) under its own mutex,
+// so parallel checks rarely contend.
 //
 // Memory is bounded: a bucket is keyed by a 64-bit hash of its key (never
-// the text: ~32 bytes per live bucket instead of ~130), and a bucket that
+// the text: ~30-45 bytes per live bucket instead of ~130), and a bucket that
 // is idle (TAT in the past, or a quota window that ended) is
 // indistinguishable from a new one, so each shard drops such entries every
 // `sweep_interval`. `max_buckets` is a hard cap: a new bucket beyond it is
@@ -32,6 +33,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "ratelimit/cell_table.h"
 #include "ratelimit/store.h"
 
 namespace hive::policy::ratelimit {
@@ -60,15 +62,11 @@ class MemoryStore final : public Store {
   static constexpr std::size_t kShards = 64;
   static constexpr std::size_t kLedgerShards = 16;
 
-  // Rate: a = TAT (monotonic ns), b = 0. Quota: a = count, b = window end
-  // (wall ns), so the cell knows when it is dead.
-  struct Cell {
-    std::int64_t a = 0;
-    std::int64_t b = 0;
-  };
+  // A cell: rate, a = TAT (monotonic ns), b = 0; quota, a = count, b =
+  // window end (wall), so the cell knows when it is dead.
   struct alignas(64) Shard {
     mutable std::mutex mu;
-    absl::flat_hash_map<std::uint64_t, Cell> cells;
+    CellTable cells;
     Nanos next_sweep{0};
   };
   struct Taken {
