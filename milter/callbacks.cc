@@ -21,6 +21,7 @@ struct Runtime {
   std::shared_ptr<const Settings> settings;
   PolicyClient* policy = nullptr;
   LeaseTable* leases = nullptr;
+  StagePlan* stages = nullptr;
 };
 
 std::mutex g_runtime_mu;
@@ -101,13 +102,14 @@ sfsistat NoReply(sfsistat status) {
 
 int ActiveSessions() { return g_active_sessions.load(); }
 
-void InstallRuntime(std::shared_ptr<const Settings> settings, PolicyClient* policy, LeaseTable* leases) {
+void InstallRuntime(std::shared_ptr<const Settings> settings, PolicyClient* policy, LeaseTable* leases,
+                    StagePlan* stages) {
   if (settings != nullptr) {
     const std::string& listen = settings->listen;
     g_no_reply_stages.store(listen.rfind("unix:", 0) == 0 || listen.rfind("local:", 0) == 0);
   }
   std::lock_guard lock(g_runtime_mu);
-  g_runtime = Runtime{std::move(settings), policy, leases};
+  g_runtime = Runtime{std::move(settings), policy, leases, stages};
 }
 
 extern "C" {
@@ -174,7 +176,8 @@ static sfsistat HiveConnect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) 
       stale.reset();
       g_active_sessions.fetch_sub(1);
     }
-    auto session = std::make_unique<Session>(runtime.settings, *runtime.policy, Session::IdGenerator{}, runtime.leases);
+    auto session = std::make_unique<Session>(runtime.settings, *runtime.policy, Session::IdGenerator{}, runtime.leases,
+                                             runtime.stages);
     smfi_setpriv(ctx, session.get());
     Session* owned = session.release();  // owned through smfi_getpriv until HiveClose
     g_active_sessions.fetch_add(1);

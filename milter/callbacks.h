@@ -17,14 +17,17 @@
 #include "milter/config.h"
 #include "milter/lease_table.h"
 #include "milter/policy_client.h"
+#include "milter/stage_plan.h"
 
 struct smfiDesc;
 
 namespace hive::milter {
 
 // What every session needs. Must outlive smfi_main. `leases` (degraded
-// mode) may be null: no lease is kept or spent.
-void InstallRuntime(std::shared_ptr<const Settings> settings, PolicyClient* policy, LeaseTable* leases = nullptr);
+// mode) may be null: no lease is kept or spent. `stages` may be null: every
+// stage is asked.
+void InstallRuntime(std::shared_ptr<const Settings> settings, PolicyClient* policy, LeaseTable* leases = nullptr,
+                    StagePlan* stages = nullptr);
 
 // Connections between xxfi_connect and xxfi_close, for draining at stop.
 int ActiveSessions();

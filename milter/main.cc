@@ -43,7 +43,8 @@ std::atomic<bool> g_stopping{false};
 
 // Waits for SIGUSR1 (blocked in every thread) and reloads.
 void ReloadLoop(const hive::milter::CommandLine& cl, std::shared_ptr<const hive::milter::Settings> running,
-                hive::milter::GrpcPolicyClient* client, hive::milter::LeaseTable* leases) {
+                hive::milter::GrpcPolicyClient* client, hive::milter::LeaseTable* leases,
+                hive::milter::StagePlan* stages) {
   sigset_t usr1;
   sigemptyset(&usr1);
   sigaddset(&usr1, SIGUSR1);
@@ -63,7 +64,7 @@ void ReloadLoop(const hive::milter::CommandLine& cl, std::shared_ptr<const hive:
     if (!note.empty()) hive::log::Warning(absl::StrCat("reload: ", note));
     running = std::make_shared<const hive::milter::Settings>(*std::move(loaded));
     client->SetRpcTimeout(running->rpc_timeout);
-    hive::milter::InstallRuntime(running, client, leases);
+    hive::milter::InstallRuntime(running, client, leases, stages);
     hive::log::Info(absl::StrCat("reloaded: rpc_timeout ", absl::FormatDuration(running->rpc_timeout),
                                  ", failure_mode ", std::string(hive::milter::FailureModeName(running->failure_mode))));
   }
@@ -159,8 +160,10 @@ int Run(int argc, char** argv) {
   // Degraded-mode leases live as long as the process (a reload keeps them;
   // max_leases is read at start).
   hive::milter::LeaseTable leases(settings->max_leases);
-  hive::milter::InstallRuntime(settings, client->get(), &leases);
-  std::thread reloader(ReloadLoop, *cl, settings, client->get(), &leases);
+  // The stages the policy decides at, learnt from its verdicts.
+  hive::milter::StagePlan stages;
+  hive::milter::InstallRuntime(settings, client->get(), &leases, &stages);
+  std::thread reloader(ReloadLoop, *cl, settings, client->get(), &leases, &stages);
 
   const std::string ready =
       absl::StrCat("hive-milter listening on ", listen, ", policy ", settings->policy_target, " (rpc_timeout ",

@@ -75,6 +75,8 @@ struct Session::Message {
   bool reserved = false;
   // A stage passed without a decision (failure mode accept).
   bool unchecked = false;
+  // CheckSender was asked (StagePlan): lease usage was reported after it.
+  bool sender_checked = false;
   // A failed policy call at MAIL or RCPT was deferred to end of message.
   bool degraded = false;
   // Delivered on a lease (marked "lease" in the unchecked header).
@@ -171,11 +173,13 @@ std::string RandomTransactionId() {
   return absl::StrFormat("%016x%016x", Mix64(n), Mix64(n ^ key));
 }
 
-Session::Session(std::shared_ptr<const Settings> settings, PolicyClient& policy, IdGenerator ids, LeaseTable* leases)
+Session::Session(std::shared_ptr<const Settings> settings, PolicyClient& policy, IdGenerator ids, LeaseTable* leases,
+                 StagePlan* stages)
     : settings_(std::move(settings)),
       policy_(policy),
       ids_(ids ? std::move(ids) : IdGenerator(RandomTransactionId)),
-      leases_(leases) {}
+      leases_(leases),
+      stages_(stages) {}
 
 Session::~Session() = default;
 
@@ -246,6 +250,10 @@ Status Session::OnHelo(Actions& mta, std::string_view helo) {
   return Status::kContinue;
 }
 
+void Session::Learn(const absl::StatusOr<pb::Verdict>& verdict) {
+  if (stages_ != nullptr && verdict.ok()) stages_->Learn(*verdict);
+}
+
 void Session::UpdateQueueId(Actions& mta) {
   if (!message_) return;
   // Sendmail knows {i} at MAIL, Postfix only from the first accepted RCPT.
@@ -274,11 +282,15 @@ Status Session::OnEnvFrom(Actions& mta, const std::vector<std::string>& argv) {
   *transaction.mutable_connection() = connection_;
   *transaction.mutable_sender() = MakeAddress(argv);
 
+  // No limit can refuse at MAIL FROM: nothing to ask.
+  if (stages_ != nullptr && !stages_->sender()) return Status::kContinue;
+  message_->sender_checked = true;
   pb::SenderRequest request;
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<pb::Verdict> verdict =
       WithTransaction(request, transaction, [&](const pb::SenderRequest& r) { return policy_.CheckSender(r); });
   const int64_t latency = MillisSince(start);
+  Learn(verdict);
   Decision decision = Decide(verdict, Stage::kSender, settings_->failure_mode);
   DeferFailure(decision);
   LogDecision(Stage::kSender, decision, verdict, latency,
@@ -307,11 +319,17 @@ Status Session::OnEnvRcpt(Actions& mta, const std::vector<std::string>& argv) {
   UpdateQueueId(mta);
   pb::RecipientRequest request;
   *request.mutable_recipient() = MakeAddress(argv);
+  // No limit is decided per recipient: accept it for end of message.
+  if (stages_ != nullptr && !stages_->recipient()) {
+    message_->recipients.push_back(std::move(*request.mutable_recipient()));
+    return Status::kContinue;
+  }
   request.set_accepted_recipients(static_cast<uint32_t>(message_->recipients.size()));
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<pb::Verdict> verdict = WithTransaction(
       request, message_->transaction, [&](const pb::RecipientRequest& r) { return policy_.CheckRecipient(r); });
   const int64_t latency = MillisSince(start);
+  Learn(verdict);
   Decision decision = Decide(verdict, Stage::kRecipient, settings_->failure_mode);
   DeferFailure(decision);
   LogDecision(Stage::kRecipient, decision, verdict, latency,
@@ -388,6 +406,12 @@ Status Session::OnEndOfMessage(Actions& mta) {
   absl::StatusOr<pb::Verdict> verdict = WithTransaction(
       request, message_->transaction, [&](const pb::MessageRequest& r) { return policy_.CheckMessage(r); });
   const int64_t latency = MillisSince(start);
+  Learn(verdict);
+  // Without a CheckSender in this transaction, the service answering again
+  // shows here: report what was delivered on leases meanwhile.
+  if (leases_ != nullptr && verdict.ok() && !message_->sender_checked) {
+    static_cast<void>(FlushLeaseUsage(*leases_, policy_));
+  }
   Decision decision = Decide(verdict, Stage::kMessage, settings_->failure_mode);
   if (decision.policy_failed) decision = DecideByClass(request, std::move(decision.failure));
   if (decision.disposition == Disposition::kContinue && message_->deferred != Disposition::kContinue) {

@@ -2,6 +2,9 @@
 // transaction in progress, and the stage logic: ask the policy service at
 // MAIL, each RCPT and end of message, then apply the Decision through Actions.
 //
+// Stages the policy does not decide at (stage_plan.h) are not asked: MAIL
+// and RCPT then just record the sender and recipient for end of message.
+//
 // Connection state (client address, HELO, TLS, SASL, daemon macros) lives as
 // long as the Session. Message state (transaction id, sender, accepted
 // recipients, headers, body) starts at MAIL and ends at end of message, at
@@ -41,6 +44,7 @@
 #include "milter/decision.h"
 #include "milter/lease_table.h"
 #include "milter/policy_client.h"
+#include "milter/stage_plan.h"
 
 namespace hive::milter {
 
@@ -60,11 +64,12 @@ class Session {
  public:
   using IdGenerator = std::function<std::string()>;
 
-  // `settings`, `policy` and `leases` must outlive the Session. `ids` makes
-  // transaction ids (default: 128 random bits in hex). Without `leases` no
-  // lease is kept or spent.
+  // `settings`, `policy`, `leases` and `stages` must outlive the Session.
+  // `ids` makes transaction ids (default: 128 random bits in hex). Without
+  // `leases` no lease is kept or spent; without `stages` every stage is
+  // asked.
   Session(std::shared_ptr<const Settings> settings, PolicyClient& policy, IdGenerator ids = {},
-          LeaseTable* leases = nullptr);
+          LeaseTable* leases = nullptr, StagePlan* stages = nullptr);
   ~Session();
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -91,6 +96,8 @@ class Session {
   struct Message;
 
   void UpdateQueueId(Actions& mta);
+  // Follows the stages an answering service decides at.
+  void Learn(const absl::StatusOr<hive::policy::v1::Verdict>& verdict);
   // Releases reservations of the current transaction if it made any, then
   // forgets the message.
   void EndMessage(hive::policy::v1::EndTransactionRequest::Reason reason);
@@ -113,6 +120,7 @@ class Session {
   PolicyClient& policy_;
   IdGenerator ids_;
   LeaseTable* leases_;
+  StagePlan* stages_;
   hive::policy::v1::Connection connection_;
   std::unique_ptr<Message> message_;
 };

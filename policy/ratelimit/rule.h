@@ -95,6 +95,23 @@ struct LimitPolicy {
   Nanos reservation_ttl = std::chrono::minutes(10);
   TimeZone zone;  // of calendar quotas; UTC by default
   Exemptions exempt;
+
+  // The stages worth a call (policy.proto Stages). At MAIL FROM only an
+  // enforcing rule can change anything (CheckSender consumes nothing; a
+  // shadow rule is counted at RCPT). Per recipient, any RCPT-stage rule:
+  // it reserves there.
+  bool DecidesAtSender() const {
+    for (const LimitRule& r : rules) {
+      if (r.SenderStage() && Enforcing(r.action)) return true;
+    }
+    return false;
+  }
+  bool DecidesAtRecipient() const {
+    for (const LimitRule& r : rules) {
+      if (!r.MessageStage()) return true;
+    }
+    return false;
+  }
 };
 
 }  // namespace hive::policy::ratelimit

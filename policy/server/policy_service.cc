@@ -34,6 +34,14 @@ grpc::Status Unavailable(const absl::Status& s) {
   return grpc::Status(grpc::StatusCode::UNAVAILABLE, absl::StrCat("rate-limit store: ", s.message()));
 }
 
+// Every verdict says which stages the policy it was made with decides at,
+// so that the milter skips the calls that cannot change anything.
+void SetStages(const ratelimit::LimitPolicy& limits, v1::Verdict& verdict) {
+  v1::Stages& stages = *verdict.mutable_stages();
+  stages.set_sender(limits.DecidesAtSender());
+  stages.set_recipient(limits.DecidesAtRecipient());
+}
+
 grpc::Status CheckTransaction(const v1::Transaction& txn, bool has_txn) {
   if (!has_txn) return Invalid("transaction is required");
   if (txn.id().empty()) return Invalid("transaction.id is required");
@@ -170,6 +178,7 @@ grpc::Status PolicyServiceImpl::EndTransaction(grpc::ServerContext*, const v1::E
 grpc::Status PolicyServiceImpl::DoCheckSender(const v1::SenderRequest& request, v1::Verdict& verdict) {
   if (grpc::Status s = CheckTransaction(request.transaction(), request.has_transaction()); !s.ok()) return s;
   const config::SnapshotPtr snapshot = config_.Get();
+  SetStages(snapshot->limits, verdict);
   const match::Facts facts = FactsFromTransaction(request.transaction());
   absl::StatusOr<ratelimit::LimitDecision> decision = limiter_.CheckSender(snapshot->limits, facts);
   if (!decision.ok()) return Unavailable(decision.status());
@@ -181,6 +190,7 @@ grpc::Status PolicyServiceImpl::DoCheckRecipient(const v1::RecipientRequest& req
   if (grpc::Status s = CheckTransaction(request.transaction(), request.has_transaction()); !s.ok()) return s;
   if (request.recipient().address().empty()) return Invalid("recipient.address is required");
   const config::SnapshotPtr snapshot = config_.Get();
+  SetStages(snapshot->limits, verdict);
   match::Facts facts = FactsFromTransaction(request.transaction());
   facts.recipients.push_back(match::MakeRecipient(request.recipient().address()));
   absl::StatusOr<ratelimit::LimitDecision> decision =
@@ -193,6 +203,7 @@ grpc::Status PolicyServiceImpl::DoCheckRecipient(const v1::RecipientRequest& req
 grpc::Status PolicyServiceImpl::DoCheckMessage(const v1::MessageRequest& request, v1::Verdict& verdict) {
   if (grpc::Status s = CheckTransaction(request.transaction(), request.has_transaction()); !s.ok()) return s;
   const config::SnapshotPtr snapshot = config_.Get();
+  SetStages(snapshot->limits, verdict);
   const std::string& txn = request.transaction().id();
   MessageInputs inputs = InputsFromMessage(request, snapshot->class_header);
   match::Facts& facts = inputs.facts;

@@ -252,9 +252,13 @@ TEST_P(MtaDifferencesTest, SlowPolicyIsAnsweredByTheMilterDeadlineBeforeTheMtaTi
                               MakeMessage("b@one.example", "x@dest.example", "slow", "no"));
   const auto elapsed = std::chrono::steady_clock::now() - start;
   stack->ResumePolicyd();
-  EXPECT_EQ(slow.mail.code, 451) << slow.mail.ToString() << stack->Diagnostics();
+  // This policy decides only at end of message (Verdict.stages, learnt from
+  // the warm-up verdict): the first call, and so the 451, is after the dot.
+  const SmtpReply refused = FirstRefusal(slow);
+  EXPECT_EQ(slow.mail.code, 250) << slow.mail.ToString() << stack->Diagnostics();
+  EXPECT_EQ(refused.code, 451) << refused.ToString() << stack->Diagnostics();
   // The milter's text, not the MTA's ("Service unavailable", "Please try again later").
-  EXPECT_THAT(slow.mail.text, HasSubstr("policy service unavailable")) << stack->Diagnostics();
+  EXPECT_THAT(refused.text, HasSubstr("policy service unavailable")) << stack->Diagnostics();
   EXPECT_GE(elapsed, std::chrono::milliseconds(1500));
   EXPECT_LT(elapsed, std::chrono::seconds(8));
 

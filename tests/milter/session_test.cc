@@ -40,9 +40,9 @@ class SessionTest : public ::testing::Test {
     settings_.policy_target = "127.0.0.1:1";
   }
 
-  void Start() {
+  void Start(StagePlan* stages = nullptr) {
     session_ = std::make_unique<Session>(std::make_shared<const Settings>(settings_), policy_,
-                                         [this] { return "tx" + std::to_string(++next_id_); });
+                                         [this] { return "tx" + std::to_string(++next_id_); }, nullptr, stages);
   }
 
   void ConnectV4(const char* ip = "192.0.2.10", uint16_t port = 40000) {
@@ -241,6 +241,75 @@ TEST_F(SessionTest, OneMessageCarriesEverythingToThePolicy) {
   EXPECT_FALSE(m.truncated());
   EXPECT_THAT(policy_.end_requests, IsEmpty());
   EXPECT_FALSE(session_->in_transaction());
+}
+
+pb::Verdict WithStages(pb::Verdict v, bool sender, bool recipient) {
+  v.mutable_stages()->set_sender(sender);
+  v.mutable_stages()->set_recipient(recipient);
+  return v;
+}
+
+TEST(StagePlanTest, EveryStageUntilAVerdictSaysOtherwise) {
+  StagePlan plan;
+  EXPECT_TRUE(plan.sender());
+  EXPECT_TRUE(plan.recipient());
+  plan.Learn(Continue());  // an older service: no stages, no change
+  EXPECT_TRUE(plan.sender());
+  plan.Learn(WithStages(Continue(), false, true));
+  EXPECT_FALSE(plan.sender());
+  EXPECT_TRUE(plan.recipient());
+  plan.Learn(WithStages(Continue(), true, false));
+  EXPECT_TRUE(plan.sender());
+  EXPECT_FALSE(plan.recipient());
+}
+
+// The policy decides only at end of message: after its first answer, MAIL
+// and RCPT cost no call, and the message request still carries everything.
+TEST_F(SessionTest, StagesThePolicyDoesNotDecideAtAreNotAsked) {
+  StagePlan plan;
+  Start(&plan);
+  ConnectV4();
+  policy_.message_answers.push_back(WithStages(Continue(), false, false));
+  ASSERT_EQ(SendMessage({"a@example.org"}, "first"), Status::kContinue);
+  EXPECT_THAT(policy_.sender_requests, SizeIs(1));  // not known yet: asked
+  EXPECT_THAT(policy_.recipient_requests, SizeIs(1));
+
+  policy_.message_answers.push_back(WithStages(Continue(), false, false));
+  ASSERT_EQ(SendMessage({"b@example.org", "c@example.org"}, "second"), Status::kContinue);
+  EXPECT_THAT(policy_.sender_requests, SizeIs(1));
+  EXPECT_THAT(policy_.recipient_requests, SizeIs(1));
+  ASSERT_THAT(policy_.message_requests, SizeIs(2));
+  const pb::MessageRequest& m = policy_.message_requests[1];
+  EXPECT_EQ(m.transaction().id(), "tx2");
+  EXPECT_EQ(m.transaction().sender().address(), "sender@example.com");
+  ASSERT_THAT(m.recipients(), SizeIs(2));
+  EXPECT_EQ(m.recipients(1).address(), "c@example.org");
+  // Nothing was reserved: an abort calls nothing either.
+  ASSERT_EQ(Mail(), Status::kContinue);
+  ASSERT_EQ(Rcpt("d@example.org"), Status::kContinue);
+  session_->OnAbort(mta_);
+  EXPECT_THAT(policy_.end_requests, IsEmpty());
+  EXPECT_THAT(policy_.recipient_requests, SizeIs(1));
+}
+
+// A reload that adds a per-recipient limit reaches the milter with the next
+// verdict; from then on recipients are asked (and refused) again.
+TEST_F(SessionTest, StagesFollowTheLatestVerdict) {
+  StagePlan plan;
+  Start(&plan);
+  ConnectV4();
+  plan.Learn(WithStages(Continue(), false, false));
+  policy_.message_answers.push_back(WithStages(Continue(), true, true));
+  ASSERT_EQ(SendMessage({"a@example.org"}, "first"), Status::kContinue);
+  EXPECT_THAT(policy_.sender_requests, IsEmpty());
+  EXPECT_THAT(policy_.recipient_requests, IsEmpty());
+
+  policy_.sender_answers.push_back(WithStages(Continue(), true, true));
+  policy_.recipient_answers.push_back(WithStages(Answer(pb::ACTION_TEMPFAIL, "451", "4.7.1"), true, true));
+  ASSERT_EQ(Mail(), Status::kContinue);
+  EXPECT_EQ(Rcpt("b@example.org"), Status::kTempfail);
+  EXPECT_THAT(policy_.sender_requests, SizeIs(1));
+  EXPECT_THAT(policy_.recipient_requests, SizeIs(1));
 }
 
 TEST_F(SessionTest, SendmailQueueIdAtMail) {

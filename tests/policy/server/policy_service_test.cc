@@ -249,6 +249,34 @@ TEST_F(PolicyServiceTest, ReloadAppliesToTheNextRequest) {
   EXPECT_EQ(Deliver("t2", "erin@example.com").pool(), "other");
 }
 
+// Every verdict names the stages the policy decides at (the milter skips
+// the others), and follows reloads.
+TEST_F(PolicyServiceTest, VerdictsSayWhichStagesThePolicyDecidesAt) {
+  for (const v1::Verdict& v : {Sender("s1", "a@example.com"), Rcpt("s1", "a@example.com", "r@dest.example"),
+                               Message("s1", "a@example.com", "hi", "hello")}) {
+    ASSERT_TRUE(v.has_stages());
+    EXPECT_TRUE(v.stages().sender());     // per-sender: enforcing, needs no recipient
+    EXPECT_TRUE(v.stages().recipient());  // both rules reserve per recipient
+  }
+  // A shadow rule cannot refuse at MAIL FROM, but still counts per recipient.
+  holder_->Set(config::LoadSnapshotFromText(
+                   "limits:\n  - {name: watch, key: \"{sender}\", action: shadow, windows: [{limit: 5, period: 1h}]}\n",
+                   "shadow.yaml")
+                   .value());
+  v1::Verdict shadow = Rcpt("s2", "a@example.com", "r@dest.example");
+  EXPECT_FALSE(shadow.stages().sender());
+  EXPECT_TRUE(shadow.stages().recipient());
+  // Limits that need the message (a header here) are decided at its end only.
+  holder_->Set(config::LoadSnapshotFromText(
+                   "limits:\n  - {name: per-tenant, key: \"{header:X-Tenant}\", windows: [{limit: 5, period: 1h}]}\n",
+                   "message.yaml")
+                   .value());
+  v1::Verdict message = Message("s3", "a@example.com", "hi", "hello");
+  ASSERT_TRUE(message.has_stages());
+  EXPECT_FALSE(message.stages().sender());
+  EXPECT_FALSE(message.stages().recipient());
+}
+
 // Pools with members over gRPC: Verdict.pool_member, and ReportDelivery
 // feeding the warm-up of the member a report names.
 constexpr char kPoolsConfig[] = R"(
