@@ -29,6 +29,7 @@
 #include "support/sd_notify.h"
 #include "support/metrics.h"
 #include "support/metrics_server.h"
+#include "support/process_setup.h"
 
 namespace {
 
@@ -199,4 +200,7 @@ int Run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return Run(argc, argv); }
+int main(int argc, char** argv) {
+  hive::support::PrepareProcess();
+  return Run(argc, argv);
+}

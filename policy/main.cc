@@ -46,6 +46,7 @@
 #include "support/sd_notify.h"
 #include "support/metrics.h"
 #include "support/metrics_server.h"
+#include "support/process_setup.h"
 
 namespace {
 
@@ -127,6 +128,7 @@ std::string ShownAddress(const std::string& listen, int port) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  hive::support::PrepareProcess();
   Flags flags;
   if (!ParseFlags(argc, argv, flags)) {
     Usage(std::cerr);
