@@ -24,14 +24,15 @@ constexpr std::array<std::string_view, 20> kStems = {
 
 }  // namespace
 
-std::string RealisticPolicyYaml(const std::string& listen) {
+std::string RealisticPolicyYaml(const std::string& listen, bool limits) {
   std::string y = "server:\n  listen: " + listen + "\n\nlimits:\n";
+  if (!limits) y += "  []\n";
   // 10 rules, each with limits no run reaches. Mixed keys, costs and
   // matches, as a sending platform would have.
   const char* keys[10] = {"{sender}",        "{sender_domain}", "{sender}/{recipient_domain}", "{client_ip}",
                           "{recipient_domain}", "{sender_domain}/{recipient_domain}", "{sender}",
                           "{sasl_user}",     "{client_ip}/{sender_domain}", "{recipient}"};
-  for (int i = 0; i < 10; ++i) {
+  for (int i = 0; i < (limits ? 10 : 0); ++i) {
     y += "  - name: throttle-" + std::to_string(i) + "\n";
     if (i % 3 == 1) y += "    match: {sender_domain: [" + std::string(kSenderDomains[i % 8]) + ", " +
                          std::string(kSenderDomains[(i + 1) % 8]) + "]}\n";

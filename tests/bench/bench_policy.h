@@ -13,7 +13,9 @@
 
 namespace hive::bench {
 
-std::string RealisticPolicyYaml(const std::string& listen);
+// `limits` false: the same without the 10 throttle rules (a deployment that
+// scores and routes only; hive-bench-e2e --no-limits).
+std::string RealisticPolicyYaml(const std::string& listen, bool limits = true);
 // The n-th sender of a run: 8 domains (routing and limits match on them),
 // 200 local parts (many limit buckets).
 std::string BenchSender(std::size_t n);

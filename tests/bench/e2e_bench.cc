@@ -17,7 +17,16 @@
 //
 // Usage: hive-bench-e2e [--quick] [--messages N] [--sessions N] [--unloaded N]
 //          [--unix-loaded] [--out FILE] [--milter-wrapper CMD] [--policyd-wrapper CMD]
+//          [--baseline-milter BIN --baseline-policyd BIN] [--configs a,b,..] [--no-limits]
 //   --quick          CI smoke: few messages, two cells; checks it runs.
+//   --baseline-*     a second hive (e.g. built from the commit before a
+//                    change) as configurations base / base-unix, loaded in
+//                    the same run so that before and after share the load.
+//   --no-limits      the realistic policy without its throttle rules (what
+//                    a policy that needs no MAIL / RCPT call costs).
+//   --configs        the loaded configurations, in this order (default:
+//                    none,noop,hive[,base] and the -unix ones with
+//                    --unix-loaded).
 //   --*-wrapper CMD  runs the daemon under CMD (space-separated), e.g.
 //                    "valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.%p"
 // Needs root (Postfix). Loopback only. Every child is stopped by its PID.
@@ -25,6 +34,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -66,6 +76,10 @@ struct Options {
   std::string out;
   std::string milter_wrapper;
   std::string policyd_wrapper;
+  std::string baseline_milter;
+  std::string baseline_policyd;
+  std::vector<std::string> configs;
+  bool limits = true;
   std::chrono::seconds phase_limit{90};
 };
 
@@ -168,6 +182,9 @@ Row RunPhase(Config& c, const Options& o, const Cell& cell, std::size_t first_in
   return row;
 }
 
+// A configuration with hive-milter + hive-policyd (this build or the baseline).
+bool IsHive(const std::string& config) { return config.rfind("hive", 0) == 0 || config.rfind("base", 0) == 0; }
+
 double Get(const std::map<std::string, double>& m, const std::string& k) {
   auto it = m.find(k);
   return it == m.end() ? 0 : it->second;
@@ -223,6 +240,16 @@ int main(int argc, char** argv) {
       o.milter_wrapper = value();
     } else if (a == "--policyd-wrapper") {
       o.policyd_wrapper = value();
+    } else if (a == "--baseline-milter") {
+      o.baseline_milter = value();
+    } else if (a == "--baseline-policyd") {
+      o.baseline_policyd = value();
+    } else if (a == "--no-limits") {
+      o.limits = false;
+    } else if (a == "--configs") {
+      std::string list = value();
+      std::replace(list.begin(), list.end(), ',', ' ');
+      o.configs = Split(list);
     } else {
       std::fprintf(stderr, "unknown argument %s (see the header of tests/bench/e2e_bench.cc)\n", a.c_str());
       return 2;
@@ -239,7 +266,7 @@ int main(int argc, char** argv) {
 
   const uint16_t policy_port = hive::testing::FreePort();
   const std::string policy_target = "127.0.0.1:" + std::to_string(policy_port);
-  WriteFile(dir.Sub("policyd.yaml"), hive::bench::RealisticPolicyYaml(policy_target));
+  WriteFile(dir.Sub("policyd.yaml"), hive::bench::RealisticPolicyYaml(policy_target, o.limits));
   WriteFile(dir.Sub("milter.yaml"), "failure_mode: tempfail\n");
   Process policyd(Wrapped(o.policyd_wrapper, {HIVE_POLICYD_BIN, "--config", dir.Sub("policyd.yaml")}),
                   dir.Sub("policyd.log"));
@@ -263,6 +290,33 @@ int main(int argc, char** argv) {
   WaitForSocket(hive_sock, *hive_unix);
   WaitForPort(noop_port, noop_tcp);
   WaitForSocket(noop_sock, noop_unix);
+  // The baseline hive: its own policyd (same policy), milters on both sockets.
+  const bool baseline = !o.baseline_milter.empty();
+  if (baseline != !o.baseline_policyd.empty()) {
+    std::fprintf(stderr, "--baseline-milter and --baseline-policyd go together\n");
+    return 2;
+  }
+  const uint16_t base_policy_port = hive::testing::FreePort();
+  const uint16_t base_port = hive::testing::FreePort();
+  const std::string base_sock = dir.Sub("base.sock");
+  std::unique_ptr<Process> base_policyd, base_tcp, base_unix;
+  if (baseline) {
+    const std::string target = "127.0.0.1:" + std::to_string(base_policy_port);
+    WriteFile(dir.Sub("base-policyd.yaml"), hive::bench::RealisticPolicyYaml(target, o.limits));
+    base_policyd = std::make_unique<Process>(
+        Wrapped(o.policyd_wrapper, {o.baseline_policyd, "--config", dir.Sub("base-policyd.yaml")}),
+        dir.Sub("base-policyd.log"));
+    WaitForPort(base_policy_port, *base_policyd);
+    auto milter = [&](const std::string& listen, const std::string& log) {
+      return std::make_unique<Process>(Wrapped(o.milter_wrapper, {o.baseline_milter, "--config", dir.Sub("milter.yaml"),
+                                                                  "--listen", listen, "--policy", target}),
+                                       dir.Sub(log));
+    };
+    base_tcp = milter("inet:" + std::to_string(base_port) + "@127.0.0.1", "base-tcp.log");
+    base_unix = milter("unix:" + base_sock, "base-unix.log");
+    WaitForPort(base_port, *base_tcp);
+    WaitForSocket(base_sock, *base_unix);
+  }
   // Idle footprint, before any session.
   std::map<std::string, long> idle_rss = {{"hive-milter", hive::bench::RssKib(hive_tcp->pid())},
                                           {"hive-policyd", hive::bench::RssKib(policyd.pid())},
@@ -283,6 +337,11 @@ int main(int argc, char** argv) {
   add("hive", "inet:127.0.0.1:" + std::to_string(hive_port), {hive_tcp.get(), &policyd}, {"milter", "policyd"});
   add("noop-unix", "unix:" + noop_sock, {&noop_unix}, {"milter"});
   add("hive-unix", "unix:" + hive_sock, {hive_unix.get(), &policyd}, {"milter", "policyd"});
+  if (baseline) {
+    add("base", "inet:127.0.0.1:" + std::to_string(base_port), {base_tcp.get(), base_policyd.get()},
+        {"milter", "policyd"});
+    add("base-unix", "unix:" + base_sock, {base_unix.get(), base_policyd.get()}, {"milter", "policyd"});
+  }
   // Start the Postfix instances side by side: each spends ~2 s in postfix check.
   {
     std::vector<std::future<void>> starting;
@@ -300,9 +359,13 @@ int main(int argc, char** argv) {
     }
     for (auto& f : starting) f.get();
   }
-  const std::vector<std::string> loaded =
-      o.unix_loaded ? std::vector<std::string>{"none", "noop", "hive", "noop-unix", "hive-unix"}
-                    : std::vector<std::string>{"none", "noop", "hive"};
+  std::vector<std::string> loaded = {"none", "noop", "hive"};
+  if (baseline) loaded.push_back("base");
+  if (o.unix_loaded) {
+    for (const char* n : {"noop-unix", "hive-unix"}) loaded.push_back(n);
+    if (baseline) loaded.push_back("base-unix");
+  }
+  if (!o.configs.empty()) loaded = o.configs;
   auto config = [&](const std::string& name) -> Config& {
     for (auto& c : configs) {
       if (c->name == name) return *c;
@@ -338,7 +401,11 @@ int main(int argc, char** argv) {
 
   // Unloaded latency, in rounds over the configurations.
   std::fprintf(stderr, "unloaded latency: %zu messages each, one at a time\n", o.unloaded);
-  const std::vector<std::string> unloaded = {"none", "noop", "hive", "noop-unix", "hive-unix"};
+  std::vector<std::string> unloaded = {"none", "noop", "hive", "noop-unix", "hive-unix"};
+  if (baseline) {
+    unloaded.insert(unloaded.begin() + 3, "base");
+    unloaded.push_back("base-unix");
+  }
   std::map<std::string, hive::bench::Samples> latency;
   const std::size_t round = std::min<std::size_t>(o.unloaded, 20);
   const std::string unloaded_load = hive::bench::LoadAverage();
@@ -358,6 +425,9 @@ int main(int argc, char** argv) {
   std::ostringstream md;
   md << "Machine: " << MachineLine() << "; load average at start " << load_at_start << ", at the end "
      << hive::bench::LoadAverage() << ".\n\n";
+  md << "Policy: " << (o.limits ? "realistic (10 throttle rules, 300 content rules, 4 pools)" :
+                                  "realistic without its throttle rules (300 content rules, 4 pools)")
+     << (baseline ? "; base = the baseline binaries" : "") << ".\n\n";
   md << "Loaded: " << o.messages << " messages per cell over " << o.sessions
      << " concurrent sessions, one message per connection; CPU in ms per message (utime+stime deltas, queue "
         "drained); `pf other` = Postfix master, qmgr, smtp, trivial-rewrite and exited children.\n\n";
@@ -385,7 +455,7 @@ int main(int argc, char** argv) {
        << " | " << Fmt("%.1f", r.result.p50_ms) << " | " << Fmt("%.1f", r.result.p99_ms) << " | " << r.result.failed
        << " | " << Fmt("%.2f", Get(c, "smtpd")) << " | " << Fmt("%.2f", Get(c, "cleanup")) << " | "
        << Fmt("%.2f", other) << " | " << (r.config == "none" ? "-" : Fmt("%.2f", Get(c, "milter"))) << " | "
-       << (r.config.rfind("hive", 0) == 0 ? Fmt("%.2f", Get(c, "policyd")) : "-") << " | "
+       << (IsHive(r.config) ? Fmt("%.2f", Get(c, "policyd")) : "-") << " | "
        << (r.config == "none" ? "-" : Fmt("%.2f", ours)) << " | "
        << (ref_ours > 0 && r.config != "none" ? Fmt("%.2f", ours / ref_ours) : "-") << " |\n";
   }
@@ -405,8 +475,8 @@ int main(int argc, char** argv) {
     auto& s = latency[name];
     if (s.size() == 0) ok = false;
     std::string added = "-";
-    if (name.rfind("hive", 0) == 0) {
-      auto& ref = latency[name == "hive" ? "noop" : "noop-unix"];
+    if (IsHive(name)) {
+      auto& ref = latency[name.find("unix") == std::string::npos ? "noop" : "noop-unix"];
       added = Fmt("%+.2f ms", s.Percentile(0.5) - ref.Percentile(0.5));
     }
     md << "| " << name << " | " << Fmt("%.2f", s.Percentile(0.5)) << " | " << Fmt("%.2f", s.Percentile(0.99))
@@ -419,6 +489,8 @@ int main(int argc, char** argv) {
   for (auto& c : configs) c->postfix.reset();
   hive_tcp.reset();
   hive_unix.reset();
+  base_tcp.reset();
+  base_unix.reset();
   if (!ok) {
     std::fprintf(stderr, "hive-bench-e2e: a configuration delivered nothing; logs:\n%s\n%s\n",
                  ReadFile(dir.Sub("policyd.log")).c_str(), ReadFile(dir.Sub("hive-tcp.log")).c_str());
