@@ -10,9 +10,8 @@ namespace hive::policy::content {
 namespace {
 
 constexpr std::string_view kMagic = "HIVEBAY2";
-constexpr std::string_view kMagicV1 = "HIVEBAY1";  // counts only
+constexpr std::string_view kMagicV1 = "HIVEBAY1";  // counts only: refused
 constexpr std::size_t kEntryBytes = 20;
-constexpr std::size_t kEntryBytesV1 = 16;
 
 void PutU64(std::string& out, std::uint64_t v) {
   for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
@@ -113,11 +112,16 @@ std::string TokenStore::Serialize() const {
 
 absl::StatusOr<TokenStore> TokenStore::Parse(std::string_view data) {
   const std::size_t header = kMagic.size() + 24;
-  if (data.size() < header + 8 || (data.substr(0, kMagic.size()) != kMagic && data.substr(0, kMagic.size()) != kMagicV1)) {
+  if (data.substr(0, kMagicV1.size()) == kMagicV1) {
+    return absl::FailedPreconditionError(
+        "a format-1 model (token counts of the old Bayes classifier, no weights): it would score every message "
+        "0.5. Retrain it: move the file away and run hive-content-learn --stats-db FILE --spam ... --ham ..., "
+        "or start hive-policyd without it and hivectl learn the mail again");
+  }
+  if (data.size() < header + 8 || data.substr(0, kMagic.size()) != kMagic) {
     return absl::InvalidArgumentError("not a hive token statistics file (bad magic or too short)");
   }
-  const bool v1 = data.substr(0, kMagic.size()) == kMagicV1;
-  const std::size_t entry = v1 ? kEntryBytesV1 : kEntryBytes;
+  constexpr std::size_t entry = kEntryBytes;
   const std::uint64_t n = GetU64(data, kMagic.size() + 16);
   if (n > (data.size() - header - 8) / entry || header + n * entry + 8 != data.size()) {
     return absl::InvalidArgumentError("token statistics file is truncated or has trailing bytes");
@@ -136,7 +140,7 @@ absl::StatusOr<TokenStore> TokenStore::Parse(std::string_view data) {
     const std::size_t at = header + i * entry;
     const std::uint64_t key = GetU64(data, at);
     if (key == 0) return absl::InvalidArgumentError("token statistics file holds a zero key");
-    const float weight = v1 ? 0.0f : std::bit_cast<float>(GetU32(data, at + 16));
+    const float weight = std::bit_cast<float>(GetU32(data, at + 16));
     if (!std::isfinite(weight)) return absl::InvalidArgumentError("token statistics file holds a weight that is not finite");
     store.Insert(key).counts = {GetU32(data, at + 8), GetU32(data, at + 12), weight};
   }

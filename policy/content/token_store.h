@@ -8,8 +8,10 @@
 // nothing. On disk (Serialize / Parse), little-endian:
 //   "HIVEBAY2" | u64 spam_learns | u64 ham_learns | u64 n |
 //   n x (u64 hash, u32 spam, u32 ham, f32 weight) | u64 FNV-1a of everything before
-// A "HIVEBAY1" file (counts only, from before the weights) still loads,
-// with every weight 0: it must be retrained to give verdicts again.
+// A "HIVEBAY1" file (counts only, from the Bayes classifier before the
+// weights) is refused with an error that says so and names the fix
+// (retrain): loaded, every weight would be 0 and every message would score
+// p = 0.5, a model that looks trained and says nothing.
 // The checksum makes a truncated or corrupted file an error, not a model
 // silently missing half its tokens.
 //

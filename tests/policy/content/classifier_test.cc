@@ -1,5 +1,6 @@
 #include "content/classifier.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -128,7 +129,11 @@ TEST(TokenStoreTest, WeightsSurviveRoundTripAndAVersion1FileLoadsWithoutThem) {
   EXPECT_FLOAT_EQ(back->Find(22).weight, 1.5f);
   EXPECT_FLOAT_EQ(back->Find(33).weight, 0.0f);
   EXPECT_EQ(back->Find(33).spam, 1u);
-  // Version 1 (counts only): the same layout without the weights.
+}
+
+// A well-formed version-1 file (the old Bayes classifier's counts, no
+// weights): 1 spam and 2 ham learned, one token.
+std::string FormatOneModel() {
   std::string v1 = "HIVEBAY1";
   auto put = [&](std::uint64_t v, int bytes) {
     for (int i = 0; i < bytes; ++i) v1.push_back(static_cast<char>(v >> (8 * i)));
@@ -137,11 +142,24 @@ TEST(TokenStoreTest, WeightsSurviveRoundTripAndAVersion1FileLoadsWithoutThem) {
   std::uint64_t h = 14695981039346656037ull;
   for (char c : v1) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
   put(h, 8);
-  auto old = TokenStore::Parse(v1);
-  ASSERT_TRUE(old.ok()) << old.status();
-  EXPECT_EQ(old->Find(77).ham, 2u);
-  EXPECT_EQ(old->Find(77).weight, 0.0f);
-  EXPECT_EQ(old->ham_learns(), 2u);
+  return v1;
+}
+
+TEST(TokenStoreTest, AFormatOneModelIsRefusedWithTheFix) {
+  // Loaded, it would have every weight 0 and score every message 0.5.
+  auto old = TokenStore::Parse(FormatOneModel());
+  ASSERT_FALSE(old.ok());
+  EXPECT_EQ(old.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(old.status().message()), ::testing::HasSubstr("format-1 model"));
+  EXPECT_THAT(std::string(old.status().message()), ::testing::HasSubstr("hive-content-learn"));
+  EXPECT_THAT(std::string(old.status().message()), ::testing::HasSubstr("hivectl learn"));
+  // Through the classifier: the error names the file.
+  const std::string path = TempPath("v1.model");
+  std::ofstream(path, std::ios::binary) << FormatOneModel();
+  auto c = Classifier::Open(path);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()), ::testing::HasSubstr(path + ": a format-1 model"));
+  std::remove(path.c_str());
 }
 
 TEST(ClassifierTest, LearningAMistakeMovesTheModelMoreThanARightAnswer) {
