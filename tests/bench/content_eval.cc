@@ -13,14 +13,17 @@
 // X-UIDL, list headers...).
 //
 // --folds K (needs content.bayes.enabled): K-fold cross-validation of the
-// classifier. Each message's fold is FNV-1a(file name) mod K, so the split
-// is deterministic; for each fold the classifier is reset, trained on the
+// classifier. A message's fold is its file's hash: the first 8 bytes of the
+// SHA-256 of the raw file, read as a big-endian integer, mod K. So the split
+// is deterministic, does not depend on file names or order, and byte-identical
+// copies of a message always fall in the same fold (never one in train and
+// its twin in test). For each fold the classifier is reset, trained on the
 // other K-1 folds (neutralised too when --neutralise) and the fold is
 // scored. Every message is scored exactly once, by a model that never saw it.
 //
 // --split K: one train/test split instead, the one the issue asks for:
-// the messages of fold 0 (FNV-1a(file name) mod K == 0) are the test set,
-// the classifier is trained on all the others once.
+// the messages of fold 0 (file hash mod K == 0) are the test set, the
+// classifier is trained on all the others once.
 //
 // --dump FILE writes "file<TAB>label<TAB>score<TAB>bayes p" per scored
 // message (p -1: no classifier or not ready). The report also gives, for
@@ -37,6 +40,8 @@
 #include <string>
 #include <vector>
 
+#include <openssl/evp.h>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "config/snapshot.h"
@@ -46,9 +51,13 @@ namespace {
 
 using hive::policy::content::Message;
 
-std::uint64_t Fnv1a(const std::string& s) {
-  std::uint64_t h = 14695981039346656037ull;
-  for (char c : s) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+// The first 8 bytes of SHA-256(data), big-endian.
+std::uint64_t FileHash(const std::string& data) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  EVP_Digest(data.data(), data.size(), digest, &n, EVP_sha256(), nullptr);
+  std::uint64_t h = 0;
+  for (int i = 0; i < 8; ++i) h = (h << 8) | digest[i];
   return h;
 }
 
@@ -56,6 +65,7 @@ struct Labelled {
   std::string file;
   bool spam = false;
   Message message;
+  std::uint64_t hash = 0;  // FileHash of the raw file
 };
 
 std::string ReadFile(const std::string& path) {
@@ -123,7 +133,9 @@ int main(int argc, char** argv) {
     const std::size_t tab = line.find('\t');
     if (tab == std::string::npos) continue;
     Labelled l{line.substr(0, tab), absl::StartsWith(line.substr(tab + 1), "spam"), {}};
-    l.message = hive::policy::content::SplitRawMessage(ReadFile(corpus + "/" + l.file));
+    const std::string raw = ReadFile(corpus + "/" + l.file);
+    l.hash = FileHash(raw);
+    l.message = hive::policy::content::SplitRawMessage(raw);
     if (neutralise) hive::policy::content::NeutraliseHeaders(l.message);
     corpus_messages.push_back(std::move(l));
   }
@@ -152,7 +164,7 @@ int main(int argc, char** argv) {
     for (const Labelled& l : corpus_messages) score(l);
   }
   for (int fold = 0; fold < (split ? 1 : folds); ++fold) {
-    auto in_fold = [&](const Labelled& l) { return static_cast<int>(Fnv1a(l.file) % static_cast<unsigned>(folds)) == fold; };
+    auto in_fold = [&](const Labelled& l) { return static_cast<int>(l.hash % static_cast<unsigned>(folds)) == fold; };
     classifier->Reset();
     std::vector<hive::policy::content::LabelledFeatures> batch;
     for (const Labelled& l : corpus_messages) {
