@@ -1,6 +1,7 @@
 #include "config/routing_config.h"
 
 #include <algorithm>
+#include <chrono>
 #include <map>
 
 #include "absl/strings/ascii.h"
@@ -82,14 +83,43 @@ class RoutingCompiler {
     for (const std::string& c : in.transactional_classes()) transactional.push_back(absl::AsciiStrToLower(c));
     if (transactional.empty()) transactional.push_back("transactional");
 
-    std::vector<std::string> patterns(in.feedback().block_patterns().begin(), in.feedback().block_patterns().end());
-    absl::StatusOr<routing::BlockClassifier> feedback = routing::BlockClassifier::Create(patterns);
-    if (!feedback.ok()) ctx_.error("routing.feedback.block_patterns", std::string(feedback.status().message()));
     return routing::Router(std::move(pools), std::move(rules), in.default_pool(), std::move(groups),
-                           std::move(transactional), feedback.ok() ? *std::move(feedback) : routing::BlockClassifier());
+                           std::move(transactional), Feedback(in.feedback()));
   }
 
  private:
+  routing::FeedbackPolicy Feedback(const v1::Feedback& in) {
+    routing::FeedbackPolicy out;
+    const auto patterns = [&](const std::string& path, const google::protobuf::RepeatedPtrField<std::string>& given,
+                              std::vector<std::string> defaults) {
+      std::vector<std::string> list(given.begin(), given.end());
+      absl::StatusOr<routing::BlockClassifier::Patterns> compiled =
+          routing::BlockClassifier::Compile(list.empty() ? defaults : list);
+      if (compiled.ok()) return *std::move(compiled);
+      ctx_.error(path, std::string(compiled.status().message()));
+      return *routing::BlockClassifier::Compile(defaults);
+    };
+    out.classifier = routing::BlockClassifier(
+        patterns("routing.feedback.block_patterns", in.block_patterns(), routing::BlockClassifier::DefaultBlockPatterns()),
+        patterns("routing.feedback.ignore_patterns", in.ignore_patterns(),
+                 routing::BlockClassifier::DefaultIgnorePatterns()));
+    if (in.block_threshold() != 0) out.block_threshold = in.block_threshold();
+    if (in.block_threshold() > 1000) ctx_.error("routing.feedback.block_threshold", "at most 1000");
+    const auto duration = [&](const std::string& path, bool given, const google::protobuf::Duration& d,
+                              std::chrono::nanoseconds fallback, std::chrono::seconds min, std::chrono::seconds max,
+                              const char* range) {
+      if (!given) return fallback;
+      const std::chrono::nanoseconds n = std::chrono::seconds(d.seconds()) + std::chrono::nanoseconds(d.nanos());
+      if (n < min || n > max) ctx_.error(path, absl::StrCat("must be between ", range));
+      return n;
+    };
+    out.block_window = duration("routing.feedback.block_window", in.has_block_window(), in.block_window(),
+                                out.block_window, std::chrono::seconds(10), std::chrono::hours(24), "10s and 1d");
+    out.pause = duration("routing.feedback.pause", in.has_pause(), in.pause(), out.pause, std::chrono::minutes(1),
+                         std::chrono::hours(24 * 7), "1m and 7d");
+    return out;
+  }
+
   void Schedules(const google::protobuf::RepeatedPtrField<v1::WarmupSchedule>& in) {
     std::set<std::string> names;
     for (int i = 0; i < in.size(); ++i) {

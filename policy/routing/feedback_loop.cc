@@ -1,6 +1,7 @@
 #include "routing/feedback_loop.h"
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 
 namespace hive::policy::routing {
 
@@ -8,16 +9,26 @@ absl::StatusOr<FeedbackResult> ApplyDeliveryOutcome(const Router& router, Warmup
                                                     const DeliveryOutcome& outcome) {
   const auto [pool, member] = router.FindMember(outcome.member);
   if (member == nullptr) return absl::NotFoundError(absl::StrCat("no pool member '", outcome.member, "'"));
+  const FeedbackPolicy& policy = router.feedback();
   FeedbackResult out;
   out.group = router.groups().GroupOf(outcome.recipient_domain);
-  out.matched = router.feedback().Match(outcome.status, outcome.dsn, outcome.reply);
+  BlockClassifier::Classification c = policy.classifier.Classify(outcome.status, outcome.dsn, outcome.reply);
+  out.matched = std::move(c.block);
+  out.ignored = std::move(c.ignored);
   if (!member->warmup) return out;
   if (!out.matched.empty()) {
-    absl::StatusOr<WarmupLedger::StepResult> step = ledger.StepBack(
-        *member, out.group,
-        absl::StrCat("queue ", outcome.queue_id, ": ", outcome.dsn, " ", outcome.reply, " (matches ", out.matched, ")"));
-    if (!step.ok()) return step.status();
-    out.stepped_back = step->stepped;
+    absl::StatusOr<std::int64_t> blocks = ledger.CountBlock(*member, out.group, policy.block_window);
+    if (!blocks.ok()) return blocks.status();
+    out.blocks_in_window = *blocks;
+    if (*blocks >= policy.block_threshold) {
+      absl::StatusOr<WarmupLedger::StepResult> step = ledger.StepBack(
+          *member, out.group, policy.pause,
+          absl::StrCat(*blocks, " block replies within ", absl::FormatDuration(absl::FromChrono(policy.block_window)),
+                       ", the last: queue ", outcome.queue_id, ": ", outcome.dsn, " ", outcome.reply, " (matches ",
+                       out.matched, ")"));
+      if (!step.ok()) return step.status();
+      out.stepped_back = step->stepped;
+    }
   }
   absl::StatusOr<std::int64_t> day = ledger.Day(*member, out.group);
   if (!day.ok()) return day.status();

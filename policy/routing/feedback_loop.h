@@ -1,8 +1,12 @@
 // What one reported delivery outcome does to the warm-up of the member that
-// made it: a block or throttling reply (BlockClassifier) from a provider
-// steps that member back for that provider group (WarmupLedger::StepBack,
-// logged with the reply); anything else changes nothing (days step forward
-// as the member sends, see warmup_ledger.h). Thread-safe if the ledger is.
+// made it. A block or throttling reply (BlockClassifier: greylisting and the
+// like are not blocks) from a provider is counted for that member and
+// provider group (WarmupLedger::CountBlock); once feedback.block_threshold
+// of them arrived within feedback.block_window, the member steps back and
+// pauses for that group for feedback.pause (WarmupLedger::StepBack, logged
+// with the replies' count and the last reply), at most once per pause.
+// Anything else changes nothing (days step forward as the member sends, see
+// warmup_ledger.h). Thread-safe if the ledger is.
 #pragma once
 
 #include <cstdint>
@@ -28,6 +32,8 @@ struct FeedbackResult {
   std::int64_t warmup_day = 0;  // 0: the member does not warm up
   std::string group;
   std::string matched;  // the block pattern, "" when none
+  std::string ignored;  // the ignore pattern that said "not a block", else ""
+  std::int64_t blocks_in_window = 0;  // counted blocks (warming members only)
 };
 
 // NotFound when no pool has the member (e.g. removed by a reload).

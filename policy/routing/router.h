@@ -57,7 +57,7 @@ class Router {
   // The caller (config) has checked names, references and cycles.
   Router(std::vector<Pool> pools, std::vector<RoutingRule> rules, std::string default_pool,
          ProviderGroups groups = {}, std::vector<std::string> transactional_classes = {"transactional"},
-         BlockClassifier feedback = {})
+         FeedbackPolicy feedback = {})
       : pools_(std::move(pools)),
         rules_(std::move(rules)),
         default_pool_(std::move(default_pool)),
@@ -79,8 +79,8 @@ class Router {
   const ProviderGroups& groups() const { return groups_; }
   bool IsTransactional(std::string_view message_class) const;
   const std::string& default_pool() const { return default_pool_; }
-  // Which delivery reports step a warm-up back.
-  const BlockClassifier& feedback() const { return feedback_; }
+  // Which delivery reports step a warm-up back, and when.
+  const FeedbackPolicy& feedback() const { return feedback_; }
   // The member called `name` in any pool, with its pool.
   std::pair<const Pool*, const PoolMember*> FindMember(std::string_view name) const;
 
@@ -90,7 +90,7 @@ class Router {
   std::string default_pool_;
   ProviderGroups groups_;
   std::vector<std::string> transactional_classes_;
-  BlockClassifier feedback_;
+  FeedbackPolicy feedback_;
 };
 
 }  // namespace hive::policy::routing

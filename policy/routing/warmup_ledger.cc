@@ -4,6 +4,7 @@
 #include <chrono>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "support/log.h"
 
 namespace hive::policy::routing {
@@ -48,6 +49,25 @@ BucketOp Daily(std::string key, std::int64_t limit, std::int64_t cost, const rat
   return op;
 }
 
+// The pause: one unit per `pause`, so taking it empties the bucket until
+// the pause has passed. Whatever `pause` a peek uses, it reports 0 units
+// left while the bucket's pause lasts and 1 after (gcra.h), so readers need
+// not know the configured length (which a reload may have changed).
+BucketOp Pause(std::string key, Nanos pause, std::int64_t cost) {
+  BucketOp op;
+  op.key = std::move(key);
+  op.kind = BucketKind::kRate;
+  op.params.emission_interval = pause;
+  op.params.burst = 1;
+  op.cost = cost;
+  return op;
+}
+constexpr Nanos kPeekPause = std::chrono::hours(1);
+
+// Block replies are counted in slots of a tenth of the window (whole
+// seconds); a slot's counter lives until the window no longer reaches it.
+constexpr std::int64_t kBlockSlots = 10;
+
 }  // namespace
 
 absl::StatusOr<std::vector<WarmupLedger::State>> WarmupLedger::Read(const PoolMember& member,
@@ -60,7 +80,7 @@ absl::StatusOr<std::vector<WarmupLedger::State>> WarmupLedger::Read(const PoolMe
     ops.push_back(Counter(Key(member, g, "days"), 0));
     ops.push_back(Counter(Key(member, g, "back"), 0));
     ops.push_back(Daily(Key(member, g, "first"), 1, 0, today));
-    ops.push_back(Daily(Key(member, g, "stepped"), 1, 0, today));
+    ops.push_back(Pause(Key(member, g, "pause"), kPeekPause, 0));
     ops.push_back(Daily(Key(member, g, "sent"), kCounterLimit, 0, today));
   }
   absl::StatusOr<std::vector<ratelimit::BucketResult>> peek = store_.Peek(ops);
@@ -71,7 +91,7 @@ absl::StatusOr<std::vector<WarmupLedger::State>> WarmupLedger::Read(const PoolMe
     const std::int64_t back = kCounterLimit - (*peek)[kPerGroup * i + 1].remaining;
     State s;
     s.sent_today = (*peek)[kPerGroup * i + 2].remaining == 0;
-    s.stepped_back_today = (*peek)[kPerGroup * i + 3].remaining == 0;
+    s.paused = (*peek)[kPerGroup * i + 3].remaining == 0;
     s.day = std::max<std::int64_t>(1, days + (s.sent_today ? 0 : 1) - back);
     s.started = days > 0;
     s.sent = kCounterLimit - (*peek)[kPerGroup * i + 4].remaining;
@@ -88,10 +108,10 @@ absl::StatusOr<bool> WarmupLedger::TryTake(const PoolMember& member, std::span<c
   for (const GroupCount& c : counts) groups.push_back(c.group);
   absl::StatusOr<std::vector<State>> states = Read(member, groups, today);
   if (!states.ok()) return states.status();
-  // The provider pushed back today: nothing more to it from this address
-  // until the next local day (see StepBack).
+  // The provider pushed back: nothing more to it from this address until
+  // the pause has passed (see StepBack).
   for (const State& s : *states) {
-    if (s.stepped_back_today) return false;
+    if (s.paused) return false;
   }
 
   // Group 0: every capped group's count for today, all or nothing. Groups
@@ -145,7 +165,7 @@ absl::StatusOr<std::vector<WarmupLedger::Status>> WarmupLedger::Statuses(const P
     st.day = s.day;
     st.cap = member.warmup->CapForDay(s.day);
     st.sent_today = s.sent;
-    st.phase = s.stepped_back_today ? Phase::kPaused
+    st.phase = s.paused                 ? Phase::kPaused
                : !st.cap            ? Phase::kWarm
                : s.started          ? Phase::kWarming
                                     : Phase::kCold;
@@ -154,8 +174,30 @@ absl::StatusOr<std::vector<WarmupLedger::Status>> WarmupLedger::Statuses(const P
   return out;
 }
 
+absl::StatusOr<std::int64_t> WarmupLedger::CountBlock(const PoolMember& member, const std::string& group,
+                                                      Nanos window) {
+  const std::int64_t slot =
+      std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(window).count() / kBlockSlots);
+  const std::int64_t current = std::chrono::duration_cast<std::chrono::seconds>(clock_.Wall()).count() / slot;
+  ratelimit::ReserveRequest request;
+  request.transaction = absl::StrCat("wu-block:", transaction_, ":", member.name, ":", group);
+  for (std::int64_t k = current - kBlockSlots + 1; k <= current; ++k) {
+    const std::int64_t start = k * slot;
+    BucketOp op = Counter(Key(member, group, absl::StrCat("blocks:", start)), k == current ? 1 : 0);
+    op.window_start = std::chrono::seconds(start);
+    op.window_end = std::chrono::seconds(start + kBlockSlots * slot);
+    request.ops.push_back(std::move(op));
+  }
+  absl::StatusOr<ratelimit::ReserveResult> r = store_.Reserve(request);
+  if (!r.ok()) return r.status();
+  if (absl::StatusOr<int> c = store_.Commit(request.transaction); !c.ok()) return c.status();
+  std::int64_t blocks = 0;
+  for (const ratelimit::BucketResult& b : r->buckets) blocks += kCounterLimit - b.remaining;
+  return blocks;
+}
+
 absl::StatusOr<WarmupLedger::StepResult> WarmupLedger::StepBack(const PoolMember& member, const std::string& group,
-                                                                std::string_view reason) {
+                                                                Nanos pause, std::string_view reason) {
   StepResult out;
   if (!member.warmup) return out;
   const ratelimit::CalendarWindow today = zone_.WindowAt(ratelimit::CalendarUnit::kDay, clock_.Wall());
@@ -165,8 +207,8 @@ absl::StatusOr<WarmupLedger::StepResult> WarmupLedger::StepBack(const PoolMember
   out.day_before = out.day_after = before->front().day;
 
   ratelimit::ReserveRequest request;
-  request.transaction = absl::StrCat("wu-back:", member.name, ":", group, ":", clock_.Wall().count());
-  request.ops.push_back(Daily(Key(member, group, "stepped"), 1, 1, today));
+  request.transaction = absl::StrCat("wu-back:", transaction_, ":", member.name, ":", group);
+  request.ops.push_back(Pause(Key(member, group, "pause"), pause, 1));
   // Never below day 1: a back counter larger than the days sent would
   // pin the address to day 1 for days after it recovered.
   const std::int64_t step = std::min<std::int64_t>(member.warmup->step_back_days, out.day_before - 1);
@@ -174,13 +216,14 @@ absl::StatusOr<WarmupLedger::StepResult> WarmupLedger::StepBack(const PoolMember
   absl::StatusOr<ratelimit::ReserveResult> r = store_.Reserve(request);
   if (!r.ok()) return r.status();
   if (absl::StatusOr<int> c = store_.Commit(request.transaction); !c.ok()) return c.status();
-  if (!r->allowed) return out;  // already stepped back today
+  if (!r->allowed) return out;  // an earlier pause still lasts
   out.stepped = true;
   out.day_after = out.day_before - step;
   const std::optional<std::uint64_t> cap = member.warmup->CapForDay(out.day_after);
   hive::log::Info(absl::StrCat("warmup member=", member.name, " group=", group, " step-back sending_day=",
                                out.day_before, "->", out.day_after, " cap=", cap ? absl::StrCat(*cap) : "warm",
-                               " paused=rest-of-day reason=\"", hive::log::Sanitize(reason, 200), "\""));
+                               " paused=", absl::FormatDuration(absl::FromChrono(pause)), " reason=\"",
+                               hive::log::Sanitize(reason, 300), "\""));
   return out;
 }
 

@@ -1,20 +1,26 @@
 // The warm-up state of every cold pool member, kept in the rate-limit store
 // (ratelimit/store.h) so that caps are exact and shared by every hive-policyd
-// replica on one Redis. Per member x provider group it keeps these counters:
+// replica on one Redis. Per member x provider group it keeps these buckets:
 //
 //   sent:<day>   messages today (a calendar quota: local day of
 //                ratelimit.time_zone); its limit is the day's cap;
 //   first:<day>  0 or 1: whether today is already a sending day;
 //   days         sending days so far (+1 with the first message of a day);
-//   back         sending days taken back by feedback (StepBack).
+//   back         sending days taken back by feedback (StepBack);
+//   blocks:<t>   block replies reported in the slot starting at t (unix
+//                seconds); a slot is a tenth of the block window, so the
+//                last ten slots are the replies "within the window";
+//   pause        a GCRA bucket holding one unit per pause: taken, it is
+//                empty until the pause has passed (the store's own clock:
+//                Redis TIME with Redis, so replicas agree).
 //
 // The current sending day is days - back (+1 before today's first message),
 // at least 1; its cap comes from the member's WarmupSchedule. A day on which
-// the address sends steps it forward by one (logged); a block reply steps it
-// back by step_back_days, at most once per local day (logged with the reply),
-// and pauses the address for that group for the rest of the local day:
-//
-//   stepped:<day>  0 or 1: a block reply already stepped it back today.
+// the address sends steps it forward by one (logged). Enough block replies
+// (feedback_loop.h counts them with CountBlock) step it back by
+// step_back_days and pause it for that group for the configured time, at
+// most once per pause (logged with the reply). A paused member takes no mail
+// for the group; days it does not send are not sending days.
 //
 // Why pause rather than only shrink today's cap: the provider has just said
 // "not from this address", and on sending day 1 (nothing to step back to) a
@@ -23,7 +29,9 @@
 // One WarmupLedger serves one request (it names the store ledger after the
 // transaction); it is cheap to build. Peek-then-reserve is not one atomic
 // step: two replicas racing on a day's first message compute the same day,
-// and the `first` flag makes the day count once.
+// and the `first` flag makes the day count once; two replicas counting the
+// threshold's block at once both try to pause, and the pause bucket lets
+// one of them step back.
 // Thread-safe as far as the store is (every store is).
 #pragma once
 
@@ -56,7 +64,7 @@ class WarmupLedger final : public WarmupGate {
 
   // Where a member stands with one provider group today (for metrics):
   // kCold before its first sending day, kWarming while capped, kWarm once
-  // uncapped, kPaused after a block reply (until the next local day).
+  // uncapped, kPaused while a pause after block replies lasts.
   enum class Phase { kCold, kWarming, kWarm, kPaused };
   struct Status {
     std::int64_t day = 1;
@@ -68,20 +76,28 @@ class WarmupLedger final : public WarmupGate {
   absl::StatusOr<std::vector<Status>> Statuses(const PoolMember& member, std::span<const std::string> groups);
 
   struct StepResult {
-    bool stepped = false;  // false: already stepped back today
+    bool stepped = false;  // false: already paused
     std::int64_t day_before = 0;
     std::int64_t day_after = 0;
   };
+  // Counts one block reply from `group` and returns how many arrived
+  // within the last `window` (this one included; counted in tenths of the
+  // window, so a reply up to a tenth older may still count).
+  absl::StatusOr<std::int64_t> CountBlock(const PoolMember& member, const std::string& group,
+                                          ratelimit::Nanos window);
+
   // Moves the member's warm-up for `group` back by its schedule's
-  // step_back_days and pauses it for that group until the next local day;
-  // `reason` goes into the log line.
-  absl::StatusOr<StepResult> StepBack(const PoolMember& member, const std::string& group, std::string_view reason);
+  // step_back_days and pauses it for that group for `pause`; does nothing
+  // (stepped = false) while an earlier pause lasts. `reason` goes into the
+  // log line.
+  absl::StatusOr<StepResult> StepBack(const PoolMember& member, const std::string& group, ratelimit::Nanos pause,
+                                      std::string_view reason);
 
  private:
   struct State {
     std::int64_t day = 1;
     bool sent_today = false;
-    bool stepped_back_today = false;
+    bool paused = false;
     bool started = false;       // at least one sending day
     std::int64_t sent = 0;      // messages counted today
   };

@@ -7,8 +7,8 @@
 //   hive_policyd_warmup_sent_today{member,group}   messages counted today
 //   hive_policyd_warmup_sending_day{member,group}  the sending day
 //   hive_policyd_warmup_state{member,group,state}  1 for the current state
-//       (cold: no sending day yet, warming: capped, warm, paused: a block
-//       reply today), 0 for the others
+//       (cold: no sending day yet, warming: capped, warm, paused: block
+//       replies paused it, for routing.feedback.pause), 0 for the others
 //   hive_policyd_warmup_step_backs_total{member,group}
 //
 // Labels come from the configuration only: members with a warm-up schedule

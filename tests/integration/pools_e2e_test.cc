@@ -14,10 +14,13 @@
 //     (class header) never takes a cold member, other mail of its pool does;
 //   - feedback: a next hop answering every RCPT with 421 4.7.0, Postfix's
 //     log, the real hive-maillog-follower (started here, stopped by PID),
-//     ReportDelivery: the cold member steps back and pauses for that
+//     ReportDelivery: two deferrals change nothing, the third (the default
+//     block_threshold) steps the cold member back and pauses it for that
 //     provider group, the next message to it leaves through the warm
-//     member's transport, other groups untouched; hive-policyd's warm-up
-//     metrics (state, sent today, cap, step-backs) follow.
+//     member's transport, other groups untouched; the same for a domain
+//     outside every provider group (its step-back counts under
+//     group="other"); hive-policyd's warm-up metrics (state, sent today,
+//     cap, step-backs) follow.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -125,7 +128,7 @@ double Warmup(const std::string& text, const std::string& metric, const std::str
                          (state.empty() ? "" : ",state=\"" + state + "\"") + "}");
 }
 
-TEST(PoolsEndToEndTest, ABlockReplyInTheMaillogStepsTheColdMemberBackForThatProvider) {
+TEST(PoolsEndToEndTest, BlockRepliesInTheMaillogStepTheColdMemberBackForThatProviderAtTheThreshold) {
   TempDir gen;
   const uint16_t metrics_port = FreePort();
   const std::string policy = std::string(kFeedbackPolicy) + "observability: {metrics_listen: \"127.0.0.1:" +
@@ -152,35 +155,57 @@ TEST(PoolsEndToEndTest, ABlockReplyInTheMaillogStepsTheColdMemberBackForThatProv
   EXPECT_EQ(Warmup(before, "cap", "blocked"), 50) << before;
   EXPECT_EQ(Warmup(before, "step_backs_total", "blocked"), -1) << before;
 
-  // The cold member (cap 50) takes the first message; the provider defers it.
-  EXPECT_THAT(Send(stack.smtp_port(), "news@letters.test", "first@blocked.test", "first"), HasSubstr("250"));
-  ASSERT_TRUE(WaitForText(maillog, Delivered("first@blocked.test"))) << diagnostics();
-  const std::string first = DeliveryLine(maillog(), "first@blocked.test");
-  EXPECT_THAT(first, HasSubstr("postfix/hive-fb-cold/smtp"));
-  EXPECT_THAT(first, HasSubstr("status=deferred"));
+  // The cold member (cap 50) takes each message; the provider defers it.
+  // Fewer block replies than the threshold (3) change nothing.
+  const auto defer_through_cold = [&](const std::string& rcpt) {
+    EXPECT_THAT(Send(stack.smtp_port(), "news@letters.test", rcpt, rcpt), HasSubstr("250"));
+    ASSERT_TRUE(WaitForText(maillog, Delivered(rcpt))) << diagnostics();
+    const std::string line = DeliveryLine(maillog(), rcpt);
+    EXPECT_THAT(line, HasSubstr("postfix/hive-fb-cold/smtp"));
+    EXPECT_THAT(line, HasSubstr("status=deferred"));
+  };
+  defer_through_cold("first@blocked.test");
+  defer_through_cold("second@blocked.test");
+  ASSERT_TRUE(WaitForText(policyd_log, "blocks_in_window=2/3 stepped_back=no")) << diagnostics();
+  EXPECT_EQ(Warmup(ScrapeMetrics(metrics_port), "state", "blocked", "warming"), 1);
+  defer_through_cold("third@blocked.test");
   ASSERT_TRUE(WaitForText(policyd_log, "warmup member=fb-cold group=blocked step-back")) << diagnostics();
+  EXPECT_THAT(policyd_log(), HasSubstr("paused=2h reason=\"3 block replies within 10m, the last: queue "));
   EXPECT_THAT(policyd_log(), HasSubstr("4.7.0 421 4.7.0 Try again later"));
   EXPECT_TRUE(WaitForText([&] { return ReadFile(follower.log_path()); }, "stepped_back=yes")) << diagnostics();
 
   // The next message to that provider leaves from the warm member...
-  EXPECT_THAT(Send(stack.smtp_port(), "news@letters.test", "second@blocked.test", "second"), HasSubstr("250"));
-  ASSERT_TRUE(WaitForText(maillog, Delivered("second@blocked.test"))) << diagnostics();
-  EXPECT_THAT(DeliveryLine(maillog(), "second@blocked.test"), HasSubstr("postfix/hive-fb-warm/smtp")) << diagnostics();
+  EXPECT_THAT(Send(stack.smtp_port(), "news@letters.test", "fourth@blocked.test", "fourth"), HasSubstr("250"));
+  ASSERT_TRUE(WaitForText(maillog, Delivered("fourth@blocked.test"))) << diagnostics();
+  EXPECT_THAT(DeliveryLine(maillog(), "fourth@blocked.test"), HasSubstr("postfix/hive-fb-warm/smtp")) << diagnostics();
   // The metrics say the same: paused for that provider (still day 1,
   // nothing to step back to), one step-back; the other provider untouched.
   const std::string after = ScrapeMetrics(metrics_port);
   EXPECT_EQ(Warmup(after, "state", "blocked", "paused"), 1) << after;
-  EXPECT_EQ(Warmup(after, "state", "blocked", "cold"), 0) << after;
-  EXPECT_EQ(Warmup(after, "sent_today", "blocked"), 1) << after;
+  EXPECT_EQ(Warmup(after, "state", "blocked", "warming"), 0) << after;
+  EXPECT_EQ(Warmup(after, "sent_today", "blocked"), 3) << after;
   EXPECT_EQ(Warmup(after, "sending_day", "blocked"), 1) << after;
   EXPECT_EQ(Warmup(after, "step_backs_total", "blocked"), 1) << after;
   EXPECT_EQ(Warmup(after, "state", "fine", "cold"), 1) << after;
   EXPECT_EQ(Warmup(after, "sent_today", "fine"), 0) << after;
+  EXPECT_EQ(Warmup(after, "step_backs_total", "other"), -1) << after;
   // ...while another provider still gets the cold one.
-  EXPECT_THAT(Send(stack.smtp_port(), "news@letters.test", "third@fine.test", "third"), HasSubstr("250"));
-  ASSERT_TRUE(WaitForText(maillog, Delivered("third@fine.test"))) << diagnostics();
-  EXPECT_THAT(DeliveryLine(maillog(), "third@fine.test"), HasSubstr("postfix/hive-fb-cold/smtp")) << diagnostics();
+  EXPECT_THAT(Send(stack.smtp_port(), "news@letters.test", "fifth@fine.test", "fifth"), HasSubstr("250"));
+  ASSERT_TRUE(WaitForText(maillog, Delivered("fifth@fine.test"))) << diagnostics();
+  EXPECT_THAT(DeliveryLine(maillog(), "fifth@fine.test"), HasSubstr("postfix/hive-fb-cold/smtp")) << diagnostics();
   EXPECT_EQ(Warmup(ScrapeMetrics(metrics_port), "sent_today", "fine"), 1);
+
+  // A domain outside every provider group is a group of its own: its
+  // blocks step the member back for it alone, counted under "other" (the
+  // metric's labels come from the config, never from mail).
+  defer_through_cold("a@unlisted.test");
+  defer_through_cold("b@unlisted.test");
+  defer_through_cold("c@unlisted.test");
+  ASSERT_TRUE(WaitForText(policyd_log, "warmup member=fb-cold group=unlisted.test step-back")) << diagnostics();
+  EXPECT_EQ(Warmup(ScrapeMetrics(metrics_port), "step_backs_total", "other"), 1);
+  EXPECT_THAT(Send(stack.smtp_port(), "news@letters.test", "d@unlisted.test", "d"), HasSubstr("250"));
+  ASSERT_TRUE(WaitForText(maillog, Delivered("d@unlisted.test"))) << diagnostics();
+  EXPECT_THAT(DeliveryLine(maillog(), "d@unlisted.test"), HasSubstr("postfix/hive-fb-warm/smtp")) << diagnostics();
   follower.Stop();
 }
 

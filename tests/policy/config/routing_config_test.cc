@@ -45,7 +45,8 @@ routing:
     - {name: tx, match: {message_class: [transactional]}, pool: transactional}
   default_pool: marketing
   transactional_classes: [transactional, "otp-*"]
-  feedback: {block_patterns: ["^4\\.7\\.", "TSS04"]}
+  feedback: {block_patterns: ["^4\\.7\\.", "TSS04"], ignore_patterns: ["greylist"], block_threshold: 5,
+             block_window: 30m, pause: 4h}
 )";
 
 TEST(RoutingConfigTest, CompilesPoolsMembersWarmupsAndRules) {
@@ -67,7 +68,11 @@ TEST(RoutingConfigTest, CompilesPoolsMembersWarmupsAndRules) {
   EXPECT_EQ(mkt->overflow_pool, "slow");
   EXPECT_EQ(r.groups().GroupOf("googlemail.com"), "google");
   EXPECT_TRUE(r.IsTransactional("otp-reset"));
-  EXPECT_NE(r.feedback().Match(routing::DeliveryStatus::kDeferred, "4.2.0", "TSS04 deferred"), "");
+  EXPECT_NE(r.feedback().classifier.Match(routing::DeliveryStatus::kDeferred, "4.2.0", "TSS04 deferred"), "");
+  EXPECT_EQ(r.feedback().classifier.Match(routing::DeliveryStatus::kDeferred, "4.7.1", "greylisted"), "");
+  EXPECT_EQ(r.feedback().block_threshold, 5);
+  EXPECT_EQ(r.feedback().block_window, std::chrono::minutes(30));
+  EXPECT_EQ(r.feedback().pause, std::chrono::hours(4));
   match::Facts f = match::MakeFacts("a@x.example", "", "");
   EXPECT_EQ(r.Choose(routing::RouteInput{f, 6}).pool, "slow");
   EXPECT_EQ(r.Choose(routing::RouteInput{f, 1, "hourly"}).pool, "slow");
@@ -113,7 +118,8 @@ routing:
     - {name: band, min_score: 5, max_score: 5, pool: x}
     - {name: lane, slow_lane_limits: [nope], pool: x}
   default_pool: x
-  feedback: {block_patterns: ["("]}
+  feedback: {block_patterns: ["("], ignore_patterns: ["ok", "[x"], block_threshold: 1001, block_window: 5s,
+             pause: 8d}
 )");
   EXPECT_THAT(e, HasSubstr("routing.pools[0].overflow_pool: every member warms up"));
   EXPECT_THAT(e, HasSubstr("routing.pools[1].overflow_pool: overflow pools form a cycle"));
@@ -121,6 +127,21 @@ routing:
   EXPECT_THAT(e, HasSubstr("routing.rules[0].max_score: must be greater than min_score"));
   EXPECT_THAT(e, HasSubstr("routing.rules[1].slow_lane_limits[0]: 'nope' is not a limit rule with action route"));
   EXPECT_THAT(e, HasSubstr("routing.feedback.block_patterns"));
+  EXPECT_THAT(e, HasSubstr("routing.feedback.ignore_patterns: [1]:"));
+  EXPECT_THAT(e, HasSubstr("routing.feedback.block_threshold: at most 1000"));
+  EXPECT_THAT(e, HasSubstr("routing.feedback.block_window: must be between 10s and 1d"));
+  EXPECT_THAT(e, HasSubstr("routing.feedback.pause: must be between 1m and 7d"));
+}
+
+TEST(RoutingConfigTest, FeedbackDefaultsCountThreeBlocksInTenMinutesAndPauseTwoHours) {
+  absl::StatusOr<SnapshotPtr> s = LoadSnapshotFromText("routing: {}\n", "p.yaml");
+  ASSERT_TRUE(s.ok()) << s.status();
+  const routing::FeedbackPolicy& f = (*s)->routing.feedback();
+  EXPECT_EQ(f.block_threshold, 3);
+  EXPECT_EQ(f.block_window, std::chrono::minutes(10));
+  EXPECT_EQ(f.pause, std::chrono::hours(2));
+  EXPECT_NE(f.classifier.Match(routing::DeliveryStatus::kDeferred, "4.7.0", "421 4.7.0 rate limited"), "");
+  EXPECT_EQ(f.classifier.Match(routing::DeliveryStatus::kDeferred, "4.7.1", "451 4.7.1 Greylisted"), "");
 }
 
 }  // namespace

@@ -1,11 +1,10 @@
-// Weighted order, warm-up schedule arithmetic, provider groups, block
-// patterns: the pure pieces of routing.
+// Weighted order, warm-up schedule arithmetic, provider groups: the pure
+// pieces of routing (block patterns: delivery_feedback_test.cc).
 #include <gtest/gtest.h>
 
 #include <map>
 
 #include "absl/strings/str_cat.h"
-#include "routing/delivery_feedback.h"
 #include "routing/provider_groups.h"
 #include "routing/warmup_schedule.h"
 #include "routing/weighted_order.h"
@@ -72,22 +71,6 @@ TEST(ProviderGroupsTest, SuffixesLongestWinsUnlistedIsItsOwnGroup) {
   EXPECT_EQ(g.GroupOf("mx.eu.outlook.com"), "microsoft-eu");
   EXPECT_EQ(g.GroupOf("outlook.com"), "microsoft");
   EXPECT_EQ(g.GroupOf("notgmail.com"), "notgmail.com");
-}
-
-TEST(BlockClassifierTest, DefaultsCatchThrottlingAndBlocksOnly) {
-  const BlockClassifier c;
-  EXPECT_NE(c.Match(DeliveryStatus::kDeferred, "4.7.0", "421 4.7.0 Try again later"), "");
-  EXPECT_NE(c.Match(DeliveryStatus::kDeferred, "4.7.28", "421-4.7.28 unusual rate of unsolicited mail"), "");
-  EXPECT_NE(c.Match(DeliveryStatus::kDeferred, "4.4.2", "421 4.4.2 closing"), "");
-  EXPECT_NE(c.Match(DeliveryStatus::kBounced, "5.7.1", "550 5.7.1 Service unavailable; client host blocked"), "");
-  EXPECT_EQ(c.Match(DeliveryStatus::kBounced, "5.1.1", "550 5.1.1 no such user"), "");
-  EXPECT_EQ(c.Match(DeliveryStatus::kDeferred, "4.4.1", "connect timed out"), "");
-  EXPECT_EQ(c.Match(DeliveryStatus::kSent, "4.7.0", "421 4.7.0 anything"), "");
-  absl::StatusOr<BlockClassifier> custom = BlockClassifier::Create({"TSS04"});
-  ASSERT_TRUE(custom.ok());
-  EXPECT_NE(custom->Match(DeliveryStatus::kDeferred, "4.7.0", "421 4.7.0 [TSS04] Messages temporarily deferred"), "");
-  EXPECT_EQ(custom->Match(DeliveryStatus::kDeferred, "4.7.0", "421 4.7.0 later"), "");
-  EXPECT_FALSE(BlockClassifier::Create({"("}).ok());
 }
 
 }  // namespace

@@ -27,11 +27,21 @@ PoolMember Member(std::string name, std::string address, std::optional<WarmupSch
   return PoolMember{std::move(name), std::move(address), false, "h.example.com", weight, std::move(w)};
 }
 
-Router MakeRouter(std::vector<Pool> pools) {
+Router MakeRouter(std::vector<Pool> pools, FeedbackPolicy feedback = {}) {
   ProviderGroups groups;
   EXPECT_TRUE(groups.Add("google", "gmail.com").ok());
   EXPECT_TRUE(groups.Add("google", "googlemail.com").ok());
-  return Router(std::move(pools), {}, "mkt", std::move(groups));
+  return Router(std::move(pools), {}, "mkt", std::move(groups), {"transactional"}, std::move(feedback));
+}
+
+// Replies as Postfix logs them.
+DeliveryOutcome Block(std::string queue_id, std::string domain = "gmail.com") {
+  return {std::move(queue_id), "cold", std::move(domain), DeliveryStatus::kDeferred, "4.7.28",
+          "421-4.7.28 [127.0.0.12] Our system has detected an unusual rate of unsolicited mail"};
+}
+DeliveryOutcome Greylist(std::string queue_id) {
+  return {std::move(queue_id), "cold", "gmail.com", DeliveryStatus::kDeferred, "4.2.0",
+          "450 4.2.0 <bob@gmail.com>: Recipient address rejected: Greylisted"};
 }
 
 class WarmupTest : public ::testing::Test {
@@ -120,41 +130,110 @@ TEST_F(WarmupTest, AllColdPoolOverflowsToItsFallbackPool) {
   EXPECT_EQ(c->why, "overflow from mkt, warm");
 }
 
-TEST_F(WarmupTest, BlockRepliesStepBackOncePerDayAndMoveTrafficOff) {
-  const Router r = MakeRouter({Pool{"mkt", {Member("warm", "127.0.0.11"), Member("cold", "127.0.0.12", Schedule(5))}, {}, ""}});
-  // Days 1-3: 5, 10, 20 (sending day 3 today).
+// The default feedback: 3 blocks within 10 minutes pause for 2 hours.
+// Each row reports its replies (a duration first: the clock moves that far
+// before the reply) to a fresh store, then checks whether the cold member
+// stepped back and whether it still takes Google's mail.
+TEST(WarmupFeedbackTest, ItTakesThresholdBlocksWithinTheWindowAndGreylistingNeverCounts) {
+  using std::chrono::minutes;
+  struct Step {
+    std::chrono::nanoseconds wait{0};
+    DeliveryOutcome outcome;
+  };
+  struct Row {
+    const char* name;
+    std::vector<Step> steps;
+    bool paused;
+  };
+  const std::vector<Row> rows = {
+      {"one block", {{{}, Block("Q1")}}, false},
+      {"threshold - 1 blocks", {{{}, Block("Q1")}, {minutes(1), Block("Q2")}}, false},
+      {"threshold blocks", {{{}, Block("Q1")}, {minutes(1), Block("Q2")}, {minutes(1), Block("Q3")}}, true},
+      {"greylisting never counts", {{{}, Greylist("Q1")}, {{}, Greylist("Q2")}, {{}, Greylist("Q3")},
+                                    {{}, Greylist("Q4")}}, false},
+      {"greylisting between blocks", {{{}, Block("Q1")}, {{}, Greylist("Q2")}, {{}, Block("Q3")},
+                                      {{}, Greylist("Q4")}}, false},
+      {"blocks wider apart than the window", {{{}, Block("Q1")}, {minutes(6), Block("Q2")},
+                                              {minutes(6), Block("Q3")}}, false},
+      {"another provider's blocks", {{{}, Block("Q1")}, {{}, Block("Q2", "yahoo.com")}, {{}, Block("Q3")}}, false},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.name);
+    ManualClock clock{hours(1), std::chrono::seconds(1704067200) + hours(12)};
+    MemoryStore store{clock};
+    TimeZone utc;
+    const Router r = MakeRouter({Pool{"mkt", {Member("warm", "127.0.0.11"), Member("cold", "127.0.0.12", Schedule(50))}, {}, ""}});
+    WarmupLedger ledger(store, clock, utc, "report");
+    bool stepped = false;
+    for (const Step& step : row.steps) {
+      clock.Advance(step.wait);
+      absl::StatusOr<FeedbackResult> f = ApplyDeliveryOutcome(r, ledger, step.outcome);
+      ASSERT_TRUE(f.ok()) << f.status();
+      stepped = stepped || f->stepped_back;
+    }
+    EXPECT_EQ(stepped, row.paused);
+    const std::string domains[] = {"gmail.com"};
+    WarmupLedger send(store, clock, utc, "txn");
+    absl::StatusOr<MemberChoice> c = ChooseMember(r, "mkt", "txn", false, CountGroups(r.groups(), domains), send);
+    ASSERT_TRUE(c.ok());
+    EXPECT_EQ(c->member, row.paused ? "warm" : "cold");
+  }
+}
+
+TEST_F(WarmupTest, APauseEndsAfterItsTtlAndStepsBackOncePerPause) {
+  FeedbackPolicy feedback;
+  feedback.pause = std::chrono::minutes(30);
+  const Router r = MakeRouter({Pool{"mkt", {Member("warm", "127.0.0.11"), Member("cold", "127.0.0.12", Schedule(5))}, {}, ""}},
+                              feedback);
+  // Days 1-3: 5, 10, 20 (sending day 4 today).
   for (int d = 0; d < 3; ++d) {
     SendMany(r, 25, "gmail.com");
     clock_.Advance(hours(24));
   }
   EXPECT_EQ(SendMany(r, 4, "gmail.com")["mkt/cold"], 4);  // day 4 (cap 40): 4 sent
   WarmupLedger ledger(store_, clock_, utc_, "report");
-  DeliveryOutcome deferred{"Q1", "cold", "gmail.com", DeliveryStatus::kDeferred, "4.7.0", "421 4.7.0 Try again later"};
-  absl::StatusOr<FeedbackResult> f = ApplyDeliveryOutcome(r, ledger, deferred);
+  EXPECT_FALSE(ApplyDeliveryOutcome(r, ledger, Block("Q1"))->stepped_back);
+  EXPECT_FALSE(ApplyDeliveryOutcome(r, ledger, Block("Q2"))->stepped_back);
+  absl::StatusOr<FeedbackResult> f = ApplyDeliveryOutcome(r, ledger, Block("Q3"));
   ASSERT_TRUE(f.ok()) << f.status();
   EXPECT_TRUE(f->stepped_back);
-  EXPECT_EQ(f->warmup_day, 2);  // 4 - step_back_days (2): cap 10 from the next sending day
-  // A burst of the same reply steps back once a day.
-  EXPECT_FALSE(ApplyDeliveryOutcome(r, ledger, deferred)->stepped_back);
-  // Paused for Google for the rest of the day: everything goes warm.
+  EXPECT_EQ(f->blocks_in_window, 3);
+  EXPECT_EQ(f->warmup_day, 2);  // 4 - step_back_days (2)
+  // More blocks while paused: no second step-back.
+  EXPECT_FALSE(ApplyDeliveryOutcome(r, ledger, Block("Q4"))->stepped_back);
   EXPECT_EQ(SendMany(r, 20, "gmail.com")["mkt/cold"], 0);
   // Other providers are untouched; a clean delivery changes nothing.
   EXPECT_EQ(SendMany(r, 3, "yahoo.com")["mkt/cold"], 3);
-  DeliveryOutcome sent{"Q2", "cold", "yahoo.com", DeliveryStatus::kSent, "2.0.0", "250 2.0.0 Ok"};
+  const DeliveryOutcome sent{"Q5", "cold", "yahoo.com", DeliveryStatus::kSent, "2.0.0", "250 2.0.0 Ok"};
   EXPECT_FALSE(ApplyDeliveryOutcome(r, ledger, sent)->stepped_back);
-  // The next day steps forward again: sending day 3.
+  // Paused until 30 minutes after the step-back, not until midnight.
+  clock_.Advance(std::chrono::minutes(29));
+  EXPECT_EQ(SendMany(r, 2, "gmail.com")["mkt/cold"], 0);
+  clock_.Advance(std::chrono::minutes(2));
+  // Sending day 2's cap is 10, and 4 went out today: 6 more.
+  EXPECT_EQ(SendMany(r, 10, "gmail.com")["mkt/cold"], 6);
+  // A new burst after the pause steps back again (the window has moved on
+  // from the first burst, so it takes three new blocks).
+  EXPECT_FALSE(ApplyDeliveryOutcome(r, ledger, Block("Q6"))->stepped_back);
+  EXPECT_FALSE(ApplyDeliveryOutcome(r, ledger, Block("Q7"))->stepped_back);
+  f = ApplyDeliveryOutcome(r, ledger, Block("Q8"));
+  EXPECT_TRUE(f->stepped_back);
+  EXPECT_EQ(f->warmup_day, 1);  // never below day 1
+  // The next day steps forward again: sending day 2.
   clock_.Advance(hours(24));
-  EXPECT_EQ(SendMany(r, 30, "gmail.com")["mkt/cold"], 20);
+  EXPECT_EQ(SendMany(r, 30, "gmail.com")["mkt/cold"], 10);
   // Unknown member (removed by a reload): NotFound.
-  deferred.member = "gone";
-  EXPECT_TRUE(absl::IsNotFound(ApplyDeliveryOutcome(r, ledger, deferred).status()));
+  DeliveryOutcome gone = Block("Q9");
+  gone.member = "gone";
+  EXPECT_TRUE(absl::IsNotFound(ApplyDeliveryOutcome(r, ledger, gone).status()));
 }
 
 TEST_F(WarmupTest, StepBackNeverGoesBelowDayOne) {
   const Router r = MakeRouter({Pool{"mkt", {Member("warm", "127.0.0.11"), Member("cold", "127.0.0.12", Schedule(5))}, {}, ""}});
   SendMany(r, 2, "gmail.com");
   WarmupLedger ledger(store_, clock_, utc_, "report");
-  absl::StatusOr<WarmupLedger::StepResult> s = ledger.StepBack(r.pools()[0].members[1], "google", "test");
+  absl::StatusOr<WarmupLedger::StepResult> s =
+      ledger.StepBack(r.pools()[0].members[1], "google", std::chrono::hours(2), "test");
   ASSERT_TRUE(s.ok());
   EXPECT_EQ(s->day_after, 1);
   // Nothing to step back to on day 1, yet the provider said stop: paused.

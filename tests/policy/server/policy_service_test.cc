@@ -292,6 +292,7 @@ routing:
   rules:
     - {name: plain, match: {sender_domain: [plain.example]}, pool: plain}
   default_pool: bulk
+  feedback: {block_threshold: 2}
 )";
 
 class PolicyServicePoolsTest : public PolicyServiceTest {
@@ -324,15 +325,24 @@ TEST_F(PolicyServicePoolsTest, VerdictNamesTheMemberColdWhileItsCapLastsThenWarm
   EXPECT_TRUE(plain.pool_member().empty());
 }
 
-TEST_F(PolicyServicePoolsTest, ABlockReportStepsTheMemberBackOnceAndMovesItsTrafficOff) {
+TEST_F(PolicyServicePoolsTest, BlockReportsStepTheMemberBackOnceAtTheThresholdAndMoveItsTrafficOff) {
   ASSERT_EQ(Deliver("t1", "a@news.example").pool_member(), "cold-1");
   v1::DeliveryReportReply reply;
+  // Greylisting does not count; the config's threshold is 2 blocks.
+  ASSERT_TRUE(Report("cold-1", "rcpt@dest.example", v1::DeliveryReport::STATUS_DEFERRED, "4.7.1",
+                     "421 4.7.1 Greylisted, try again later", &reply)
+                  .ok());
+  EXPECT_FALSE(reply.stepped_back());
+  ASSERT_TRUE(Report("cold-1", "rcpt@dest.example", v1::DeliveryReport::STATUS_DEFERRED, "4.7.0",
+                     "421 4.7.0 Try again later", &reply)
+                  .ok());
+  EXPECT_FALSE(reply.stepped_back());
   ASSERT_TRUE(Report("cold-1", "rcpt@dest.example", v1::DeliveryReport::STATUS_DEFERRED, "4.7.0",
                      "421 4.7.0 Try again later", &reply)
                   .ok());
   EXPECT_TRUE(reply.stepped_back());
   EXPECT_EQ(reply.warmup_day(), 1u);
-  // A burst of the same reply steps back once a day.
+  // More of the same reply while paused: no second step-back.
   ASSERT_TRUE(Report("cold-1", "rcpt@dest.example", v1::DeliveryReport::STATUS_DEFERRED, "4.7.0",
                      "421 4.7.0 Try again later", &reply)
                   .ok());
