@@ -22,46 +22,20 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr int kLease = 3;   // lease_messages below
-constexpr int kLimit = 5;   // the per-sender limit below
+constexpr int kLease = 3;   // transactional lease_messages
+constexpr int kLimit = 5;   // the per-sender limit
 constexpr char kReceipts[] = "receipts@shop.example";
 constexpr char kNews[] = "news@shop.example";
-
-constexpr char kPolicy[] = R"(
-limits:
-  - name: per-sender
-    match: {sender_domain: [shop.example]}
-    key: "{sender}"
-    cost: messages
-    windows:
-      - {limit: 5, period: 1h}
-ratelimit:
-  class_header: X-Hive-Class
-degraded:
-  classes:
-    - {class: transactional, lease_messages: 3, lease_ttl: 10m}
-)";
-
-constexpr char kMilterYaml[] = R"(rpc_timeout: 1s
-failure_mode: tempfail
-class_header: X-Hive-Class
-failure_modes:
-  - {class: transactional, mode: lease_then_tempfail}
-  - {class: marketing, mode: tempfail}
-)";
 
 class DegradedModeTest : public ::testing::Test {
  protected:
   Sent Send(const std::string& sender, const std::string& message_class) {
-    const std::string tag = Tag("dg", next_++);
-    Sent s = SendLetter(stack_.smtp_port(), ClassLetter(tag, sender, message_class));
-    sent_.push_back(s);
-    return s;
+    return mail_.Send(stack_.smtp_port(), sender, message_class);
   }
 
-  FaultStack stack_{FaultStackOptions{.policy_yaml = kPolicy, .milter_yaml = kMilterYaml}};
-  std::vector<Sent> sent_;
-  int next_ = 0;
+  FaultStack stack_{FaultStackOptions{.policy_yaml = ClassLeasePolicyYaml(kLimit, kLease),
+                                      .milter_yaml = ClassFailureModesYaml("1s")}};
+  ClassMail mail_{"dg"};
 };
 
 TEST_F(DegradedModeTest, TransactionalFlowsOnItsLeaseDuringAnOutageAndIsChargedAfter) {
@@ -112,7 +86,7 @@ TEST_F(DegradedModeTest, TransactionalFlowsOnItsLeaseDuringAnOutageAndIsChargedA
   }
   EXPECT_EQ(accepted, kLimit - kLease) << stack_.Diagnostics();
 
-  const Ledger ledger = Reconcile(sent_, stack_.sink(), stack_.mta());
+  const Ledger ledger = Reconcile(mail_.sent(), stack_.sink(), stack_.mta());
   EXPECT_TRUE(ledger.problems.empty()) << ledger.Summary();
   EXPECT_EQ(ledger.accepted, 2 + kLease + (kLimit - kLease)) << ledger.Summary();
   EXPECT_EQ(ledger.accepted + ledger.tempfailed + ledger.rejected, ledger.sent);

@@ -30,30 +30,6 @@ using ::testing::Not;
 constexpr char kReceipts[] = "receipts@shop.example";
 constexpr char kNews[] = "news@shop.example";
 
-constexpr char kPolicy[] = R"(
-limits:
-  - name: per-sender
-    match: {sender_domain: [shop.example]}
-    key: "{sender}"
-    cost: messages
-    windows:
-      - {limit: 50, period: 1h}
-ratelimit:
-  class_header: X-Hive-Class
-degraded:
-  classes:
-    - {class: transactional, lease_messages: 2, lease_ttl: 10m}
-)";
-
-constexpr char kModes[] = R"(rpc_timeout: 2s
-failure_mode: tempfail
-class_header: X-Hive-Class
-failure_modes:
-  - {class: transactional, mode: lease_then_tempfail}
-  - {class: marketing, mode: tempfail}
-  - {class: alerts, mode: accept}
-)";
-
 // The PKI outlives the stack (made first, destroyed last).
 class TlsFaultTest : public ::testing::Test {
  protected:
@@ -65,18 +41,16 @@ class TlsFaultTest : public ::testing::Test {
 
   std::string PolicyYaml(const Issued& cert) const {
     return "server:\n  tls: {cert_file: " + cert.cert_file + ", key_file: " + cert.key_file +
-           ", ca_file: " + pki_.ca_file() + ", require_client_cert: true}\n" + kPolicy;
+           ", ca_file: " + pki_.ca_file() + ", require_client_cert: true}\n" +
+           ClassLeasePolicyYaml(/*limit=*/50, /*lease=*/2);
   }
   std::string MilterYaml(const std::string& ca) const {
-    return std::string(kModes) + "policy_tls: {ca_file: " + ca + ", cert_file: " + milter_.cert_file +
+    return ClassFailureModesYaml("2s", "  - {class: alerts, mode: accept}\n") + "policy_tls: {ca_file: " + ca + ", cert_file: " + milter_.cert_file +
            ", key_file: " + milter_.key_file + ", server_name: localhost}\n";
   }
 
   Sent Send(FaultStack& stack, const std::string& sender, const std::string& message_class) {
-    const std::string tag = Tag("tls", next_++);
-    Sent s = SendLetter(stack.smtp_port(), ClassLetter(tag, sender, message_class));
-    sent_.push_back(s);
-    return s;
+    return mail_.Send(stack.smtp_port(), sender, message_class);
   }
 
   // Marketing 451, a transactional sender without a lease 451, a class
@@ -110,7 +84,7 @@ class TlsFaultTest : public ::testing::Test {
   }
 
   void ExpectAllAccountedFor(FaultStack& stack) {
-    const Ledger ledger = Reconcile(sent_, stack.sink(), stack.mta());
+    const Ledger ledger = Reconcile(mail_.sent(), stack.sink(), stack.mta());
     EXPECT_TRUE(ledger.problems.empty()) << ledger.Summary();
     EXPECT_EQ(ledger.accepted + ledger.tempfailed + ledger.rejected, ledger.sent) << ledger.Summary();
   }
@@ -118,8 +92,7 @@ class TlsFaultTest : public ::testing::Test {
   TempDir dir_;
   TestPki pki_{dir_.Sub("pki")};
   Issued server_, expired_, milter_;
-  std::vector<Sent> sent_;
-  int next_ = 0;
+  ClassMail mail_{"tls"};
 };
 
 TEST_F(TlsFaultTest, ExpiredServerCertificateIsPolicyUnreachableLeasesThenTempfail) {

@@ -26,6 +26,39 @@ Letter ClassLetter(const std::string& tag, const std::string& sender, const std:
                                        {"X-Hive-Class: " + message_class})};
 }
 
+std::string ClassLeasePolicyYaml(int limit, int lease) {
+  return R"(
+limits:
+  - name: per-sender
+    match: {sender_domain: [shop.example]}
+    key: "{sender}"
+    cost: messages
+    windows:
+      - {limit: )" + std::to_string(limit) + R"(, period: 1h}
+ratelimit:
+  class_header: X-Hive-Class
+degraded:
+  classes:
+    - {class: transactional, lease_messages: )" + std::to_string(lease) + R"(, lease_ttl: 10m}
+)";
+}
+
+std::string ClassFailureModesYaml(const std::string& rpc_timeout, const std::string& extra_modes) {
+  return "rpc_timeout: " + rpc_timeout + R"(
+failure_mode: tempfail
+class_header: X-Hive-Class
+failure_modes:
+  - {class: transactional, mode: lease_then_tempfail}
+  - {class: marketing, mode: tempfail}
+)" + extra_modes;
+}
+
+Sent ClassMail::Send(uint16_t port, const std::string& sender, const std::string& message_class) {
+  const std::string tag = Tag(prefix_, next_++);
+  sent_.push_back(SendLetter(port, ClassLetter(tag, sender, message_class)));
+  return sent_.back();
+}
+
 Sent SendLetter(uint16_t port, const Letter& letter) {
   const auto start = std::chrono::steady_clock::now();
   const Transaction t = SendMail(port, letter.sender, {"rcpt@dest.example"}, letter.message);

@@ -62,6 +62,29 @@ Sent SendLetter(uint16_t port, const Letter& letter);
 // degraded-mode configs of the tests) from `sender` to rcpt@dest.example.
 Letter ClassLetter(const std::string& tag, const std::string& sender, const std::string& message_class);
 
+// The by-class degraded-mode setup several fault tests share. The policy:
+// a per-sender limit of `limit` messages an hour on shop.example, classes
+// read from X-Hive-Class, transactional senders leased `lease` messages.
+std::string ClassLeasePolicyYaml(int limit, int lease);
+// The milter: transactional lease_then_tempfail, marketing tempfail,
+// anything else `failure_mode: tempfail`; `extra_modes` adds lines to the
+// failure_modes list ("  - {class: alerts, mode: accept}\n").
+std::string ClassFailureModesYaml(const std::string& rpc_timeout, const std::string& extra_modes = "");
+
+// Sends ClassLetters numbered under one tag prefix, one session each, and
+// keeps every attempt for Reconcile.
+class ClassMail {
+ public:
+  explicit ClassMail(std::string prefix) : prefix_(std::move(prefix)) {}
+  Sent Send(uint16_t port, const std::string& sender, const std::string& message_class);
+  const std::vector<Sent>& sent() const { return sent_; }
+
+ private:
+  std::string prefix_;
+  int next_ = 0;
+  std::vector<Sent> sent_;
+};
+
 struct TrafficOptions {
   std::string prefix;
   int messages = 45;
