@@ -7,7 +7,7 @@
 // IP prints to a text that parses back to the same address and that a
 // full-length CIDR of it contains. The milter's own address handling
 // (NormaliseAddress of macros, ESMTP parameters) is in session_fuzzer.cc.
-// Built by run-address-fuzz.sh with clang.
+// Built by tests/fuzz/build-fuzzers.sh with clang.
 #include <cstddef>
 #include <cstdint>
 #include <string>

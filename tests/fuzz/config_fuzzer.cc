@@ -6,7 +6,7 @@
 // (__builtin_trap): no crash, leak or sanitizer report; a refusal always
 // says why; an accepted config yields a snapshot. Relative paths in the
 // YAML resolve inside the fuzzer's working directory. Built by
-// run-config-fuzz.sh with clang.
+// tests/fuzz/build-fuzzers.sh with clang.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>

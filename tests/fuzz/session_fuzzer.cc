@@ -13,7 +13,7 @@
 //    a message delivered after a failed CheckMessage in failure mode
 //    accept (documented: its reservations stay counted until their TTL);
 //  - after abort, close or end of message no transaction is open.
-// Built by run-session-fuzz.sh with clang.
+// Built by tests/fuzz/build-fuzzers.sh with clang.
 #include <arpa/inet.h>
 #include <fuzzer/FuzzedDataProvider.h>
 #include <netinet/in.h>

@@ -7,7 +7,7 @@
 // reject, its code and enhanced code of the matching class, 1..32 lines of
 // printable ASCII; a pool, header edit or new sender only at end of message
 // and only in a valid shape; a failed policy never passes unchecked in
-// tempfail mode. Built by run-verdict-fuzz.sh with clang.
+// tempfail mode. Built by tests/fuzz/build-fuzzers.sh with clang.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -57,7 +57,15 @@ void CheckDecision(const Decision& d, Stage stage, FailureMode mode) {
     Check(d.disposition != Disposition::kDiscard && d.disposition != Disposition::kQuarantine);
     Check(d.header_edits.empty() && d.pool.empty() && !d.new_sender);
   }
-  if (!d.pool.empty()) Check(hive::milter::IsValidPoolName(d.pool));
+  // The mark is "<pool>" or "<pool>/<member>", each part a valid name.
+  if (!d.pool.empty()) {
+    const std::size_t slash = d.pool.find('/');
+    Check(hive::milter::IsValidPoolName(d.pool.substr(0, slash)));
+    Check(slash == std::string::npos ? d.pool_member.empty()
+                                     : d.pool_member == d.pool.substr(slash + 1) &&
+                                           hive::milter::IsValidPoolName(d.pool_member));
+  }
+  Check(d.pool_member.empty() || !d.pool.empty());
   Check(d.header_edits.size() <= hive::milter::kMaxHeaderEdits);
   for (const auto& e : d.header_edits) {
     Check(hive::milter::IsValidHeaderName(e.name));

@@ -1,6 +1,6 @@
 // libFuzzer target: the MIME parser and the header decoders on arbitrary
-// bytes, under ASan/UBSan (built by run-fuzz.sh with clang). Small limits
-// so that the fuzzer also reaches every limit path.
+// bytes, under ASan/UBSan (built by tests/fuzz/build-fuzzers.sh with
+// clang). Small limits so that the fuzzer also reaches every limit path.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
