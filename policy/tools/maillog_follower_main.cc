@@ -1,9 +1,10 @@
-// hive-maillog-follower: follows Postfix's log (maillog_file or a syslog
-// file) and reports every delivery of a hive pool-member transport to
-// hive-policyd (ReportDelivery), closing the warm-up feedback loop.
+// hive-maillog-follower: follows Postfix's or Sendmail's log (maillog_file
+// or a syslog file) and reports every delivery attempt of a hive pool
+// member to hive-policyd (ReportDelivery), closing the warm-up feedback
+// loop. Which lines count, and how the member is known: maillog_reader.h.
 //
-//   hive-maillog-follower --log /var/log/postfix.log --policy 127.0.0.1:7450
-//                         [--from-start] [--poll 200ms]
+//   hive-maillog-follower --log /var/log/mail.log --policy 127.0.0.1:7450
+//                         [--from-start] [--poll-ms 200] [--sendmail-tag hive]
 //
 // Starts at the end of the file (--from-start: at its beginning); reopens
 // it when it is rotated (a new inode) or truncated. A report that fails is
@@ -24,7 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "hive/policy/v1/policy.grpc.pb.h"
 #include "support/log.h"
-#include "tools/maillog_parser.h"
+#include "tools/maillog_reader.h"
 
 namespace {
 
@@ -64,7 +65,8 @@ void Report(v1::PolicyService::Stub& stub, const hive::policy::tools::MaillogDel
 }
 
 int Usage() {
-  std::cerr << "usage: hive-maillog-follower --log FILE --policy TARGET [--from-start] [--poll-ms N]\n";
+  std::cerr << "usage: hive-maillog-follower --log FILE --policy TARGET [--from-start] [--poll-ms N] "
+               "[--sendmail-tag TAG]\n";
   return 2;
 }
 
@@ -74,15 +76,18 @@ int main(int argc, char** argv) {
   std::string log_path, target;
   bool from_start = false;
   int poll_ms = 200;
+  hive::policy::tools::MaillogReader::Options reader_options;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--log" && i + 1 < argc) log_path = argv[++i];
     else if (a == "--policy" && i + 1 < argc) target = argv[++i];
     else if (a == "--from-start") from_start = true;
+    else if (a == "--sendmail-tag" && i + 1 < argc) reader_options.sendmail_tag = argv[++i];
     else if (a == "--poll-ms" && i + 1 < argc) poll_ms = std::max(10, std::atoi(argv[++i]));
     else return Usage();
   }
-  if (log_path.empty() || target.empty()) return Usage();
+  if (log_path.empty() || target.empty() || reader_options.sendmail_tag.empty()) return Usage();
+  hive::policy::tools::MaillogReader reader(reader_options);
   hive::log::Init({.ident = "hive-maillog-follower", .to_syslog = true, .to_stderr = !hive::log::StderrIsJournal()});
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
@@ -120,10 +125,10 @@ int main(int argc, char** argv) {
       partial += chunk;
       std::size_t nl;
       while ((nl = partial.find('\n')) != std::string::npos) {
-        if (auto d = hive::policy::tools::ParseMaillogLine(std::string_view(partial).substr(0, nl))) Report(*stub, *d);
+        for (const auto& d : reader.Feed(std::string_view(partial).substr(0, nl))) Report(*stub, d);
         partial.erase(0, nl + 1);
       }
-      if (partial.size() > 64 * 1024) partial.clear();  // a line that never ends is not Postfix's
+      if (partial.size() > 64 * 1024) partial.clear();  // a line that never ends is not an MTA's
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
   }

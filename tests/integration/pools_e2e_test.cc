@@ -98,28 +98,9 @@ std::string Delivered(const std::string& rcpt) { return "to=<" + rcpt + ">, rela
 
 // Postfix's log line of the (first) delivery attempt to `rcpt`: the
 // service name in it (postfix/hive-<member>/smtp) is the member's transport.
-std::string DeliveryLine(const std::string& log, const std::string& rcpt) {
-  const std::size_t at = log.find(Delivered(rcpt));
-  if (at == std::string::npos) return "";
-  const std::size_t start = log.rfind('\n', at);
-  const std::size_t begin = start == std::string::npos ? 0 : start + 1;
-  return log.substr(begin, log.find('\n', at) - begin);
-}
+std::string DeliveryLine(const std::string& log, const std::string& rcpt) { return LineWith(log, Delivered(rcpt)); }
 
-constexpr char kFeedbackPolicy[] = R"(
-routing:
-  provider_groups:
-    - {name: blocked, domains: [blocked.test]}
-    - {name: fine, domains: [fine.test]}
-  warmups:
-    - {name: slow, day_one: 50, growth: 2, warm_at: 100000}
-  pools:
-    - name: bulk
-      members:
-        - {name: fb-warm, address: 127.0.0.3, helo: fb-warm.pools.test}
-        - {name: fb-cold, address: 127.0.0.4, helo: fb-cold.pools.test, warmup: slow}
-  default_pool: bulk
-)";
+const std::string kFeedbackPolicy = FeedbackPolicy("127.0.0.3", "127.0.0.4");
 
 // hive-policyd's warm-up metrics for one member and provider group.
 double Warmup(const std::string& text, const std::string& metric, const std::string& group,
@@ -131,7 +112,7 @@ double Warmup(const std::string& text, const std::string& metric, const std::str
 TEST(PoolsEndToEndTest, BlockRepliesInTheMaillogStepTheColdMemberBackForThatProviderAtTheThreshold) {
   TempDir gen;
   const uint16_t metrics_port = FreePort();
-  const std::string policy = std::string(kFeedbackPolicy) + "observability: {metrics_listen: \"127.0.0.1:" +
+  const std::string policy = kFeedbackPolicy + "observability: {metrics_listen: \"127.0.0.1:" +
                              std::to_string(metrics_port) + "\"}\n";
   // A provider throttling this platform: every RCPT gets 421 4.7.0. Each
   // message is deferred, so Postfix's log (not the sink) says which member

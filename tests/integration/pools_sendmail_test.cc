@@ -16,7 +16,13 @@
 //   - deferred mail, delivered later by a queue run, still leaves from its
 //     member (the tag is in the queue file; the rules run again);
 //   - a bounce Sendmail sends to a tagged return path goes to the untagged
-//     one (Sendmail's address test mode on the generated rules).
+//     one (Sendmail's address test mode on the generated rules);
+//   - warm-up feedback: behind a next hop answering every RCPT with 421
+//     4.7.0, the real hive-maillog-follower reads Sendmail's log (the
+//     member from the milter's chgfrom line, the reply from stat=Deferred:);
+//     two deferrals change nothing, the third steps the cold member back and
+//     pauses it for that provider group, and the next message to that group
+//     is tagged for the warm member while another group keeps the cold one.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -36,6 +42,7 @@ namespace hive::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 const PoolAddresses kAddresses{
     .tx = "127.0.0.11", .tx_cold = "127.0.0.12", .bulk_warm = "127.0.0.21", .bulk_cold = "127.0.0.22"};
@@ -50,10 +57,10 @@ constexpr char kHosts[] =
 
 constexpr char kMilterYaml[] = "sender_pool_tag: hive\n";
 
-// hive-sendmail-config's hive-pools.m4 for kPolicy ("" and a failed
+// hive-sendmail-config's hive-pools.m4 for `policy` ("" and a failed
 // expectation when the tool fails).
-std::string Generate(const TempDir& dir) {
-  WriteFile(dir.Sub("policyd.yaml"), kPolicy);
+std::string Generate(const TempDir& dir, const std::string& policy = kPolicy) {
+  WriteFile(dir.Sub("policyd.yaml"), policy);
   Process tool({HIVE_SENDMAIL_CONFIG_BIN, "--config", dir.Sub("policyd.yaml"), "--out", dir.Sub("hive-pools.m4"),
                 "--tag", "hive"},
                dir.Sub("sendmail-config.log"));
@@ -156,6 +163,62 @@ TEST(PoolsSendmailTest, ABounceToATaggedReturnPathGoesToTheUntaggedOne) {
   EXPECT_THAT(addrs, ::testing::ElementsAre("news@letters.test", "news@letters.test", "news@letters.test",
                                             "news+hive.unknown@letters.test"))
       << out;
+}
+
+const std::string kFeedbackPolicy = FeedbackPolicy("127.0.0.21", "127.0.0.22");
+
+TEST(PoolsSendmailTest, BlockRepliesInSendmailsLogStepTheColdMemberBackForThatProviderAtTheThreshold) {
+  TempDir gen;
+  // A provider throttling this platform: every RCPT gets 421 4.7.0, so
+  // every message is deferred. Queue runs retry nothing during the test
+  // (confMIN_QUEUE_AGE): each message makes exactly one attempt.
+  Sink throttling(gen.Sub("throttling-sink"), gen.Sub("throttling-sink.log"), 0,
+                  {"-r", "RCPT", "-b", "421 4.7.0 Try again later, closing connection"});
+  const std::string mc = Generate(gen, kFeedbackPolicy) + "define(`RELAY_MAILER_ARGS', `TCP $h " +
+                         std::to_string(throttling.port()) + "')dnl\ndefine(`confMIN_QUEUE_AGE', `1h')dnl\n";
+  HiveStack stack(StackOptions{.mta = "sendmail",
+                               .policy_yaml = kFeedbackPolicy,
+                               .milter_yaml = kMilterYaml,
+                               .sendmail_mc = mc,
+                               .sendmail_hosts = "127.0.0.21\tfb-warm.pools.test\n127.0.0.22\tfb-cold.pools.test\n"});
+  Process follower({HIVE_MAILLOG_FOLLOWER_BIN, "--log", stack.dir().Sub("sendmail") + "/maillog", "--policy",
+                    "127.0.0.1:" + std::to_string(stack.policy_port()), "--from-start", "--poll-ms", "50",
+                    "--sendmail-tag", "hive"},
+                   stack.dir().Sub("follower.log"));
+  const auto maillog = [&] { return stack.mta().Log(); };
+  const auto policyd_log = [&] { return ReadFile(stack.dir().Sub("policyd.log")); };
+  const auto follower_log = [&] { return ReadFile(follower.log_path()); };
+  const auto diagnostics = [&] { return stack.Diagnostics() + "\n===== follower\n" + follower_log(); };
+  // Sends one message and waits for Sendmail's attempt; the member is the
+  // tag the milter put on the envelope sender.
+  const auto attempt = [&](const std::string& rcpt, const std::string& member) {
+    EXPECT_THAT(Send(stack.smtp_port(), "news@letters.test", rcpt, rcpt), HasSubstr("250"));
+    const std::string needle = "to=<" + rcpt + ">, delay=";
+    ASSERT_TRUE(WaitForText(maillog, needle)) << diagnostics();
+    const std::string log = maillog();
+    const std::string line = LineWith(log, needle);
+    EXPECT_THAT(line, HasSubstr("stat=Deferred: 421 4.7.0 Try again later"));
+    // "... <6>: <qid>: to=<...": the queue id's chgfrom line names the member.
+    const std::size_t to = line.find(": to=<");
+    const std::size_t space = line.rfind(' ', to);
+    const std::string qid = line.substr(space + 1, to - space - 1);
+    EXPECT_THAT(log, HasSubstr(qid + ": Milter (hive) chgfrom: <news+hive." + member + "@letters.test>")) << line;
+  };
+
+  attempt("first@blocked.test", "fb-cold");
+  attempt("second@blocked.test", "fb-cold");
+  ASSERT_TRUE(WaitForText(policyd_log, "blocks_in_window=2/3 stepped_back=no")) << diagnostics();
+  EXPECT_THAT(policyd_log(), Not(HasSubstr("step-back")));
+  attempt("third@blocked.test", "fb-cold");
+  ASSERT_TRUE(WaitForText(policyd_log, "warmup member=fb-cold group=blocked step-back")) << diagnostics();
+  EXPECT_THAT(policyd_log(), HasSubstr("3 block replies within 10m, the last: queue "));
+  EXPECT_THAT(policyd_log(), HasSubstr("4.7.0 421 4.7.0 Try again later"));
+  EXPECT_TRUE(WaitForText(follower_log, "member=fb-cold status=deferred dsn=4.7.0 stepped_back=yes")) << diagnostics();
+
+  // Paused for that provider: the warm member; another provider: still cold.
+  attempt("fourth@blocked.test", "fb-warm");
+  attempt("fifth@fine.test", "fb-cold");
+  follower.Stop();
 }
 
 }  // namespace

@@ -100,4 +100,31 @@ void ExpectCapSources(const Sink& sink, const CapTraffic& traffic, const PoolAdd
   EXPECT_EQ(from.size(), 2u) << "bulk mail from an address outside its pool" << diagnostics;
 }
 
+std::string FeedbackPolicy(const std::string& warm_address, const std::string& cold_address) {
+  return R"(
+routing:
+  provider_groups:
+    - {name: blocked, domains: [blocked.test]}
+    - {name: fine, domains: [fine.test]}
+  warmups:
+    - {name: slow, day_one: 50, growth: 2, warm_at: 100000}
+  pools:
+    - name: bulk
+      members:
+        - {name: fb-warm, address: )" +
+         warm_address + R"(, helo: fb-warm.pools.test}
+        - {name: fb-cold, address: )" +
+         cold_address + R"(, helo: fb-cold.pools.test, warmup: slow}
+  default_pool: bulk
+)";
+}
+
+std::string LineWith(const std::string& log, const std::string& needle) {
+  const std::size_t at = log.find(needle);
+  if (at == std::string::npos) return "";
+  const std::size_t start = log.rfind('\n', at);
+  const std::size_t begin = start == std::string::npos ? 0 : start + 1;
+  return log.substr(begin, log.find('\n', at) - begin);
+}
+
 }  // namespace hive::testing

@@ -56,6 +56,16 @@ CapTraffic SendCapTraffic(uint16_t port);
 void ExpectCapSources(const Sink& sink, const CapTraffic& traffic, const PoolAddresses& a,
                       const std::string& diagnostics);
 
+// The feedback scenario both MTAs run: pool bulk (the default) with a warm
+// member fb-warm and a cold one fb-cold (cap 50 per provider group, so it
+// never runs out in the test); provider groups blocked (blocked.test) and
+// fine (fine.test); routing.feedback left at its defaults.
+std::string FeedbackPolicy(const std::string& warm_address, const std::string& cold_address);
+
+// The line of `log` that contains `needle`, without its newline ("" when
+// none).
+std::string LineWith(const std::string& log, const std::string& needle);
+
 // Polls `read` until it contains `needle` (bounded); true when it did.
 template <typename Read>
 bool WaitForText(Read read, const std::string& needle, std::chrono::milliseconds timeout = kDeliveryTimeout) {
