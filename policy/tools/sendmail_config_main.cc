@@ -1,19 +1,19 @@
 // hive-sendmail-config: writes the Sendmail side of IP-pool routing
-// (hive-pools.m4, routing/sendmail_config.h) from hive-policyd's config, so
-// the two never drift.
+// (hive-pools.m4, routing/sendmail_config.h) from hive-policyd's config
+// file, so the two never drift (tools/mta_config_files.h). `hivectl
+// sendmail-config` writes the same from the running policy.
 //
 //   hive-sendmail-config --config /etc/hive/policyd.yaml --out /etc/mail/hive-pools.m4
 //                        [--tag hive]
 //
 // --tag must equal hive-milter's sender_pool_tag. Then include the file in
 // sendmail.mc before the MAILER() lines and rebuild sendmail.cf.
-// Exit 0, or 2 with the config's file:line errors.
-#include <fstream>
+// Exit 0, 1 when the file cannot be written, or 2 with the config's
+// file:line errors.
 #include <iostream>
 #include <string>
 
-#include "config/snapshot.h"
-#include "routing/sendmail_config.h"
+#include "tools/mta_config_files.h"
 
 namespace {
 
@@ -22,18 +22,10 @@ int Usage() {
   return 2;
 }
 
-bool ValidTag(const std::string& tag) {
-  if (tag.empty()) return false;
-  for (char c : tag) {
-    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
-    if (!ok) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
+  namespace tools = hive::policy::tools;
   std::string config, out_path;
   hive::policy::routing::SendmailConfigOptions options;
   for (int i = 1; i < argc; ++i) {
@@ -45,19 +37,18 @@ int main(int argc, char** argv) {
     else return Usage();
   }
   if (config.empty() || out_path.empty()) return Usage();
-  if (!ValidTag(options.tag)) {
-    std::cerr << "--tag: letters, digits, '_' and '-' only (hive-milter's sender_pool_tag)\n";
+  if (absl::Status s = tools::CheckSenderPoolTag(options.tag); !s.ok()) {
+    std::cerr << s.message() << "\n";
     return 2;
   }
-  auto snapshot = hive::policy::config::LoadSnapshot(config);
-  if (!snapshot.ok()) {
-    std::cerr << snapshot.status().message() << "\n";
+  absl::StatusOr<hive::policy::routing::Router> router = tools::RouterOfPolicyFile(config);
+  if (!router.ok()) {
+    std::cerr << router.status().message() << "\n";
     return 2;
   }
-  std::ofstream out(out_path, std::ios::trunc);
-  out << GenerateSendmailConfig((*snapshot)->routing, options);
-  if (!out.flush()) {
-    std::cerr << out_path << ": cannot write\n";
+  if (absl::Status s = tools::WriteTextFile(out_path, tools::SendmailConfigFiles(*router, options).front().text);
+      !s.ok()) {
+    std::cerr << s.message() << "\n";
     return 1;
   }
   return 0;

@@ -25,16 +25,21 @@ int PrintApply(const Context& ctx, const av1::ApplyReply& r) {
   return kExitOk;
 }
 
-namespace {
-
-// The running version, for writes given no --version.
-bool CurrentVersion(Context& ctx, std::string& version, int& code) {
-  av1::PolicyDocument doc;
+bool GetRunningPolicy(Context& ctx, av1::PolicyDocument& doc, int& code) {
   grpc::Status s = ctx.stub->GetPolicy(Call().get(), {}, &doc);
   if (!s.ok()) {
     code = Failed(s);
     return false;
   }
+  return true;
+}
+
+namespace {
+
+// The running version, for writes given no --version.
+bool CurrentVersion(Context& ctx, std::string& version, int& code) {
+  av1::PolicyDocument doc;
+  if (!GetRunningPolicy(ctx, doc, code)) return false;
   version = doc.version();
   return true;
 }
@@ -277,6 +282,13 @@ void PrintUsage(std::ostream& out) {
          "  rules delete NAME [--kind K] [--version V]\n"
          "  rules validate|diff FILE, rules history, rules rollback V   as policy ...\n"
          "  pools                                    pools, members, overflow\n"
+         "  postfix-config [--out DIR] [--postfix-dir DIR] [--pool-header NAME] [--unchecked-header NAME]\n"
+         "                 [--default-nexthop NEXTHOP]\n"
+         "                                           Postfix's side of the running pools (hive_pools,\n"
+         "                                           hive_strip, master.cf.hive, main.cf.hive), as\n"
+         "                                           hive-postfix-config writes them; stdout without --out\n"
+         "  sendmail-config [--out FILE] [--tag TAG] Sendmail's side (hive-pools.m4), as\n"
+         "                                           hive-sendmail-config writes it; stdout without --out\n"
          "  counters get --limit L --key K | --sender S [--sasl-user U]\n"
          "  counters reset --limit L --key K         forget the bucket (audited)\n"
          "  counters adjust --limit L --key K --consume N   use N units of every window (audited)\n"
@@ -302,6 +314,8 @@ int Run(Context& ctx, const Args& args) {
   if (cmd == "top") return Top(ctx, args);
   if (cmd == "rules") return Rules(ctx, args);
   if (cmd == "pools") return Pools(ctx, args);
+  if (cmd == "postfix-config") return PostfixConfig(ctx, args);
+  if (cmd == "sendmail-config") return SendmailConfig(ctx, args);
   if (cmd == "quota" || cmd == "check" || cmd == "decisions") return Alias(ctx, args);
   if (cmd == "status") return Status(ctx);
   if (cmd == "learn") return Learn(ctx, args);

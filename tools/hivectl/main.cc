@@ -13,6 +13,7 @@
 #include "commands.h"
 #include "connection.h"
 #include "support/log.h"
+#include "tools/mta_config_files.h"
 
 namespace {
 
@@ -21,10 +22,10 @@ bool TakesValue(const std::string& name) {
   for (const char* n : {"server", "version", "key", "limit", "sender", "sasl-user", "eml", "from", "to",
                         "client-ip", "helo", "consume", "actor", "count", "hash", "label", "action", "pool",
                         "for", "queue", "kind", "file", "rcpt", "config", "tls-ca", "tls-cert", "tls-key",
-                        "tls-server-name", "token-file"}) {
+                        "tls-server-name", "token-file", "out", "tag"}) {
     if (name == n) return true;
   }
-  return false;
+  return hive::policy::tools::IsPostfixOption(name);
 }
 
 // Options without a value.
