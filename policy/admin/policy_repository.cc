@@ -18,11 +18,6 @@ hive::config::v1::PolicyConfig ParsedOrEmpty(const std::string& yaml) {
   return config;
 }
 
-void LogRefusal(std::string_view actor, std::string_view action, std::string_view why, std::string_view detail) {
-  hive::log::Warning(absl::StrCat("audit: actor=\"", hive::log::Sanitize(actor, 64), "\" action=", std::string(action),
-                                  " refused=", std::string(why), " ", std::string(detail)));
-}
-
 }  // namespace
 
 void LogAudit(const av1::HistoryEntry& entry) {
@@ -40,14 +35,14 @@ absl::StatusOr<ApplyOutcome> PolicyRepository::Apply(const std::string& yaml, st
   absl::StatusOr<PolicyText> current = storage_.Head();
   if (!current.ok()) return current.status();
   if (!validate_only && expected_version != current->version) {
-    LogRefusal(actor, action, "stale",
-               absl::StrCat("expected=", hive::log::Sanitize(expected_version, 32), " current=", current->version));
+    RefusedLocked(actor, action, "stale",
+                  absl::StrCat("expected=", hive::log::Sanitize(expected_version, 32), " current=", current->version));
     return StaleVersion(expected_version, current->version);
   }
   // Exactly the checks of a load: file:line:col errors name the fields.
   absl::StatusOr<config::SnapshotPtr> next = config::LoadSnapshotFromText(yaml, source_name_);
   if (!next.ok()) {
-    if (!validate_only) LogRefusal(actor, action, "invalid", absl::StrCat("current=", current->version));
+    if (!validate_only) RefusedLocked(actor, action, "invalid", absl::StrCat("current=", current->version));
     return absl::InvalidArgumentError(next.status().message());
   }
   ApplyOutcome out;
@@ -64,7 +59,7 @@ absl::StatusOr<ApplyOutcome> PolicyRepository::Apply(const std::string& yaml, st
   for (const std::string& c : out.changes) entry.add_changes(c);
   absl::StatusOr<std::uint64_t> seq = storage_.Publish(PolicyText{out.version, yaml}, current->version, entry);
   if (!seq.ok()) {
-    if (absl::IsFailedPrecondition(seq.status())) LogRefusal(actor, action, "stale", std::string(seq.status().message()));
+    if (absl::IsFailedPrecondition(seq.status())) RefusedLocked(actor, action, "stale", std::string(seq.status().message()));
     return seq.status();
   }
   holder_.Install(*next, absl::StrCat("admin ", std::string(action), " by ", hive::log::Sanitize(actor, 64)));
@@ -78,12 +73,15 @@ absl::StatusOr<ApplyOutcome> PolicyRepository::Rollback(std::string_view version
                                                         std::string_view expected_version,
                                                         std::string_view actor) {
   absl::StatusOr<std::string> text = storage_.Text(version);
-  if (!text.ok()) return absl::NotFoundError(absl::StrCat("no version '", std::string(version), "' in the history"));
+  if (!text.ok()) {
+    Refused(actor, "rollback", "not-found", absl::StrCat("version=", hive::log::Sanitize(version, 32)));
+    return absl::NotFoundError(absl::StrCat("no version '", std::string(version), "' in the history"));
+  }
   return Apply(*text, expected_version, actor, "rollback", /*validate_only=*/false);
 }
 
-absl::Status PolicyRepository::Audit(std::string_view actor, std::string_view action, std::string_view detail) {
-  std::lock_guard lock(mu_);
+absl::StatusOr<av1::HistoryEntry> PolicyRepository::AppendLocked(std::string_view actor, std::string_view action,
+                                                                 std::string_view detail) {
   av1::HistoryEntry entry;
   entry.set_time_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Wall()).count());
   entry.set_actor(std::string(actor));
@@ -93,8 +91,32 @@ absl::Status PolicyRepository::Audit(std::string_view actor, std::string_view ac
   absl::StatusOr<std::uint64_t> seq = storage_.Append(entry);
   if (!seq.ok()) return seq.status();
   entry.set_seq(*seq);
-  LogAudit(entry);
+  return entry;
+}
+
+absl::Status PolicyRepository::Audit(std::string_view actor, std::string_view action, std::string_view detail) {
+  std::lock_guard lock(mu_);
+  absl::StatusOr<av1::HistoryEntry> entry = AppendLocked(actor, action, detail);
+  if (!entry.ok()) return entry.status();
+  LogAudit(*entry);
   return absl::OkStatus();
+}
+
+void PolicyRepository::Refused(std::string_view actor, std::string_view action, std::string_view why,
+                               std::string_view detail) {
+  std::lock_guard lock(mu_);
+  RefusedLocked(actor, action, why, detail);
+}
+
+void PolicyRepository::RefusedLocked(std::string_view actor, std::string_view action, std::string_view why,
+                                     std::string_view detail) {
+  hive::log::Warning(absl::StrCat("audit: actor=\"", hive::log::Sanitize(actor, 64), "\" action=", std::string(action),
+                                  " refused=", std::string(why), " ", std::string(detail)));
+  // Action "refused" as the access control's refusals (main.cc).
+  absl::StatusOr<av1::HistoryEntry> entry =
+      AppendLocked(actor, "refused", absl::StrCat("action=", std::string(action), " reason=", std::string(why), " ",
+                                                  std::string(detail)));
+  if (!entry.ok()) hive::log::Warning(absl::StrCat("audit: cannot record the refusal: ", entry.status().message()));
 }
 
 }  // namespace hive::policy::admin

@@ -11,7 +11,10 @@
 // the running snapshot: all of the change or none of it. Other replicas
 // pick a Redis-held change up through their PolicyFollower.
 //
-// Every write, refusal and audit record is also one "audit:" log line.
+// Every write, refusal and audit record is also one "audit:" log line; a
+// refused write (stale version, invalid policy, unknown rollback version or
+// object) is also a history entry with action "refused", as the access
+// control's refusals are.
 //
 // Thread-safety: thread-safe; writes are serialised by one mutex.
 #pragma once
@@ -60,10 +63,17 @@ class PolicyRepository {
   // An audit record that changes no policy (counter reset / adjust); also
   // one log line.
   absl::Status Audit(std::string_view actor, std::string_view action, std::string_view detail);
+  // A write refused before it reached Apply (an object's stale version, an
+  // object that does not exist): the log line and the "refused" entry.
+  void Refused(std::string_view actor, std::string_view action, std::string_view why, std::string_view detail);
 
   PolicyStorage& storage() { return storage_; }
 
  private:
+  void RefusedLocked(std::string_view actor, std::string_view action, std::string_view why, std::string_view detail);
+  absl::StatusOr<hive::admin::v1::HistoryEntry> AppendLocked(std::string_view actor, std::string_view action,
+                                                             std::string_view detail);
+
   PolicyStorage& storage_;
   config::SnapshotHolder& holder_;
   const ratelimit::Clock& clock_;

@@ -7,9 +7,10 @@
 
 namespace hive::policy::admin {
 
-absl::Status StaleVersion(std::string_view expected, std::string_view current) {
-  absl::Status s = absl::FailedPreconditionError(
-      absl::StrCat("stale version '", std::string(expected), "': the policy is now at version ", std::string(current)));
+absl::Status StaleVersion(std::string_view expected, std::string_view current, std::string_view subject) {
+  absl::Status s = absl::FailedPreconditionError(absl::StrCat(
+      "stale version ", expected.empty() ? "(none)" : absl::StrCat("'", std::string(expected), "'"), ": ",
+      std::string(subject), current == kAbsent ? " does not exist now" : absl::StrCat(" is now at version ", std::string(current))));
   s.SetPayload(kCurrentVersionPayload, absl::Cord(std::string(current)));
   return s;
 }

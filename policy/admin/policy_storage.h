@@ -54,8 +54,12 @@ class PolicyStorage {
   virtual std::string Describe() const = 0;
 };
 
-// FAILED_PRECONDITION naming both versions, with kCurrentVersionPayload.
-absl::Status StaleVersion(std::string_view expected, std::string_view current);
+// FAILED_PRECONDITION naming both versions and whose version it is
+// (`subject`: "the policy", "limit 'per-sender'"), with
+// kCurrentVersionPayload. kAbsent as `current`: the object does not exist.
+inline constexpr char kAbsent[] = "(absent)";
+absl::Status StaleVersion(std::string_view expected, std::string_view current,
+                          std::string_view subject = "the policy");
 
 // One history entry as one line of JSON (proto field names), and back.
 absl::StatusOr<std::string> EntryToJson(const hive::admin::v1::HistoryEntry& entry);

@@ -74,7 +74,12 @@ TEST(AdminCliTest, RulesPoolsQuotaAndCheckAsAnOperatorRunsThem) {
   EXPECT_THAT(dry.output, HasSubstr("  limit per-sender: changed\n"));
   CtlResult stale = admin.Ctl({"rules", "apply", "-f", tight, "--version", "0000000000000000"});
   EXPECT_EQ(stale.code, 3) << stale.output;
-  EXPECT_THAT(stale.output, HasSubstr("current version: " + object_v0));
+  // The object's version, named as the object's (not the policy's).
+  EXPECT_EQ(stale.output, "hivectl: conflict: stale version '0000000000000000': limit 'per-sender' is now at version " +
+                              object_v0 + "\ncurrent version: " + object_v0 + "\n");
+  CtlResult gone = admin.Ctl({"rules", "delete", "never-was", "--version", object_v0});
+  EXPECT_EQ(gone.code, 3) << gone.output;
+  EXPECT_THAT(gone.output, HasSubstr("stale version '" + object_v0 + "': limit 'never-was' does not exist now\n"));
   CtlResult applied = admin.Ctl({"rules", "apply", "-f", tight});
   ASSERT_EQ(applied.code, 0) << applied.output << admin.Diagnostics();
   const std::string v1 = VersionAfter(applied.output, "applied: version ");
@@ -104,6 +109,12 @@ TEST(AdminCliTest, RulesPoolsQuotaAndCheckAsAnOperatorRunsThem) {
   EXPECT_THAT(diff.output, HasSubstr("valid: version " + v0 + " (was " + v1 + ")\n  limit per-sender: changed\n"));
   CtlResult history = admin.Ctl({"rules", "history"});
   EXPECT_THAT(history.output, HasSubstr("apply-object  version " + v1 + " (was " + v0 + ")"));
+  // The refused writes are in the history too.
+  EXPECT_THAT(history.output, HasSubstr("  refused  version " + v0 + "  by "));
+  EXPECT_THAT(history.output, HasSubstr("    action=apply-object reason=stale limit 'per-sender' "
+                                        "expected=0000000000000000 current=" + object_v0 + "\n"));
+  EXPECT_THAT(history.output, HasSubstr("    action=delete-object reason=stale limit 'never-was' expected=" +
+                                        object_v0 + " current=(absent)\n"));
   CtlResult rolled = admin.Ctl({"rules", "rollback", v0});
   EXPECT_EQ(rolled.code, 0) << rolled.output;
   EXPECT_THAT(rolled.output, HasSubstr("applied: version " + v0));

@@ -131,30 +131,61 @@ TEST_F(PolicyRepositoryTest, HistoryAndRollbackRestoreAnEarlierVersion) {
 
   auto history = repo_->History(10);
   ASSERT_TRUE(history.ok());
-  ASSERT_EQ(history->size(), 4u);  // newest first
+  ASSERT_EQ(history->size(), 5u);  // newest first
   EXPECT_EQ((*history)[0].action(), "counters-reset");
   EXPECT_EQ((*history)[0].detail(), "limit=per-sender key=a@b");
   EXPECT_EQ((*history)[1].action(), "rollback");
   EXPECT_EQ((*history)[1].previous_version(), applied->version);
   // Object by object, by name within a kind.
   EXPECT_THAT((*history)[1].changes(), ElementsAre("limit per-domain: removed", "limit per-sender: changed"));
-  EXPECT_EQ((*history)[2].action(), "apply");
+  // The refused rollback is audited: who, what, why.
+  EXPECT_EQ((*history)[2].action(), "refused");
   EXPECT_EQ((*history)[2].actor(), "alice");
-  EXPECT_EQ((*history)[2].time_unix_ms(), 1'700'000'000'000);
-  EXPECT_EQ((*history)[3].action(), "load");
-  EXPECT_EQ((*history)[0].seq(), 4u);
+  EXPECT_EQ((*history)[2].detail(),
+            "action=rollback reason=stale expected=" + v1 + " current=" + applied->version);
+  EXPECT_EQ((*history)[3].action(), "apply");
+  EXPECT_EQ((*history)[3].actor(), "alice");
+  EXPECT_EQ((*history)[3].time_unix_ms(), 1'700'000'000'000);
+  EXPECT_EQ((*history)[4].action(), "load");
+  EXPECT_EQ((*history)[0].seq(), 5u);
 
   // A reopened repository continues the sequence.
   auto reopened = FilePolicyStorage::Open(path_, "", 1'700'000'000'000);
   ASSERT_TRUE(reopened.ok());
   PolicyRepository again(**reopened, *holder_, clock_, path_);
   ASSERT_TRUE(again.Audit("ops", "counters-adjust", "x").ok());
-  EXPECT_EQ(again.History(1)->front().seq(), 5u);
+  EXPECT_EQ(again.History(1)->front().seq(), 6u);
 }
 
-TEST_F(PolicyRepositoryTest, UnknownRollbackTargetIsNotFound) {
+TEST_F(PolicyRepositoryTest, UnknownRollbackTargetIsNotFoundAndAudited) {
   EXPECT_EQ(repo_->Rollback("ffffffffffffffff", config::ConfigVersion(kV1), "x").status().code(),
             absl::StatusCode::kNotFound);
+  auto history = repo_->History(1);
+  ASSERT_TRUE(history.ok());
+  ASSERT_EQ(history->size(), 1u);
+  EXPECT_EQ(history->front().action(), "refused");
+  EXPECT_EQ(history->front().detail(), "action=rollback reason=not-found version=ffffffffffffffff");
+}
+
+TEST_F(PolicyRepositoryTest, AStaleWriteIsAuditedAndNamesThePolicyVersion) {
+  auto out = repo_->Apply(kV2, "0000000000000000", "eve", "apply", false);
+  ASSERT_EQ(out.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(std::string(out.status().message()), "stale version '0000000000000000': the policy is now at version " +
+                                                     config::ConfigVersion(kV1));
+  auto history = repo_->History(1);
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->front().action(), "refused");
+  EXPECT_EQ(history->front().actor(), "eve");
+}
+
+TEST(StaleVersionTest, NamesWhoseVersionItIs) {
+  EXPECT_EQ(std::string(StaleVersion("aaaa", "bbbb", "limit 'per-sender'").message()),
+            "stale version 'aaaa': limit 'per-sender' is now at version bbbb");
+  EXPECT_EQ(std::string(StaleVersion("aaaa", kAbsent, "pool 'bulk'").message()),
+            "stale version 'aaaa': pool 'bulk' does not exist now");
+  EXPECT_EQ(std::string(StaleVersion("", "bbbb", "pool 'bulk'").message()),
+            "stale version (none): pool 'bulk' is now at version bbbb");
+  EXPECT_EQ(std::string(StaleVersion("aaaa", "bbbb").message()), "stale version 'aaaa': the policy is now at version bbbb");
 }
 
 TEST(PolicyObjectsTest, ObjectEditsRoundTripThroughTheYamlWriter) {
