@@ -33,8 +33,9 @@ inline constexpr char kDefaultUncheckedHeader[] = "X-Hive-Policy";
 struct Settings {
   std::string listen;
   std::string policy_target;
-  // TLS towards policy_target (grpc_tls.h); read at start only, like the
-  // target.
+  // TLS towards policy_target (grpc_tls.h); the settings are read at start
+  // only, like the target (gRPC re-reads the files they name). From the
+  // config file only: flags are kept to what an init script overrides.
   hive::config::v1::ClientTls policy_tls;
   absl::Duration rpc_timeout = kDefaultRpcTimeout;
   FailureMode failure_mode = FailureMode::kTempfail;

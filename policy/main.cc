@@ -2,7 +2,10 @@
 // and engines, serves gRPC, and handles signals on a dedicated thread with
 // sigwait (so no work happens in an async signal handler):
 //   SIGHUP          reload the config (a bad file keeps the running one);
-//                   with the policy in Redis, poll Redis now instead
+//                   with the policy in Redis, poll Redis now instead; and
+//                   check the listeners' TLS files (gRPC itself re-reads
+//                   them every few seconds: grpc_tls.h), logging each
+//                   certificate's validity or what is wrong
 //   SIGTERM/SIGINT  graceful shutdown, exit 0
 //
 // Usage: hive-policyd --config PATH [--listen ADDR] [--admin-listen ADDR]
@@ -19,6 +22,8 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
@@ -251,8 +256,11 @@ int main(int argc, char** argv) {
   std::unique_ptr<hive::policy::server::AccessControl> access;
   std::shared_ptr<grpc::ServerCredentials> admin_credentials;
   if (!admin_listen.empty()) {
-    if (admin_listen == listen) {
-      hive::log::Error("hive-policyd: the admin API needs its own listener, not the policy listener's address");
+    if (hive::tls::SameListenAddress(admin_listen, listen)) {
+      hive::log::Error(absl::StrCat("hive-policyd: ", flags.admin_listen.empty() ? "server.admin.listen" : "--admin-listen",
+                                    " (", admin_listen, ") and ", flags.listen.empty() ? "server.listen" : "--listen",
+                                    " (", listen, ") are the same listener: the admin API needs its own (another ",
+                                    "port or a unix socket)"));
       return kExitConfig;
     }
     // Local credentials on plaintext: gRPC checks the peer is local, and
@@ -350,10 +358,26 @@ int main(int argc, char** argv) {
   // Only now: the gRPC port accepts connections (Type=notify units).
   if (absl::Status n = hive::notify::NotifyReady(ready); !n.ok()) hive::log::Warning(absl::StrCat("sd_notify: ", n.message()));
 
+  // The TLS files as they are now (a renewed certificate is served without
+  // a restart; this says whether the renewal is sound).
+  auto check_tls_files = [&] {
+    std::vector<std::pair<const hive::config::v1::ServerTls*, const char*>> listeners{{&server_settings.tls, "server.tls"}};
+    if (admin_server) listeners.emplace_back(&server_settings.admin.tls(), "server.admin.tls");
+    for (const auto& [tls, field] : listeners) {
+      if (tls->cert_file().empty()) continue;
+      if (absl::Status s = hive::tls::CheckServerFiles(*tls, field); !s.ok()) {
+        hive::log::Error(absl::StrCat("SIGHUP: TLS: ", s.message(), " (gRPC re-reads the files every ",
+                                      hive::tls::kCertificateReloadSeconds,
+                                      "s: new connections fail until they are fixed)"));
+      }
+    }
+  };
+
   std::thread signal_thread([&] {
     for (;;) {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) continue;
+      if (sig == SIGHUP) check_tls_files();
       if (sig == SIGHUP && follower) {
         hive::log::Info(absl::StrCat("SIGHUP: polling the policy in ", policy_storage->Describe()));
         (void)follower->PollOnce();  // logs and counts what it did

@@ -5,6 +5,9 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <grpcpp/security/tls_certificate_provider.h>
+#include <grpcpp/security/tls_credentials_options.h>
+
 #include <fstream>
 #include <sstream>
 
@@ -116,7 +119,32 @@ void WarnPlaintext(const std::string& what, const std::string& address, const st
                                   field, " for TLS)"));
 }
 
+std::string PortOf(const std::string& address) {
+  const std::size_t colon = address.rfind(':');
+  const std::size_t bracket = address.rfind(']');
+  if (colon == std::string::npos || (bracket != std::string::npos && colon < bracket)) return "";
+  return address.substr(colon + 1);
+}
+
 }  // namespace
+
+bool SameListenAddress(const std::string& a, const std::string& b) {
+  const bool unix_a = absl::StartsWith(a, "unix");
+  if (unix_a || absl::StartsWith(b, "unix")) {
+    auto path = [](std::string s) {
+      for (const char* prefix : {"unix://", "unix:"}) {
+        if (absl::StartsWith(s, prefix)) return s.substr(std::string_view(prefix).size());
+      }
+      return s;
+    };
+    return unix_a == absl::StartsWith(b, "unix") && path(a) == path(b);
+  }
+  const std::string port = PortOf(a);
+  if (port.empty() || port == "0" || port != PortOf(b)) return false;
+  const std::string host_a = HostOf(a), host_b = HostOf(b);
+  auto wildcard = [](const std::string& h) { return h.empty() || h == "0.0.0.0" || h == "::" || h == "*"; };
+  return host_a == host_b || wildcard(host_a) || wildcard(host_b) || (IsLocalEntry(a) && IsLocalEntry(b));
+}
 
 bool IsLocalAddress(const std::string& target) {
   absl::string_view address(target);
@@ -164,27 +192,35 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   if (tls.require_client_cert() && tls.ca_file().empty()) {
     return absl::InvalidArgumentError(absl::StrCat(field, ".ca_file: required with require_client_cert"));
   }
+  if (absl::Status s = CheckServerFiles(tls, field); !s.ok()) return s;
+  // The files, not their bytes: gRPC re-reads them (FileWatcher) so that a
+  // renewed certificate, key or CA is served without a restart.
+  grpc::experimental::TlsServerCredentialsOptions options(
+      std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+          tls.key_file(), tls.cert_file(), tls.ca_file(), static_cast<unsigned>(kCertificateReloadSeconds)));
+  options.watch_identity_key_cert_pairs();
+  if (!tls.ca_file().empty()) options.watch_root_certs();
+  options.set_cert_request_type(tls.ca_file().empty()        ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
+                                : tls.require_client_cert() ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
+                                                            : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
+  hive::log::Info(absl::StrCat("TLS on ", listen, ": client certificates ",
+                               tls.ca_file().empty()        ? "not asked for"
+                               : tls.require_client_cert() ? "required"
+                                                           : "verified when given",
+                               "; certificate, key and CA files re-read every ", kCertificateReloadSeconds, "s"));
+  return grpc::experimental::TlsServerCredentials(options);
+}
+
+absl::Status CheckServerFiles(const hive::config::v1::ServerTls& tls, const std::string& field) {
   absl::StatusOr<std::string> cert = ReadPem(tls.cert_file(), absl::StrCat(field, ".cert_file"));
   if (!cert.ok()) return cert.status();
   absl::StatusOr<std::string> key = ReadPem(tls.key_file(), absl::StrCat(field, ".key_file"));
   if (!key.ok()) return key.status();
   if (absl::Status s = CheckPair(*cert, *key, field, tls.cert_file()); !s.ok()) return s;
-  grpc::SslServerCredentialsOptions options(
-      tls.ca_file().empty()        ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
-      : tls.require_client_cert() ? GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY
-                                  : GRPC_SSL_REQUEST_CLIENT_CERTIFICATE_AND_VERIFY);
-  if (!tls.ca_file().empty()) {
-    absl::StatusOr<std::string> ca = ReadPem(tls.ca_file(), absl::StrCat(field, ".ca_file"));
-    if (!ca.ok()) return ca.status();
-    if (absl::Status s = CheckCa(*ca, field, tls.ca_file()); !s.ok()) return s;
-    options.pem_root_certs = *ca;
-  }
-  options.pem_key_cert_pairs.push_back({*key, *cert});
-  hive::log::Info(absl::StrCat("TLS on ", listen, ": client certificates ",
-                               tls.ca_file().empty()        ? "not asked for"
-                               : tls.require_client_cert() ? "required"
-                                                           : "verified when given"));
-  return grpc::SslServerCredentials(options);
+  if (tls.ca_file().empty()) return absl::OkStatus();
+  absl::StatusOr<std::string> ca = ReadPem(tls.ca_file(), absl::StrCat(field, ".ca_file"));
+  if (!ca.ok()) return ca.status();
+  return CheckCa(*ca, field, tls.ca_file());
 }
 
 absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials(
@@ -206,22 +242,26 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeChannelCredentials
   if (tls.cert_file().empty() != tls.key_file().empty()) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": cert_file and key_file go together"));
   }
-  grpc::SslCredentialsOptions options;
   absl::StatusOr<std::string> ca = ReadPem(tls.ca_file(), absl::StrCat(field, ".ca_file"));
   if (!ca.ok()) return ca.status();
   if (absl::Status s = CheckCa(*ca, field, tls.ca_file()); !s.ok()) return s;
-  options.pem_root_certs = *ca;
   if (!tls.cert_file().empty()) {
     absl::StatusOr<std::string> cert = ReadPem(tls.cert_file(), absl::StrCat(field, ".cert_file"));
     if (!cert.ok()) return cert.status();
     absl::StatusOr<std::string> key = ReadPem(tls.key_file(), absl::StrCat(field, ".key_file"));
     if (!key.ok()) return key.status();
     if (absl::Status s = CheckPair(*cert, *key, field, tls.cert_file()); !s.ok()) return s;
-    options.pem_cert_chain = *cert;
-    options.pem_private_key = *key;
   }
+  // As on the server: the files are re-read, a long-lived client (the
+  // milter) follows a renewed certificate or CA on its next connection.
+  grpc::experimental::TlsChannelCredentialsOptions options;
+  options.set_certificate_provider(std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      tls.key_file(), tls.cert_file(), tls.ca_file(), static_cast<unsigned>(kCertificateReloadSeconds)));
+  options.watch_root_certs();
+  if (!tls.cert_file().empty()) options.watch_identity_key_cert_pairs();
+  options.set_verify_server_certs(true);  // chain to ca_file, and the name (default hostname verifier)
   if (!tls.server_name().empty()) args.SetSslTargetNameOverride(tls.server_name());
-  return grpc::SslCredentials(options);
+  return grpc::experimental::TlsCredentials(options);
 }
 
 }  // namespace hive::tls

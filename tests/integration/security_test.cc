@@ -4,9 +4,13 @@
 // admin listener with roles from client certificates and bearer tokens,
 // driven by the real hivectl binary as an operator runs it (its output and
 // exit codes asserted), and the audit of every refusal. Also: plaintext is
-// refused on a non-loopback address and said loudly on loopback.
+// refused on a non-loopback address and said loudly on loopback; renewed
+// certificates and a new CA are used without a restart, by both listeners
+// and by a long-lived client (the milter's credentials); the admin listener
+// cannot share the policy listener's address.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
 
 #include <google/protobuf/descriptor.h>
@@ -14,7 +18,10 @@
 #include <grpcpp/grpcpp.h>
 
 #include <condition_variable>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
+#include <thread>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -26,6 +33,8 @@
 #include "harness/test_pki.h"
 #include "hive/admin/v1/admin.grpc.pb.h"
 #include "hive/policy/v1/policy.grpc.pb.h"
+#include "milter/policy_client.h"
+#include "support/grpc_tls.h"
 
 namespace hive::testing {
 namespace {
@@ -52,15 +61,32 @@ class SecurityTest : public ::testing::Test {
     stranger_ = pki_.Issue("stranger.ops");
     expired_ = pki_.Issue("admin.ops", {.expired = true});
     alien_ = pki_.Issue("admin.ops", {.other_ca = true});
+    // hive-policyd reads its certificate, key and CA from here, where a
+    // test can replace them while it runs.
+    std::filesystem::create_directories(dir_.Sub("live"));
+    Install(server_.cert_file, kLiveCert);
+    Install(server_.key_file, kLiveKey);
+    Install(pki_.ca_file(), kLiveCa);
+  }
+
+  static constexpr char kLiveCert[] = "live/server.crt";
+  static constexpr char kLiveKey[] = "live/server.key";
+  static constexpr char kLiveCa[] = "live/ca.pem";
+
+  // Copies `from` to dir_/`to` as an operator renews a file: written
+  // whole beside it, renamed into place.
+  void Install(const std::string& from, const std::string& to) {
+    WriteFile(dir_.Sub(to) + ".new", ReadFile(from));
+    ASSERT_EQ(std::rename((dir_.Sub(to) + ".new").c_str(), dir_.Sub(to).c_str()), 0) << to;
   }
 
   // hive-policyd with TLS on both listeners; `admin_extra` is appended to
   // server.admin.
   void StartPolicyd(const std::string& admin_tls_extra = "", const std::string& token_hash = "") {
-    policy_port_ = FreePort();
-    admin_port_ = FreePort();
-    const std::string tls = "{cert_file: " + server_.cert_file + ", key_file: " + server_.key_file +
-                            ", ca_file: " + pki_.ca_file();
+    if (policy_port_ == 0) policy_port_ = FreePort();
+    if (admin_port_ == 0) admin_port_ = FreePort();
+    const std::string tls = "{cert_file: " + dir_.Sub(kLiveCert) + ", key_file: " + dir_.Sub(kLiveKey) +
+                            ", ca_file: " + dir_.Sub(kLiveCa);
     const std::string yaml = "server:\n  tls: " + tls + ", require_client_cert: true}\n" +
                              "  admin:\n    listen: 127.0.0.1:" + std::to_string(admin_port_) +
                              "\n    tls: " + tls + admin_tls_extra + "}\n" +
@@ -123,10 +149,11 @@ class SecurityTest : public ::testing::Test {
     }
     return o;
   }
-  grpc::Status CheckSender(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::Status CheckSender(const std::shared_ptr<grpc::Channel>& channel,
+                           std::chrono::seconds deadline = std::chrono::seconds(20)) {
     auto stub = hive::policy::v1::PolicyService::NewStub(channel);
     grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    ctx.set_deadline(std::chrono::system_clock::now() + deadline);
     hive::policy::v1::SenderRequest req;
     req.mutable_transaction()->set_id("tls-1");
     req.mutable_transaction()->mutable_sender()->set_address("alice@shop.example");
@@ -210,6 +237,15 @@ TEST_F(SecurityTest, RolesFromClientCertificatesEachRefusalAudited) {
   EXPECT_EQ(nobody.code, 5) << nobody.output;
   EXPECT_THAT(nobody.output, HasSubstr("GetStatus: no client certificate of a principal and no bearer token"));
 
+  // The MTA-side generators read the running policy: a viewer may, a
+  // stranger may not (refused, audited below).
+  CtlRun viewer_pf = Ctl(As(viewer_, {"postfix-config"}));
+  EXPECT_EQ(viewer_pf.code, 0) << viewer_pf.output;
+  EXPECT_THAT(viewer_pf.output, HasSubstr("==> hive_pools <=="));
+  CtlRun stranger_pf = Ctl(As(stranger_, {"sendmail-config"}));
+  EXPECT_EQ(stranger_pf.code, 5) << stranger_pf.output;
+  EXPECT_THAT(stranger_pf.output, HasSubstr("GetPolicy needs role viewer; cert:stranger.ops has role none"));
+
   // Certificates that fail the handshake never reach the access table.
   CtlRun expired = Ctl(As(expired_, {"status"}));
   EXPECT_EQ(expired.code, 1) << expired.output;
@@ -228,6 +264,7 @@ TEST_F(SecurityTest, RolesFromClientCertificatesEachRefusalAudited) {
     EXPECT_THAT(history, HasSubstr(R"("actor":")" + who + R"(","action":"refused")")) << who << "\n" << history;
   }
   EXPECT_THAT(history, HasSubstr("method=ApplyPolicy reason=ApplyPolicy needs role admin"));
+  EXPECT_THAT(history, HasSubstr("method=GetPolicy reason=GetPolicy needs role viewer; cert:stranger.ops"));
   EXPECT_THAT(history, HasSubstr(R"("time_unix_ms":)"));
   EXPECT_THAT(Log(), HasSubstr("admin: refused actor=\"cert:viewer.ops\" method=ApplyPolicy"));
   // hivectl shows the refusals too (as admin).
@@ -349,6 +386,117 @@ TEST_F(SecurityTest, PlaintextIsRefusedOffLoopbackAndSaidLoudlyOnIt) {
   CtlRun remote = Ctl({"--server", "192.0.2.1:7454", "status"});
   EXPECT_EQ(remote.code, 2) << remote.output;
   EXPECT_THAT(remote.output, HasSubstr("plaintext gRPC to 192.0.2.1:7454 refused"));
+}
+
+// Polls `ok` (a new connection each time) for a reload period and more.
+template <typename F>
+bool Eventually(F ok) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(4 * hive::tls::kCertificateReloadSeconds);
+  while (std::chrono::steady_clock::now() < until) {
+    if (ok()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  }
+  return ok();
+}
+
+TEST_F(SecurityTest, RenewedCertificatesAndANewCaAreServedWithoutARestart) {
+  StartPolicyd();
+  const pid_t pid = policyd_->pid();
+  const Issued server_b = pki_.Issue("localhost", {.server = true, .other_ca = true});
+  const Issued milter_b = pki_.Issue("milter.mta1", {.other_ca = true});
+  EXPECT_TRUE(CheckSender(PolicyChannel(Trusting(pki_.ca_file(), &milter_))).ok());
+  // A client of the new CA only: refused before the rotation.
+  EXPECT_FALSE(CheckSender(PolicyChannel(Trusting(pki_.other_ca_file(), &milter_b)), std::chrono::seconds(5)).ok());
+  CtlRun before = Ctl({"--tls-ca", pki_.other_ca_file(), "--tls-cert", alien_.cert_file, "--tls-key", alien_.key_file,
+                       "status"});
+  EXPECT_EQ(before.code, 1) << before.output;
+
+  // The operator renews both listeners' certificate and moves to the new CA.
+  Install(server_b.key_file, kLiveKey);
+  Install(server_b.cert_file, kLiveCert);
+  Install(pki_.other_ca_file(), kLiveCa);
+  EXPECT_TRUE(Eventually([&] {
+    return CheckSender(PolicyChannel(Trusting(pki_.other_ca_file(), &milter_b)), std::chrono::seconds(5)).ok();
+  })) << Log();
+  // The admin listener too: admin.ops with a certificate of the new CA.
+  EXPECT_TRUE(Eventually([&] {
+    return Ctl({"--tls-ca", pki_.other_ca_file(), "--tls-cert", alien_.cert_file, "--tls-key", alien_.key_file,
+                "status"})
+               .code == 0;
+  })) << Log();
+  // The old CA's clients are refused now; the same process served it all.
+  EXPECT_FALSE(CheckSender(PolicyChannel(Trusting(pki_.ca_file(), &milter_)), std::chrono::seconds(5)).ok());
+  CtlRun old_admin = Ctl(As(admin_, {"status"}));
+  EXPECT_EQ(old_admin.code, 1) << old_admin.output;
+  EXPECT_TRUE(policyd_->Running());
+  EXPECT_EQ(policyd_->pid(), pid);
+
+  // SIGHUP checks the files on disk and says what is wrong with them.
+  Install(milter_b.key_file, kLiveKey);
+  ASSERT_EQ(kill(pid, SIGHUP), 0);
+  EXPECT_TRUE(Eventually([&] {
+    return Log().find("SIGHUP: TLS: server.tls.key_file: the key does not belong to the certificate '" +
+                      dir_.Sub(kLiveCert) + "'") != std::string::npos;
+  })) << Log();
+}
+
+// The milter's side: its policy client (the same GrpcPolicyClient, made
+// once) follows its renewed client certificate and CA when hive-policyd
+// comes back with a certificate of the new CA.
+TEST_F(SecurityTest, TheMiltersClientFollowsItsRenewedCertificateAndCa) {
+  StartPolicyd();
+  std::filesystem::create_directories(dir_.Sub("client"));
+  auto install_client = [&](const std::string& ca, const Issued& who) {
+    Install(who.key_file, "client/milter.key");
+    Install(who.cert_file, "client/milter.crt");
+    Install(ca, "client/ca.pem");
+  };
+  install_client(pki_.ca_file(), milter_);
+  hive::config::v1::ClientTls tls;
+  tls.set_ca_file(dir_.Sub("client/ca.pem"));
+  tls.set_cert_file(dir_.Sub("client/milter.crt"));
+  tls.set_key_file(dir_.Sub("client/milter.key"));
+  absl::StatusOr<std::unique_ptr<hive::milter::GrpcPolicyClient>> client = hive::milter::GrpcPolicyClient::Create(
+      "127.0.0.1:" + std::to_string(policy_port_), absl::Seconds(3), tls);
+  ASSERT_TRUE(client.ok()) << client.status();
+  hive::policy::v1::SenderRequest req;
+  req.mutable_transaction()->set_id("tls-rotate");
+  req.mutable_transaction()->mutable_sender()->set_address("alice@shop.example");
+  ASSERT_TRUE((*client)->CheckSender(req).ok()) << Log();
+
+  // hive-policyd restarts on the new CA's certificate, trusting only it.
+  policyd_->Stop();
+  const Issued server_b = pki_.Issue("localhost", {.server = true, .other_ca = true});
+  Install(server_b.key_file, kLiveKey);
+  Install(server_b.cert_file, kLiveCert);
+  Install(pki_.other_ca_file(), kLiveCa);
+  StartPolicyd();
+  EXPECT_FALSE((*client)->CheckSender(req).ok());
+  // The client's files are renewed: the same client connects again.
+  install_client(pki_.other_ca_file(), pki_.Issue("milter.mta1", {.other_ca = true}));
+  EXPECT_TRUE(Eventually([&] { return (*client)->CheckSender(req).ok(); })) << Log();
+}
+
+TEST_F(SecurityTest, TheAdminListenerCannotShareThePolicyListenersAddress) {
+  const std::string listen = "127.0.0.1:" + std::to_string(FreePort());
+  for (const std::string& admin : {listen, "localhost:" + listen.substr(listen.find(':') + 1),
+                                   "0.0.0.0:" + listen.substr(listen.find(':') + 1)}) {
+    WriteFile(dir_.Sub("same.yaml"), "server:\n  listen: " + listen + "\n  admin: {listen: '" + admin + "'}\n" +
+                                         kLimits);
+    Process same({HIVE_POLICYD_BIN, "--config", dir_.Sub("same.yaml")}, dir_.Sub("same.log"));
+    ASSERT_TRUE(same.WaitExit(kWait));
+    EXPECT_EQ(WEXITSTATUS(same.ExitStatus()), 2) << admin;
+    EXPECT_THAT(ReadFile(dir_.Sub("same.log")),
+                HasSubstr("server.admin.listen (" + admin + ") and server.listen (" + listen +
+                          ") are the same listener: the admin API needs its own"));
+  }
+  // The flags say which they are.
+  Process flags({HIVE_POLICYD_BIN, "--config", dir_.Sub("same.yaml"), "--listen", listen, "--admin-listen", listen},
+                dir_.Sub("flags.log"));
+  ASSERT_TRUE(flags.WaitExit(kWait));
+  EXPECT_EQ(WEXITSTATUS(flags.ExitStatus()), 2);
+  EXPECT_THAT(ReadFile(dir_.Sub("flags.log")), HasSubstr("--admin-listen (" + listen + ") and --listen (" + listen +
+                                                         ") are the same listener"));
 }
 
 }  // namespace

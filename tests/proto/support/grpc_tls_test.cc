@@ -6,6 +6,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <vector>
+
 namespace hive::tls {
 namespace {
 
@@ -19,6 +21,30 @@ TEST(GrpcTlsTest, OnlyLoopbackAndUnixSocketsAreLocal) {
   for (const char* remote : {"0.0.0.0:7450", "[::]:7450", "10.0.0.5:7450", "policy.example.net:7450",
                              "ipv4:127.0.0.1:1,10.0.0.1:2", "", "128.0.0.1:1", "[::2]:1"}) {
     EXPECT_FALSE(IsLocalAddress(remote)) << remote;
+  }
+}
+
+TEST(GrpcTlsTest, SameListenAddressSeesThroughSpellings) {
+  struct Case {
+    const char* a;
+    const char* b;
+    bool same;
+  };
+  for (const Case& c : std::vector<Case>{{"127.0.0.1:7450", "127.0.0.1:7450", true},
+                                         {"localhost:7450", "127.0.0.1:7450", true},
+                                         {"0.0.0.0:7450", "127.0.0.1:7450", true},
+                                         {"[::]:7450", "10.0.0.5:7450", true},
+                                         {"[::1]:7450", "localhost:7450", true},
+                                         {":7450", "192.0.2.1:7450", true},
+                                         {"unix:/run/hive/a.sock", "unix:///run/hive/a.sock", true},
+                                         {"127.0.0.1:7450", "127.0.0.1:7454", false},
+                                         {"127.0.0.1:0", "127.0.0.1:0", false},
+                                         {"10.0.0.5:7450", "10.0.0.6:7450", false},
+                                         {"10.0.0.5:7450", "127.0.0.1:7450", false},
+                                         {"unix:/run/hive/a.sock", "unix:/run/hive/b.sock", false},
+                                         {"unix:/run/hive/a.sock", "127.0.0.1:7450", false}}) {
+    EXPECT_EQ(SameListenAddress(c.a, c.b), c.same) << c.a << " " << c.b;
+    EXPECT_EQ(SameListenAddress(c.b, c.a), c.same) << c.b << " " << c.a;
   }
 }
 
