@@ -32,6 +32,29 @@ absl::StatusOr<ApplyOutcome> PolicyRepository::Apply(const std::string& yaml, st
                                                      std::string_view actor, std::string_view action,
                                                      bool validate_only) {
   std::lock_guard lock(mu_);
+  return ApplyLocked(yaml, expected_version, actor, action, validate_only);
+}
+
+absl::StatusOr<ApplyOutcome> PolicyRepository::Edit(const Editor& edit, std::string_view actor,
+                                                    std::string_view action, bool validate_only) {
+  std::lock_guard lock(mu_);
+  absl::StatusOr<PolicyText> current = storage_.Head();
+  if (!current.ok()) return current.status();
+  absl::StatusOr<std::string> next = edit(*current);
+  if (!next.ok()) {
+    const bool stale = absl::IsFailedPrecondition(next.status());
+    if (!validate_only && (stale || absl::IsNotFound(next.status()))) {
+      RefusedLocked(actor, action, stale ? "stale" : "not-found", std::string(next.status().message()));
+    }
+    return next.status();
+  }
+  return ApplyLocked(*next, current->version, actor, action, validate_only);
+}
+
+absl::StatusOr<ApplyOutcome> PolicyRepository::ApplyLocked(const std::string& yaml,
+                                                           std::string_view expected_version,
+                                                           std::string_view actor, std::string_view action,
+                                                           bool validate_only) {
   absl::StatusOr<PolicyText> current = storage_.Head();
   if (!current.ok()) return current.status();
   if (!validate_only && expected_version != current->version) {

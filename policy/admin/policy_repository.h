@@ -20,6 +20,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -63,13 +64,21 @@ class PolicyRepository {
   // An audit record that changes no policy (counter reset / adjust); also
   // one log line.
   absl::Status Audit(std::string_view actor, std::string_view action, std::string_view detail);
-  // A write refused before it reached Apply (an object's stale version, an
-  // object that does not exist): the log line and the "refused" entry.
-  void Refused(std::string_view actor, std::string_view action, std::string_view why, std::string_view detail);
+  // A write computed from the current text under the write lock (an
+  // object write): `edit` returns the new text, or a refusal returned as it
+  // is and audited (FAILED_PRECONDITION "stale", NOT_FOUND "not-found");
+  // then as Apply, based on that text. No write of this process can land
+  // between the read and the write.
+  using Editor = std::function<absl::StatusOr<std::string>(const PolicyText& current)>;
+  absl::StatusOr<ApplyOutcome> Edit(const Editor& edit, std::string_view actor, std::string_view action,
+                                    bool validate_only);
 
   PolicyStorage& storage() { return storage_; }
 
  private:
+  absl::StatusOr<ApplyOutcome> ApplyLocked(const std::string& yaml, std::string_view expected_version,
+                                           std::string_view actor, std::string_view action, bool validate_only);
+  void Refused(std::string_view actor, std::string_view action, std::string_view why, std::string_view detail);
   void RefusedLocked(std::string_view actor, std::string_view action, std::string_view why, std::string_view detail);
   absl::StatusOr<hive::admin::v1::HistoryEntry> AppendLocked(std::string_view actor, std::string_view action,
                                                              std::string_view detail);

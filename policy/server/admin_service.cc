@@ -120,32 +120,28 @@ grpc::Status AdminServiceImpl::EditObject(const av1::ObjectRef& ref, const googl
                                           bool validate_only, av1::ApplyReply& reply) {
   absl::StatusOr<admin::ObjectKind> kind = KindOf(ref.kind());
   if (!kind.ok()) return ToGrpc(kind.status());
-  absl::StatusOr<admin::PolicyText> current = repository_.Current();
-  if (!current.ok()) return ToGrpc(current.status());
-  hive::config::v1::PolicyConfig config;
-  if (absl::Status s = hive::config::YamlToProto(current->yaml, "policy", config); !s.ok()) return ToGrpc(s);
-  const google::protobuf::Message* existing = admin::FindObject(config, *kind, ref.name());
-  const std::string existing_version = existing == nullptr ? "" : admin::ObjectVersion(*existing);
-  const std::string action = replacement != nullptr ? "apply-object" : "delete-object";
   const std::string subject = absl::StrCat(std::string(admin::KindName(*kind)), " '", ref.name(), "'");
-  if (!validate_only && expected_version != existing_version) {
-    // The object's own version: edits of other objects do not conflict.
-    const std::string current_version = existing_version.empty() ? admin::kAbsent : existing_version;
-    repository_.Refused(actor, action, "stale",
-                        absl::StrCat(subject, " expected=", hive::log::Sanitize(expected_version, 32),
-                                     " current=", current_version));
-    return ToGrpc(admin::StaleVersion(expected_version, current_version, subject));
-  }
-  if (replacement != nullptr) {
-    admin::PutObject(config, *kind, *replacement);
-  } else if (!admin::DeleteObject(config, *kind, ref.name())) {
-    repository_.Refused(actor, action, "not-found", subject);
-    return grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("no ", subject));
-  }
-  // Based on the text just read: a concurrent whole-policy write in
-  // between is caught by the repository's own version check.
+  // Under the repository's write lock: the object's version is checked
+  // against the text the write is based on.
+  auto edit = [&](const admin::PolicyText& current) -> absl::StatusOr<std::string> {
+    hive::config::v1::PolicyConfig config;
+    if (absl::Status s = hive::config::YamlToProto(current.yaml, "policy", config); !s.ok()) return s;
+    const google::protobuf::Message* existing = admin::FindObject(config, *kind, ref.name());
+    const std::string existing_version = existing == nullptr ? "" : admin::ObjectVersion(*existing);
+    if (!validate_only && expected_version != existing_version) {
+      // The object's own version: edits of other objects do not conflict.
+      return admin::StaleVersion(expected_version, existing_version.empty() ? admin::kAbsent : existing_version,
+                                 subject);
+    }
+    if (replacement != nullptr) {
+      admin::PutObject(config, *kind, *replacement);
+    } else if (!admin::DeleteObject(config, *kind, ref.name())) {
+      return absl::NotFoundError(absl::StrCat("no ", subject));
+    }
+    return hive::config::ProtoToYaml(config);
+  };
   absl::StatusOr<admin::ApplyOutcome> o =
-      repository_.Apply(hive::config::ProtoToYaml(config), current->version, actor, action, validate_only);
+      repository_.Edit(edit, actor, replacement != nullptr ? "apply-object" : "delete-object", validate_only);
   if (!o.ok()) return ToGrpc(o.status());
   Fill(*o, reply);
   return grpc::Status::OK;

@@ -111,10 +111,10 @@ TEST(AdminCliTest, RulesPoolsQuotaAndCheckAsAnOperatorRunsThem) {
   EXPECT_THAT(history.output, HasSubstr("apply-object  version " + v1 + " (was " + v0 + ")"));
   // The refused writes are in the history too.
   EXPECT_THAT(history.output, HasSubstr("  refused  version " + v0 + "  by "));
-  EXPECT_THAT(history.output, HasSubstr("    action=apply-object reason=stale limit 'per-sender' "
-                                        "expected=0000000000000000 current=" + object_v0 + "\n"));
-  EXPECT_THAT(history.output, HasSubstr("    action=delete-object reason=stale limit 'never-was' expected=" +
-                                        object_v0 + " current=(absent)\n"));
+  EXPECT_THAT(history.output, HasSubstr("    action=apply-object reason=stale stale version '0000000000000000': "
+                                        "limit 'per-sender' is now at version " + object_v0 + "\n"));
+  EXPECT_THAT(history.output, HasSubstr("    action=delete-object reason=stale stale version '" + object_v0 +
+                                        "': limit 'never-was' does not exist now\n"));
   CtlResult rolled = admin.Ctl({"rules", "rollback", v0});
   EXPECT_EQ(rolled.code, 0) << rolled.output;
   EXPECT_THAT(rolled.output, HasSubstr("applied: version " + v0));

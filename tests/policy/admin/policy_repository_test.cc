@@ -178,6 +178,31 @@ TEST_F(PolicyRepositoryTest, AStaleWriteIsAuditedAndNamesThePolicyVersion) {
   EXPECT_EQ(history->front().actor(), "eve");
 }
 
+TEST_F(PolicyRepositoryTest, EditWritesWhatTheEditorMakesOfTheCurrentTextOrAuditsItsRefusal) {
+  auto refused = repo_->Edit(
+      [](const PolicyText& current) -> absl::StatusOr<std::string> {
+        return StaleVersion("aaaa", current.version, "limit 'x'");
+      },
+      "frank", "apply-object", false);
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  auto history = repo_->History(1);
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->front().action(), "refused");
+  EXPECT_EQ(history->front().detail(), "action=apply-object reason=stale stale version 'aaaa': limit 'x' is now at "
+                                       "version " + config::ConfigVersion(kV1));
+  std::string seen;
+  auto edited = repo_->Edit(
+      [&](const PolicyText& current) -> absl::StatusOr<std::string> {
+        seen = current.yaml;
+        return std::string(kV2);
+      },
+      "frank", "apply-object", false);
+  ASSERT_TRUE(edited.ok()) << edited.status();
+  EXPECT_EQ(seen, kV1);
+  EXPECT_TRUE(edited->applied);
+  EXPECT_EQ(FileText(), kV2);
+}
+
 TEST(StaleVersionTest, NamesWhoseVersionItIs) {
   EXPECT_EQ(std::string(StaleVersion("aaaa", "bbbb", "limit 'per-sender'").message()),
             "stale version 'aaaa': limit 'per-sender' is now at version bbbb");
