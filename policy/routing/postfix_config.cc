@@ -25,7 +25,8 @@ std::string Transport(const std::string& name, const PoolMember* member, const s
   std::string out = absl::StrCat(name, " unix - - n - - smtp\n  -o syslog_name=postfix/", name, "\n");
   if (member != nullptr) {
     absl::StrAppend(&out, "  -o ", member->ipv6 ? "smtp_bind_address6=" : "smtp_bind_address=", member->address,
-                    "\n  -o inet_protocols=", member->ipv6 ? "ipv6" : "ipv4", "\n  -o smtp_helo_name=", member->helo,
+                    "\n  -o inet_protocols=", member->ipv6 ? "ipv6" : "ipv4",
+                    "\n  -o inet_interfaces=all\n  -o smtp_helo_name=", member->helo,
                     "\n  -o smtp_bind_address_enforce=yes\n");
   }
   absl::StrAppend(&out, "  -o smtp_header_checks=regexp:", strip, "\n");

@@ -9,7 +9,11 @@
 //                  and transport_maps do not apply to it);
 //   master.cf      one smtp transport per member: its source address
 //                  (smtp_bind_address or _6, with inet_protocols pinned to
-//                  that family so the other family cannot leak),
+//                  that family so the other family cannot leak, and
+//                  inet_interfaces=all: the client looks the listener's
+//                  inet_interfaces up in its own family, and an IPv4-only
+//                  list is fatal to an IPv6 member, "config variable
+//                  inet_interfaces: host not found"),
 //                  smtp_helo_name, smtp_bind_address_enforce=yes (defer
 //                  rather than leave from another address),
 //                  syslog_name postfix/<transport> (hive-maillog-follower

@@ -20,12 +20,18 @@
 //     member's transport, other groups untouched; the same for a domain
 //     outside every provider group (its step-back counts under
 //     group="other"); hive-policyd's warm-up metrics (state, sent today,
-//     cap, step-backs) follow.
+//     cap, step-backs) follow;
+//   - IPv6 members, in a network namespace of the test's own (2001:db8::/64
+//     addresses on its lo): each pool's mail leaves from its member's
+//     IPv6 address and HELO.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sched.h>
 #include <sys/wait.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <map>
 #include <string>
 #include <thread>
@@ -58,11 +64,13 @@ struct GeneratedPostfix {
 // FILTER with an empty next hop sends to the recipient's domain (or
 // default_filter_nexthop): relayhost and transport_maps do not apply to
 // pool-routed mail. The tests have no DNS, so every member delivers to the
-// sink on `next_hop_port` (hive-postfix-config --default-nexthop).
-GeneratedPostfix Generate(const TempDir& dir, const std::string& policy_yaml, uint16_t next_hop_port) {
+// sink on `next_hop_port` (hive-postfix-config --default-nexthop) at
+// `next_hop_host`.
+GeneratedPostfix Generate(const TempDir& dir, const std::string& policy_yaml, uint16_t next_hop_port,
+                          const std::string& next_hop_host = "127.0.0.1") {
   WriteFile(dir.Sub("policyd.yaml"), policy_yaml);
   Process tool({HIVE_POSTFIX_CONFIG_BIN, "--config", dir.Sub("policyd.yaml"), "--out", dir.Sub("pf"),
-                "--postfix-dir", dir.Sub("pf"), "--default-nexthop", "[127.0.0.1]:" + std::to_string(next_hop_port)},
+                "--postfix-dir", dir.Sub("pf"), "--default-nexthop", "[" + next_hop_host + "]:" + std::to_string(next_hop_port)},
                dir.Sub("postfix-config.log"));
   const bool exited = tool.WaitExit(kToolTimeout);
   EXPECT_TRUE(exited && WIFEXITED(tool.ExitStatus()) && WEXITSTATUS(tool.ExitStatus()) == 0)
@@ -188,6 +196,61 @@ TEST(PoolsEndToEndTest, BlockRepliesInTheMaillogStepTheColdMemberBackForThatProv
   ASSERT_TRUE(WaitForText(maillog, Delivered("d@unlisted.test"))) << diagnostics();
   EXPECT_THAT(DeliveryLine(maillog(), "d@unlisted.test"), HasSubstr("postfix/hive-fb-warm/smtp")) << diagnostics();
   follower.Stop();
+}
+
+// IPv6 members need IPv6 addresses of their own that the kernel answers
+// on, and the host's lo has only ::1 (which the test never changes). So the
+// test moves itself into a network namespace of its own (unshare: every
+// process it starts from here on, Postfix included, inherits it), brings
+// that namespace's lo up and gives it documentation addresses. Skipped
+// where network namespaces are not available.
+TEST(PoolsEndToEndTest, Ipv6MembersLeaveFromTheirOwnAddressesInAPrivateNetworkNamespace) {
+  if (::unshare(CLONE_NEWNET) != 0) {
+    GTEST_SKIP() << "no private network namespace (unshare: " << std::strerror(errno)
+                 << "): IPv6 members need IPv6 addresses the host's lo does not have";
+  }
+  TempDir gen;
+  const std::vector<std::vector<std::string>> setup = {
+      {"ip", "link", "set", "lo", "up"},
+      {"ip", "-6", "addr", "add", "2001:db8::1/128", "dev", "lo", "nodad"},
+      {"ip", "-6", "addr", "add", "2001:db8::2/128", "dev", "lo", "nodad"},
+      {"ip", "-6", "addr", "add", "2001:db8::3/128", "dev", "lo", "nodad"}};
+  for (const auto& argv : setup) {
+    std::vector<std::string> cmd{"/usr/bin/env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
+    cmd.insert(cmd.end(), argv.begin(), argv.end());
+    Process ip(cmd, gen.Sub("ip.log"));
+    ASSERT_TRUE(ip.WaitExit(kToolTimeout) && WIFEXITED(ip.ExitStatus()) && WEXITSTATUS(ip.ExitStatus()) == 0)
+        << ReadFile(gen.Sub("ip.log"));
+  }
+  // The next hop listens on 2001:db8::1; each pool's member binds its own.
+  const std::string policy = R"(
+routing:
+  pools:
+    - name: tx
+      members: [{name: tx-6, address: "2001:db8::2", helo: tx-6.pools.test}]
+    - name: bulk
+      members: [{name: bulk-6, address: "2001:db8::3", helo: bulk-6.pools.test}]
+  rules:
+    - {name: receipts, match: {sender_domain: [shop.test]}, pool: tx}
+  default_pool: bulk
+)";
+  const uint16_t next_hop_port = FreePort();
+  Sink next_hop(gen.Sub("v6-sink"), gen.Sub("v6-sink.log"), next_hop_port, {}, "2001:db8::1");
+  const GeneratedPostfix pf = Generate(gen, policy, next_hop_port, "2001:db8::1");
+  ASSERT_THAT(pf.master_cf, HasSubstr("smtp_bind_address6=2001:db8::2"));
+  ASSERT_THAT(pf.master_cf, HasSubstr("inet_protocols=ipv6"));
+  HiveStack stack(StackOptions{.policy_yaml = policy, .postfix_main_cf = pf.main_cf, .postfix_master_cf = pf.master_cf});
+
+  EXPECT_THAT(Send(stack.smtp_port(), "orders@shop.test", "bob@example.test", "v6 receipt"), HasSubstr("250"));
+  EXPECT_THAT(Send(stack.smtp_port(), "news@letters.test", "ann@example.test", "v6 newsletter"), HasSubstr("250"));
+  const std::string receipt = next_hop.WaitForMessageContaining("Subject: v6 receipt", kDeliveryTimeout);
+  const std::string newsletter = next_hop.WaitForMessageContaining("Subject: v6 newsletter", kDeliveryTimeout);
+  ASSERT_FALSE(receipt.empty() || newsletter.empty()) << stack.Diagnostics();
+  EXPECT_EQ(Record(receipt, "X-Client-Addr"), "ipv6:2001:db8::2") << receipt;  // smtp-sink's form
+  EXPECT_EQ(Record(receipt, "X-Helo-Args"), "tx-6.pools.test");
+  EXPECT_EQ(Record(newsletter, "X-Client-Addr"), "ipv6:2001:db8::3") << newsletter;
+  EXPECT_EQ(Record(newsletter, "X-Helo-Args"), "bulk-6.pools.test");
+  EXPECT_THAT(receipt, Not(HasSubstr("X-Hive-Pool")));
 }
 
 }  // namespace

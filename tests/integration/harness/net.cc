@@ -45,14 +45,21 @@ uint16_t FreePort() {
 }
 
 bool WaitForListener(uint16_t port, std::chrono::milliseconds timeout, bool ipv6) {
+  return WaitForListener(ipv6 ? "::1" : "127.0.0.1", port, timeout);
+}
+
+bool WaitForListener(const std::string& host, uint16_t port, std::chrono::milliseconds timeout) {
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  sockaddr_in6 addr6{};
+  addr6.sin6_family = AF_INET6;
+  addr6.sin6_port = htons(port);
+  const bool ipv6 = inet_pton(AF_INET6, host.c_str(), &addr6.sin6_addr) == 1;
+  if (!ipv6 && inet_pton(AF_INET, host.c_str(), &addr.sin_addr) != 1) return false;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   while (std::chrono::steady_clock::now() < deadline) {
     const int fd = socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr = Loopback(port);
-    sockaddr_in6 addr6{};
-    addr6.sin6_family = AF_INET6;
-    addr6.sin6_port = htons(port);
-    addr6.sin6_addr = in6addr_loopback;
     const bool up = ipv6 ? connect(fd, reinterpret_cast<sockaddr*>(&addr6), sizeof addr6) == 0
                          : connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     close(fd);

@@ -16,6 +16,8 @@ uint16_t FreePort();
 // True once something accepts TCP connections on 127.0.0.1:port ([::1]:port
 // with ipv6).
 bool WaitForListener(uint16_t port, std::chrono::milliseconds timeout, bool ipv6 = false);
+// The same on another local address (IPv4 or IPv6, numeric).
+bool WaitForListener(const std::string& host, uint16_t port, std::chrono::milliseconds timeout);
 
 // GET /metrics on 127.0.0.1:port (a 5 s receive timeout); the body of a
 // 200 answer, or "" on any failure.

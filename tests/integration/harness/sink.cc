@@ -14,7 +14,7 @@
 namespace hive::testing {
 
 Sink::Sink(const std::string& dir, const std::string& log_path, uint16_t port,
-           const std::vector<std::string>& extra_args)
+           const std::vector<std::string>& extra_args, const std::string& host)
     : dir_(dir), port_(port != 0 ? port : FreePort()) {
   std::filesystem::create_directories(dir_);
   if (const passwd* nobody = getpwnam("nobody")) {
@@ -23,10 +23,11 @@ Sink::Sink(const std::string& dir, const std::string& log_path, uint16_t port,
   // One file per message, named by time and a random suffix (smtp-sink -d).
   std::vector<std::string> argv{"/usr/sbin/smtp-sink", "-u", "nobody", "-d", dir_ + "/%H%M%S."};
   argv.insert(argv.end(), extra_args.begin(), extra_args.end());
-  argv.push_back("127.0.0.1:" + std::to_string(port_));
+  const bool ipv6 = host.find(':') != std::string::npos;
+  argv.push_back((ipv6 ? "[" + host + "]" : host) + ":" + std::to_string(port_));
   argv.push_back("64");
   process_ = std::make_unique<Process>(std::move(argv), log_path);
-  if (!WaitForListener(port_, std::chrono::seconds(10))) throw std::runtime_error("smtp-sink did not start");
+  if (!WaitForListener(host, port_, std::chrono::seconds(10))) throw std::runtime_error("smtp-sink did not start");
 }
 
 std::vector<std::string> Sink::Messages() const {

@@ -1,5 +1,6 @@
 // The next hop that captures delivered mail: Postfix's smtp-sink on
-// 127.0.0.1, writing one file per message into a directory.
+// 127.0.0.1 (or another local address), writing one file per message into
+// a directory.
 // Not thread-safe.
 #pragma once
 
@@ -18,8 +19,9 @@ class Sink {
   // Listens on `port` (0: a free one); files go under dir (created, owned by nobody).
   // extra_args: more smtp-sink options, e.g. {"-r", "RCPT", "-b", "421 4.7.0 ..."}
   // (every RCPT deferred with that reply: a destination that throttles).
+  // `host`: the address to listen on (an IPv6 one without brackets).
   Sink(const std::string& dir, const std::string& log_path, uint16_t port = 0,
-       const std::vector<std::string>& extra_args = {});
+       const std::vector<std::string>& extra_args = {}, const std::string& host = "127.0.0.1");
 
   uint16_t port() const { return port_; }
   // Every message received so far, as smtp-sink wrote it (envelope lines,

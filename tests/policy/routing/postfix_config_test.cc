@@ -25,10 +25,10 @@ TEST(PostfixConfigTest, OneTransportPerMemberMarksMappedShapingSet) {
   EXPECT_THAT(pf.hive_pools, HasSubstr("/^X-Hive-Pool:\\s*legacy\\s*$/ FILTER smtp-legacy:\n"));
 
   EXPECT_THAT(pf.master_cf, HasSubstr("hive-tx.a unix - - n - - smtp\n  -o syslog_name=postfix/hive-tx.a\n"
-                                      "  -o smtp_bind_address=127.0.0.2\n  -o inet_protocols=ipv4\n"
+                                      "  -o smtp_bind_address=127.0.0.2\n  -o inet_protocols=ipv4\n  -o inet_interfaces=all\n"
                                       "  -o smtp_helo_name=tx-a.mail.example\n  -o smtp_bind_address_enforce=yes\n"
                                       "  -o smtp_header_checks=regexp:/etc/pf/hive_strip\n"));
-  EXPECT_THAT(pf.master_cf, HasSubstr("  -o smtp_bind_address6=2001:db8::25\n  -o inet_protocols=ipv6\n"));
+  EXPECT_THAT(pf.master_cf, HasSubstr("  -o smtp_bind_address6=2001:db8::25\n  -o inet_protocols=ipv6\n  -o inet_interfaces=all\n"));
   EXPECT_THAT(pf.master_cf, HasSubstr("smtp-legacy unix - - n - - smtp\n"));
 
   EXPECT_THAT(pf.main_cf, HasSubstr("milter_header_checks = regexp:/etc/pf/hive_pools\n"));
