@@ -64,6 +64,12 @@ std::optional<SendmailDelivery> ParseSendmailDelivery(std::string_view line) {
   const auto to = Field(rest, "to=");
   const auto dsn = Field(rest, "dsn=");
   if (!to || !dsn || dsn->empty()) return std::nullopt;
+  // Deliveries that never leave the machine say nothing about an address's
+  // reputation: local mailboxes, programs, files.
+  if (const auto mailer = Field(rest, "mailer=");
+      mailer && (*mailer == "local" || *mailer == "prog" || mailer->starts_with("*"))) {
+    return std::nullopt;
+  }
   // stat= is the last field and may contain ", ".
   const std::size_t stat_at = rest.find(", stat=");
   if (stat_at == std::string_view::npos) return std::nullopt;

@@ -13,7 +13,8 @@
 // is a delivery attempt; its member is whatever the queue id's chgfrom line
 // said (the caller remembers it, maillog_reader.h). One to= line may name
 // several recipients ("to=<a@x>,<b@x>"). Status comes from the DSN's class
-// (2: sent, 4: deferred, 5: bounced); the reply is the text after
+// (2: sent, 4: deferred, 5: bounced); deliveries by the local, prog and
+// *file*/*include* mailers are not reported. The reply is the text after
 // "Deferred: ", the text in "Sent (...)", or for a bounce the `reply=`
 // field when it is a 5xx reply (it is the session's last reply: after a 421
 // it is often "221 Bye"), else the stat text.

@@ -61,6 +61,10 @@ TEST(SendmailLogParserTest, DeliveryLinesGiveStatusDsnAndTheRemoteReply) {
   EXPECT_FALSE(ParseSendmailDelivery(kFrom));
   EXPECT_FALSE(ParseSendmailDelivery("x sm-mta[7]: Q3: to=<a@x.test>, delay=00:00:01, stat=queued"));
   EXPECT_FALSE(ParseSendmailDelivery(
+      "x sm-mta[7]: Q4: to=<root@mx.test>, delay=00:00:01, mailer=local, pri=1, dsn=4.2.0, stat=Deferred: x"));
+  EXPECT_FALSE(ParseSendmailDelivery(
+      "x sm-mta[7]: Q5: to=/var/mail/x, delay=00:00:01, mailer=*file*, pri=1, dsn=2.0.0, stat=Sent"));
+  EXPECT_FALSE(ParseSendmailDelivery(
       "x postfix/smtp[1]: 5C: to=<a@x>, relay=r, delay=1, delays=0/0/0/0, dsn=2.0.0, status=sent (ok)"));
   EXPECT_FALSE(ParseSendmailDelivery(""));
 }
