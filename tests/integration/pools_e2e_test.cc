@@ -26,12 +26,9 @@
 //     IPv6 address and HELO.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <sched.h>
 #include <sys/wait.h>
 
-#include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <map>
 #include <string>
 #include <thread>
@@ -205,52 +202,18 @@ TEST(PoolsEndToEndTest, BlockRepliesInTheMaillogStepTheColdMemberBackForThatProv
 // that namespace's lo up and gives it documentation addresses. Skipped
 // where network namespaces are not available.
 TEST(PoolsEndToEndTest, Ipv6MembersLeaveFromTheirOwnAddressesInAPrivateNetworkNamespace) {
-  if (::unshare(CLONE_NEWNET) != 0) {
-    GTEST_SKIP() << "no private network namespace (unshare: " << std::strerror(errno)
-                 << "): IPv6 members need IPv6 addresses the host's lo does not have";
-  }
   TempDir gen;
-  const std::vector<std::vector<std::string>> setup = {
-      {"ip", "link", "set", "lo", "up"},
-      {"ip", "-6", "addr", "add", "2001:db8::1/128", "dev", "lo", "nodad"},
-      {"ip", "-6", "addr", "add", "2001:db8::2/128", "dev", "lo", "nodad"},
-      {"ip", "-6", "addr", "add", "2001:db8::3/128", "dev", "lo", "nodad"}};
-  for (const auto& argv : setup) {
-    std::vector<std::string> cmd{"/usr/bin/env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
-    cmd.insert(cmd.end(), argv.begin(), argv.end());
-    Process ip(cmd, gen.Sub("ip.log"));
-    ASSERT_TRUE(ip.WaitExit(kToolTimeout) && WIFEXITED(ip.ExitStatus()) && WEXITSTATUS(ip.ExitStatus()) == 0)
-        << ReadFile(gen.Sub("ip.log"));
-  }
-  // The next hop listens on 2001:db8::1; each pool's member binds its own.
-  const std::string policy = R"(
-routing:
-  pools:
-    - name: tx
-      members: [{name: tx-6, address: "2001:db8::2", helo: tx-6.pools.test}]
-    - name: bulk
-      members: [{name: bulk-6, address: "2001:db8::3", helo: bulk-6.pools.test}]
-  rules:
-    - {name: receipts, match: {sender_domain: [shop.test]}, pool: tx}
-  default_pool: bulk
-)";
+  const std::string unavailable = EnterIpv6Namespace(gen.Sub("ip.log"));
+  if (!unavailable.empty()) GTEST_SKIP() << unavailable;
+  ASSERT_FALSE(::testing::Test::HasFailure()) << "setting up the namespace's lo failed";
   const uint16_t next_hop_port = FreePort();
-  Sink next_hop(gen.Sub("v6-sink"), gen.Sub("v6-sink.log"), next_hop_port, {}, "2001:db8::1");
-  const GeneratedPostfix pf = Generate(gen, policy, next_hop_port, "2001:db8::1");
+  Sink next_hop(gen.Sub("v6-sink"), gen.Sub("v6-sink.log"), next_hop_port, {}, kIpv6NextHop);
+  const GeneratedPostfix pf = Generate(gen, kIpv6Policy, next_hop_port, kIpv6NextHop);
   ASSERT_THAT(pf.master_cf, HasSubstr("smtp_bind_address6=2001:db8::2"));
   ASSERT_THAT(pf.master_cf, HasSubstr("inet_protocols=ipv6"));
-  HiveStack stack(StackOptions{.policy_yaml = policy, .postfix_main_cf = pf.main_cf, .postfix_master_cf = pf.master_cf});
-
-  EXPECT_THAT(Send(stack.smtp_port(), "orders@shop.test", "bob@example.test", "v6 receipt"), HasSubstr("250"));
-  EXPECT_THAT(Send(stack.smtp_port(), "news@letters.test", "ann@example.test", "v6 newsletter"), HasSubstr("250"));
-  const std::string receipt = next_hop.WaitForMessageContaining("Subject: v6 receipt", kDeliveryTimeout);
-  const std::string newsletter = next_hop.WaitForMessageContaining("Subject: v6 newsletter", kDeliveryTimeout);
-  ASSERT_FALSE(receipt.empty() || newsletter.empty()) << stack.Diagnostics();
-  EXPECT_EQ(Record(receipt, "X-Client-Addr"), "ipv6:2001:db8::2") << receipt;  // smtp-sink's form
-  EXPECT_EQ(Record(receipt, "X-Helo-Args"), "tx-6.pools.test");
-  EXPECT_EQ(Record(newsletter, "X-Client-Addr"), "ipv6:2001:db8::3") << newsletter;
-  EXPECT_EQ(Record(newsletter, "X-Helo-Args"), "bulk-6.pools.test");
-  EXPECT_THAT(receipt, Not(HasSubstr("X-Hive-Pool")));
+  HiveStack stack(
+      StackOptions{.policy_yaml = kIpv6Policy, .postfix_main_cf = pf.main_cf, .postfix_master_cf = pf.master_cf});
+  ExpectIpv6Sources(stack.smtp_port(), next_hop, stack.Diagnostics());
 }
 
 }  // namespace

@@ -6,7 +6,8 @@
 // HELO with that address's name (the instance's /etc/hosts plays PTR) and
 // strip the tag. Members bind 127.0.0.11, .21, .22 (Linux answers all of
 // 127.0.0.0/8 on loopback; Sendmail refuses to bind 127.0.0.1 and ::1
-// themselves, daemon.c); smtp-sink records each delivery's source address.
+// themselves, daemon.c; IPv6 members get addresses of their own in a
+// private network namespace); smtp-sink records each delivery's source address.
 //
 //   - each pool's mail leaves from its member's address and HELO, with the
 //     original return path; a pool without members from Sendmail's default
@@ -23,6 +24,9 @@
 //     two deferrals change nothing, the third steps the cold member back and
 //     pauses it for that provider group, and the next message to that group
 //     is tagged for the warm member while another group keeps the cold one.
+//   - IPv6 members, in a network namespace of the test's own (2001:db8::/64
+//     addresses on its lo): each pool's mail leaves from its member's IPv6
+//     address and HELO.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <sys/wait.h>
@@ -219,6 +223,31 @@ TEST(PoolsSendmailTest, BlockRepliesInSendmailsLogStepTheColdMemberBackForThatPr
   attempt("fourth@blocked.test", "fb-warm");
   attempt("fifth@fine.test", "fb-cold");
   follower.Stop();
+}
+
+// IPv6 members: Sendmail skips a loopback {if_addr} (::1), so, as in
+// pools_e2e_test, the test moves itself into a network namespace of its own
+// whose lo has 2001:db8::1-3 (documentation addresses, not loopback ones).
+// The next hop listens on 2001:db8::1; each pool's member binds its own.
+// Last in this file: the namespace cannot be left (ctest runs it alone).
+TEST(PoolsSendmailTest, Ipv6MembersLeaveFromTheirOwnAddressesInAPrivateNetworkNamespace) {
+  TempDir gen;
+  const std::string unavailable = EnterIpv6Namespace(gen.Sub("ip.log"));
+  if (!unavailable.empty()) GTEST_SKIP() << unavailable;
+  ASSERT_FALSE(::testing::Test::HasFailure()) << "setting up the namespace's lo failed";
+  Sink next_hop(gen.Sub("v6-sink"), gen.Sub("v6-sink.log"), 0, {}, kIpv6NextHop);
+  // Every address to the IPv6 next hop (this rule comes before the
+  // harness' own [127.0.0.1] one).
+  const std::string mc = Generate(gen, kIpv6Policy) + "define(`RELAY_MAILER_ARGS', `TCP $h " +
+                         std::to_string(next_hop.port()) + "')dnl\nLOCAL_RULE_0\nR$* < @ $* > $*\t$#relay $@ [IPv6:" +
+                         kIpv6NextHop + "] $: $1 < @ $2 > $3\n";
+  ASSERT_THAT(mc, HasSubstr("2001:db8::2"));
+  HiveStack stack(StackOptions{.mta = "sendmail",
+                               .policy_yaml = kIpv6Policy,
+                               .milter_yaml = kMilterYaml,
+                               .sendmail_mc = mc,
+                               .sendmail_hosts = "2001:db8::2\ttx-6.pools.test\n2001:db8::3\tbulk-6.pools.test\n"});
+  ExpectIpv6Sources(stack.smtp_port(), next_hop, stack.Diagnostics());
 }
 
 }  // namespace

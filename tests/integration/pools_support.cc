@@ -2,8 +2,15 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sched.h>
+#include <sys/wait.h>
 
+#include <cerrno>
+#include <cstring>
+
+#include "harness/process.h"
 #include "harness/smtp_client.h"
+#include "harness/temp_dir.h"
 
 namespace hive::testing {
 
@@ -117,6 +124,52 @@ routing:
          cold_address + R"(, helo: fb-cold.pools.test, warmup: slow}
   default_pool: bulk
 )";
+}
+
+const char kIpv6Policy[] = R"(
+routing:
+  pools:
+    - name: tx
+      members: [{name: tx-6, address: "2001:db8::2", helo: tx-6.pools.test}]
+    - name: bulk
+      members: [{name: bulk-6, address: "2001:db8::3", helo: bulk-6.pools.test}]
+  rules:
+    - {name: receipts, match: {sender_domain: [shop.test]}, pool: tx}
+  default_pool: bulk
+)";
+
+std::string EnterIpv6Namespace(const std::string& log_path) {
+  if (::unshare(CLONE_NEWNET) != 0) {
+    return std::string("no private network namespace (unshare: ") + std::strerror(errno) +
+           "): IPv6 members need IPv6 addresses the host's lo does not have";
+  }
+  std::vector<std::vector<std::string>> setup = {{"ip", "link", "set", "lo", "up"}};
+  for (const char* a : {kIpv6NextHop, "2001:db8::2", "2001:db8::3"}) {
+    setup.push_back({"ip", "-6", "addr", "add", std::string(a) + "/128", "dev", "lo", "nodad"});
+  }
+  for (const auto& argv : setup) {
+    std::vector<std::string> cmd{"/usr/bin/env", "PATH=/usr/sbin:/usr/bin:/sbin:/bin"};
+    cmd.insert(cmd.end(), argv.begin(), argv.end());
+    Process ip(cmd, log_path);
+    EXPECT_TRUE(ip.WaitExit(std::chrono::seconds(20)) && WIFEXITED(ip.ExitStatus()) && WEXITSTATUS(ip.ExitStatus()) == 0)
+        << ReadFile(log_path);
+  }
+  return "";
+}
+
+void ExpectIpv6Sources(uint16_t smtp_port, const Sink& next_hop, const std::string& diagnostics) {
+  EXPECT_THAT(Send(smtp_port, "orders@shop.test", "bob@example.test", "v6 receipt"), HasSubstr("250"));
+  EXPECT_THAT(Send(smtp_port, "news@letters.test", "ann@example.test", "v6 newsletter"), HasSubstr("250"));
+  const std::string receipt = next_hop.WaitForMessageContaining("Subject: v6 receipt", kDeliveryTimeout);
+  const std::string newsletter = next_hop.WaitForMessageContaining("Subject: v6 newsletter", kDeliveryTimeout);
+  ASSERT_FALSE(receipt.empty() || newsletter.empty()) << diagnostics;
+  EXPECT_EQ(Record(receipt, "X-Client-Addr"), "ipv6:2001:db8::2") << receipt;  // smtp-sink's form
+  EXPECT_EQ(Record(receipt, "X-Helo-Args"), "tx-6.pools.test");
+  EXPECT_EQ(Record(receipt, "X-Mail-Args"), "<orders@shop.test>");
+  EXPECT_EQ(Record(newsletter, "X-Client-Addr"), "ipv6:2001:db8::3") << newsletter;
+  EXPECT_EQ(Record(newsletter, "X-Helo-Args"), "bulk-6.pools.test");
+  EXPECT_EQ(Record(newsletter, "X-Mail-Args"), "<news@letters.test>");
+  EXPECT_THAT(receipt + newsletter, Not(HasSubstr("X-Hive-Pool")));
 }
 
 std::string LineWith(const std::string& log, const std::string& needle) {

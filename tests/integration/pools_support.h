@@ -62,6 +62,29 @@ void ExpectCapSources(const Sink& sink, const CapTraffic& traffic, const PoolAdd
 // fine (fine.test); routing.feedback left at its defaults.
 std::string FeedbackPolicy(const std::string& warm_address, const std::string& cold_address);
 
+// The IPv6 scenario both MTAs run, in a network namespace of the test's
+// own whose lo has kIpv6NextHop (where the next hop listens) and each
+// member's address: pool tx (member tx-6, 2001:db8::2, HELO
+// tx-6.pools.test) for shop.test's mail, the default pool bulk (bulk-6,
+// 2001:db8::3, bulk-6.pools.test) for the rest.
+inline constexpr char kIpv6NextHop[] = "2001:db8::1";
+extern const char kIpv6Policy[];
+
+// Moves the calling thread, and every process it starts from then on, into
+// a network namespace of its own (the host's interfaces are never touched),
+// brings that namespace's lo up and gives it the scenario's three addresses
+// (/128, no DAD): addresses the kernel answers on that are not loopback
+// addresses. Returns "" when done, else why namespaces are not available
+// (the caller skips); a failing `ip` command fails the test. Irreversible
+// for the process: ctest runs each test in a process of its own, and the
+// tests that call it come last in their files (for a run of a whole binary).
+std::string EnterIpv6Namespace(const std::string& log_path);
+
+// Sends a receipt from shop.test and a newsletter through the MTA on
+// `smtp_port`; each must reach `next_hop` from its member's IPv6 address
+// with its HELO and its own return path, without the routing mark.
+void ExpectIpv6Sources(uint16_t smtp_port, const Sink& next_hop, const std::string& diagnostics);
+
 // The line of `log` that contains `needle`, without its newline ("" when
 // none).
 std::string LineWith(const std::string& log, const std::string& needle);
