@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "content/checks.h"
+#include "content/domain.h"
 
 namespace hive::policy::content {
 namespace {
@@ -17,14 +18,15 @@ enum Kind : unsigned char {
   kSubject = 's',  // added to the body kind of a subject token
   kFromDomain = 'f',
   kUrlHost = 'u',
+  kUrlDomain = 'r',  // registrable domain of a URL host (Public Suffix List)
+  kUrlTld = 't',     // its last label
+  kUrlPath = 'P',    // prefix of the words of a URL's path and query
   kPunct = 'p',      // a run of symbols: "!!!", "://", "★", "【"
   kLineStart = 'L',  // the symbol a line starts with: "> ", ": ", "※"
   // Structure and header shapes (Tokenize with structure = true):
   kStructure = 'S',     // counts of parts, URLs, links, text size; anomalies
   kAttachType = 'A',    // declared type of each attachment
   kContentType = 'T',   // top-level Content-Type
-  kMessageIdShape = 'M',  // Message-ID with letters as 'a', digits as '9'
-  kMessageIdHost = 'm',   // the part after '@'
 };
 
 constexpr std::uint64_t kFnvOffset = 14695981039346656037ull;
@@ -201,20 +203,6 @@ std::size_t Magnitude(std::size_t n) {
   return b;
 }
 
-// "<20041108.ab12@x.cn>" -> "<9.a9@a.a>": runs of letters and of digits
-// collapse to one 'a' / '9'.
-void AddMessageIdShape(std::string_view id, std::vector<std::uint64_t>& out) {
-  Fnv f;
-  f.Add(kMessageIdShape);
-  char last = 0;
-  for (char c : id.substr(0, 200)) {
-    const char k = c >= '0' && c <= '9' ? '9' : ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') ? 'a' : c;
-    if (k != last) f.Add(static_cast<unsigned char>(k));
-    last = k;
-  }
-  out.push_back(f.h);
-}
-
 void AddStructureTokens(const ParsedMessage& parsed, std::vector<std::uint64_t>& out) {
   AddStructureToken("parts", static_cast<std::size_t>(std::max(parsed.parts, 0)), out);
   AddStructureToken("plain", static_cast<std::size_t>(std::clamp(parsed.plain_parts, 0, 4)), out);
@@ -235,14 +223,24 @@ void AddStructureTokens(const ParsedMessage& parsed, std::vector<std::uint64_t>&
     const std::string_view v(*type);
     AddHostToken(kContentType, v.substr(0, v.find(';')), out);
   }
-  if (const std::string* id = FindHeader(parsed.headers, "Message-ID")) {
-    const std::string_view v(*id);
-    AddMessageIdShape(v, out);
-    const std::size_t at = v.rfind('@');
-    if (at != std::string_view::npos) AddHostToken(kMessageIdHost, v.substr(at + 1, 100), out);
-  } else {
-    AddStructureToken("no-message-id", 1, out);
-  }
+}
+
+// A URL's host, registrable domain, top-level label, and the words of its
+// path and query ("/cheap-meds/buy.php?id=1" -> cheap, meds, buy, php, id,
+// a number).
+void AddUrlTokens(const Url& url, std::vector<std::uint64_t>& out) {
+  AddHostToken(kUrlHost, url.host, out);
+  const std::string domain = RegistrableDomain(url.host);
+  if (domain != url.host) AddHostToken(kUrlDomain, domain, out);
+  const std::string_view host(url.host);
+  if (const std::size_t dot = host.rfind('.'); dot != std::string_view::npos) AddHostToken(kUrlTld, host.substr(dot + 1), out);
+  const std::string_view u(url.url);
+  const std::size_t scheme = u.find("://");
+  const std::size_t path = u.find('/', scheme == std::string_view::npos ? 0 : scheme + 3);
+  if (path == std::string_view::npos) return;
+  Scan(u.substr(path, 512), kUrlPath, [&](std::uint64_t h, bool symbol) {
+    if (!symbol) out.push_back(h);
+  });
 }
 
 }  // namespace
@@ -262,13 +260,18 @@ void Tokenize(const ParsedMessage& parsed, Tokens& out, bool structure) {
     if (!symbol && out.body.size() < kMaxTokens) out.body.push_back(h);
     if (out.features.size() < 2 * kMaxTokens) out.features.push_back(h);
   });
-  Scan(parsed.subject, kSubject, [&](std::uint64_t h, bool) {
-    if (out.features.size() < 3 * kMaxTokens) out.features.push_back(h);
-  });
+  // The subject twice: as subject tokens, and as text like the body's (a
+  // word says the same in both places, and a short message is mostly its
+  // subject).
+  for (const unsigned char prefix : {static_cast<unsigned char>(kSubject), static_cast<unsigned char>(0)}) {
+    Scan(parsed.subject, prefix, [&](std::uint64_t h, bool) {
+      if (out.features.size() < 3 * kMaxTokens) out.features.push_back(h);
+    });
+  }
   if (const std::string* from = FindHeader(parsed.headers, "From")) {
     AddHostToken(kFromDomain, AddressDomain(*from), out.features);
   }
-  for (const Url& url : parsed.urls) AddHostToken(kUrlHost, url.host, out.features);
+  for (const Url& url : parsed.urls) AddUrlTokens(url, out.features);
   if (structure) AddStructureTokens(parsed, out.features);
   std::sort(out.features.begin(), out.features.end());
   out.features.erase(std::unique(out.features.begin(), out.features.end()), out.features.end());
