@@ -25,12 +25,28 @@
 // the messages of fold 0 (file hash mod K == 0) are the test set, the
 // classifier is trained on all the others once.
 //
+// --calibrate FPR: the classifier's threshold is not the config's but is
+// chosen on the training set only: an inner 5-fold cross-validation over
+// it (folds by the next 8 bytes of the SHA-256) gives each training
+// message a probability from a model that did not see it, and the
+// threshold is the lowest one at which at most FPR of those hams would be
+// flagged (counted as content/calibration.h says, as hive-content-learn
+// --calibrate does). A message is then flagged when p >= that threshold (rules,
+// checks and reject_score are not used). The test set is never read to
+// choose anything.
+//
+// --dev K: development mode, for choosing tokens and parameters without
+// looking at the test set: the test set of --split 5 is dropped, and the
+// other 80% is cross-validated K ways (folds by the next 8 bytes of the
+// SHA-256; --calibrate then uses the 8 after those).
+//
 // --dump FILE writes "file<TAB>label<TAB>score<TAB>bayes p" per scored
 // message (p -1: no classifier or not ready). The report also gives, for
 // information only, the best recall any threshold on the classifier's
 // probability reaches at a false-positive rate of at most 0.5%: a
 // threshold chosen on the test set is not a result, the configured one is.
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -44,20 +60,29 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
 #include "config/snapshot.h"
+#include "content/calibration.h"
 #include "content/scorer.h"
 
 namespace {
 
-using hive::policy::content::Message;
+namespace content = hive::policy::content;
+using content::Message;
 
-// The first 8 bytes of SHA-256(data), big-endian.
-std::uint64_t FileHash(const std::string& data) {
+constexpr int kHashWords = 4;
+
+// The SHA-256 of data as four big-endian 64-bit words: word 0 picks the
+// fold, word 1 the inner fold of a calibration or of --dev, word 2 the
+// inner fold of a calibration within --dev.
+std::array<std::uint64_t, kHashWords> FileHash(const std::string& data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int n = 0;
   EVP_Digest(data.data(), data.size(), digest, &n, EVP_sha256(), nullptr);
-  std::uint64_t h = 0;
-  for (int i = 0; i < 8; ++i) h = (h << 8) | digest[i];
+  std::array<std::uint64_t, kHashWords> h{};
+  for (int w = 0; w < kHashWords; ++w) {
+    for (int i = 0; i < 8; ++i) h[w] = (h[w] << 8) | digest[8 * w + i];
+  }
   return h;
 }
 
@@ -65,7 +90,8 @@ struct Labelled {
   std::string file;
   bool spam = false;
   Message message;
-  std::uint64_t hash = 0;  // FileHash of the raw file
+  std::array<std::uint64_t, kHashWords> hash{};  // FileHash of the raw file
+  std::vector<std::uint64_t> features;           // the classifier's, computed once
 };
 
 std::string ReadFile(const std::string& path) {
@@ -73,6 +99,38 @@ std::string ReadFile(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+bool InFold(const Labelled& l, int level, int folds, int fold) {
+  return static_cast<int>(l.hash[level] % static_cast<unsigned>(folds)) == fold;
+}
+
+// Resets the classifier and trains it on `train`.
+void TrainOn(content::Classifier& c, const std::vector<const Labelled*>& train, int passes) {
+  c.Reset();
+  std::vector<content::LabelledFeatures> batch;
+  batch.reserve(train.size());
+  for (const Labelled* l : train) batch.push_back({l->features, l->spam});
+  c.Train(batch, passes);
+}
+
+// The classifier's spam probability, -1 when it does not answer.
+double Probability(const content::Classifier& c, const Labelled& l) {
+  const content::Classification r = c.Classify(l.features);
+  return r.ready ? r.probability : -1;
+}
+
+// Chooses the threshold on `train` alone (calibration.h): inner
+// `inner`-fold cross-validation, folds by hash word `level`.
+double Calibrate(const content::Classifier& c, const std::vector<const Labelled*>& train, int level, int inner,
+                 int passes, double max_fpr) {
+  std::vector<content::LabelledFeatures> examples;
+  std::vector<int> fold_of;
+  for (const Labelled* l : train) {
+    examples.push_back({l->features, l->spam});
+    fold_of.push_back(static_cast<int>(l->hash[level] % static_cast<unsigned>(inner)));
+  }
+  return content::CalibrateThreshold(examples, fold_of, inner, passes, c.options(), max_fpr);
 }
 
 }  // namespace
@@ -84,6 +142,9 @@ int main(int argc, char** argv) {
   int top = 0;
   int folds = 0;
   bool split = false;
+  bool dev = false;
+  int dev_word = 1;  // the hash word of --dev's folds (1 or 2; calibration reads the next)
+  double calibrate = -1;
   int passes = 3;
   std::string dump;
   for (int i = 1; i < argc; ++i) {
@@ -97,11 +158,14 @@ int main(int argc, char** argv) {
     else if (a == "--top") top = std::stoi(next());
     else if (a == "--folds") folds = std::stoi(next());
     else if (a == "--split") folds = std::stoi(next()), split = true;
+    else if (a == "--dev") folds = std::stoi(next()), dev = true;
+    else if (a == "--dev-word") dev_word = std::stoi(next());
+    else if (a == "--calibrate") calibrate = std::stod(next());
     else if (a == "--dump") dump = next();
     else if (a == "--passes") passes = std::stoi(next());
     else {
       std::cerr << "usage: hive-content-eval --config FILE --corpus DIR [--labels FILE] [--neutralise] [--threshold X] [--top N]\n"
-                   "                         [--folds K | --split K] [--passes N] [--dump FILE]\n";
+                   "                         [--folds K | --split K | --dev K] [--calibrate FPR] [--passes N] [--dump FILE]\n";
       return 2;
     }
   }
@@ -115,10 +179,14 @@ int main(int argc, char** argv) {
     std::cerr << snapshot.status().message() << "\n";
     return 2;
   }
-  const hive::policy::content::Scorer& scorer = (*snapshot)->content;
+  const content::Scorer& scorer = (*snapshot)->content;
   const auto& classifier = scorer.classifier();
   if (folds != 0 && (folds < 2 || !classifier)) {
-    std::cerr << "hive-content-eval: --folds/--split need K >= 2 and content.bayes.enabled in the config\n";
+    std::cerr << "hive-content-eval: --folds/--split/--dev need K >= 2 and content.bayes.enabled in the config\n";
+    return 2;
+  }
+  if (calibrate >= 0 && folds == 0) {
+    std::cerr << "hive-content-eval: --calibrate needs --folds, --split or --dev\n";
     return 2;
   }
   if (threshold < 0) threshold = scorer.reject_score();
@@ -135,56 +203,64 @@ int main(int argc, char** argv) {
     Labelled l{line.substr(0, tab), absl::StartsWith(line.substr(tab + 1), "spam"), {}};
     const std::string raw = ReadFile(corpus + "/" + l.file);
     l.hash = FileHash(raw);
-    l.message = hive::policy::content::SplitRawMessage(raw);
-    if (neutralise) hive::policy::content::NeutraliseHeaders(l.message);
+    l.message = content::SplitRawMessage(raw);
+    if (neutralise) content::NeutraliseHeaders(l.message);
+    if (classifier) {
+      content::Tokens tokens;
+      classifier->Features(content::Parse(l.message, scorer.limits()), tokens);
+      l.features = std::move(tokens.features);
+    }
     corpus_messages.push_back(std::move(l));
   }
   int tp = 0, fp = 0, tn = 0, fn = 0;
   std::map<std::string, std::pair<int, int>> symbol_counts;  // spam, ham
   std::vector<std::pair<double, bool>> scores;                // score, is spam
+  std::vector<double> chosen;                                 // calibrated thresholds
   std::ofstream dump_out;
   if (!dump.empty()) dump_out.open(dump);
-  auto score = [&](const Labelled& l) {
+  // Scores one message; `p_threshold` >= 0: flagged on the classifier's p alone.
+  auto score = [&](const Labelled& l, double p_threshold) {
     std::string from;
-    if (const std::string* f = hive::policy::content::FindHeader(l.message, "From")) from = *f;
+    if (const std::string* f = content::FindHeader(l.message, "From")) from = *f;
     // The envelope sender of outbound mail is normally the From address.
-    const auto r = scorer.Score(l.message, hive::policy::content::Envelope{.sender = from, .recipients = 1});
-    const bool flagged = r.score >= threshold;
-    double p = -1;
-    if (classifier) {
-      const auto c = classifier->Classify(hive::policy::content::Parse(l.message, scorer.limits()));
-      if (c.ready) p = c.probability;
-    }
+    const auto r = scorer.Score(l.message, content::Envelope{.sender = from, .recipients = 1});
+    const double p = classifier ? Probability(*classifier, l) : -1;
+    const bool flagged = p_threshold >= 0 ? p >= p_threshold : r.score >= threshold;
     scores.emplace_back(classifier ? p : r.score, l.spam);
     if (dump_out) dump_out << l.file << '\t' << (l.spam ? "spam" : "ham") << '\t' << r.score << '\t' << p << '\n';
     (l.spam ? (flagged ? tp : fn) : (flagged ? fp : tn))++;
     for (const auto& h : r.hits) (l.spam ? symbol_counts[h.rule].first : symbol_counts[h.rule].second)++;
   };
+  // The messages evaluated, and the hash word their folds are read from.
+  std::vector<const Labelled*> universe;
+  const int level = dev ? std::clamp(dev_word, 1, kHashWords - 2) : 0;
+  for (const Labelled& l : corpus_messages) {
+    if (!dev || !InFold(l, 0, 5, 0)) universe.push_back(&l);
+  }
   if (folds == 0) {
-    for (const Labelled& l : corpus_messages) score(l);
+    for (const Labelled* l : universe) score(*l, -1);
   }
   for (int fold = 0; fold < (split ? 1 : folds); ++fold) {
-    auto in_fold = [&](const Labelled& l) { return static_cast<int>(l.hash % static_cast<unsigned>(folds)) == fold; };
-    classifier->Reset();
-    std::vector<hive::policy::content::LabelledFeatures> batch;
-    for (const Labelled& l : corpus_messages) {
-      if (in_fold(l)) continue;
-      hive::policy::content::Tokens tokens;
-      classifier->Features(hive::policy::content::Parse(l.message, scorer.limits()), tokens);
-      batch.push_back({std::move(tokens.features), l.spam});
+    std::vector<const Labelled*> train, test;
+    for (const Labelled* l : universe) (InFold(*l, level, folds, fold) ? test : train).push_back(l);
+    double p_threshold = -1;
+    if (calibrate >= 0) {
+      p_threshold = Calibrate(*classifier, train, level + 1, 5, passes, calibrate);
+      chosen.push_back(p_threshold);
     }
-    classifier->Train(batch, passes);
-    for (const Labelled& l : corpus_messages) {
-      if (in_fold(l)) score(l);
-    }
+    TrainOn(*classifier, train, passes);
+    for (const Labelled* l : test) score(*l, p_threshold);
   }
   const double precision = tp + fp ? static_cast<double>(tp) / (tp + fp) : 0;
   const double recall = tp + fn ? static_cast<double>(tp) / (tp + fn) : 0;
   const double f1 = precision + recall > 0 ? 2 * precision * recall / (precision + recall) : 0;
   const double fpr = fp + tn ? static_cast<double>(fp) / (fp + tn) : 0;
-  std::printf("messages=%d spam=%d ham=%d threshold=%.2f neutralised=%s %s=%d\n", tp + fp + tn + fn, tp + fn,
-              fp + tn, threshold, neutralise ? "yes" : "no", split ? "split" : "folds", folds);
-  std::printf("tp=%d fp=%d tn=%d fn=%d precision=%.3f recall=%.3f f1=%.3f fp_rate=%.3f\n", tp, fp, tn, fn, precision,
+  // "score>=3.50", or "p>=0.812,0.790,..." (one calibrated threshold per fold).
+  std::string thresholds = chosen.empty() ? absl::StrFormat("score>=%.2f", threshold) : "p>=";
+  for (std::size_t i = 0; i < chosen.size(); ++i) absl::StrAppendFormat(&thresholds, "%s%.3f", i ? "," : "", chosen[i]);
+  std::printf("messages=%d spam=%d ham=%d threshold=%s neutralised=%s %s=%d\n", tp + fp + tn + fn, tp + fn, fp + tn,
+              thresholds.c_str(), neutralise ? "yes" : "no", dev ? "dev" : split ? "split" : "folds", folds);
+  std::printf("tp=%d fp=%d tn=%d fn=%d precision=%.3f recall=%.3f f1=%.3f fp_rate=%.4f\n", tp, fp, tn, fn, precision,
               recall, f1, fpr);
   // Diagnostic: the best recall at FP rate <= 0.5% over all thresholds of
   // the classifier's probability (of the score without a classifier).
