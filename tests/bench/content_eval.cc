@@ -4,7 +4,8 @@
 // argument, nothing of it is stored. Results go in docs/scoring.md.
 //
 //   hive-content-eval --config FILE --corpus DIR [--labels FILE] [--neutralise] [--threshold X] [--top N]
-//                     [--folds K | --split K] [--passes N] [--dump FILE]
+//                     [--folds K | --split K | --dev K [--dev-word 1|2]] [--calibrate FPR] [--passes N]
+//                     [--dump FILE]
 //
 // DIR holds one raw message per file; labels are "file<TAB>spam|ham" lines
 // (default DIR/../labels.tsv). --neutralise keeps only the headers an
@@ -38,7 +39,9 @@
 // --dev K: development mode, for choosing tokens and parameters without
 // looking at the test set: the test set of --split 5 is dropped, and the
 // other 80% is cross-validated K ways (folds by the next 8 bytes of the
-// SHA-256; --calibrate then uses the 8 after those).
+// SHA-256; --calibrate then uses the 8 after those). --dev-word 2 moves
+// both one word on: another fold assignment of the same messages, to tell
+// a real gain from the luck of one assignment.
 //
 // --dump FILE writes "file<TAB>label<TAB>score<TAB>bayes p" per scored
 // message (p -1: no classifier or not ready). The report also gives, for
@@ -165,7 +168,8 @@ int main(int argc, char** argv) {
     else if (a == "--passes") passes = std::stoi(next());
     else {
       std::cerr << "usage: hive-content-eval --config FILE --corpus DIR [--labels FILE] [--neutralise] [--threshold X] [--top N]\n"
-                   "                         [--folds K | --split K | --dev K] [--calibrate FPR] [--passes N] [--dump FILE]\n";
+                   "                         [--folds K | --split K | --dev K [--dev-word 1|2]] [--calibrate FPR] [--passes N]\n"
+                   "                         [--dump FILE]\n";
       return 2;
     }
   }
