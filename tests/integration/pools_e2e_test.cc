@@ -2,7 +2,7 @@
 // a pool member, hive-milter marks "X-Hive-Pool: <pool>/<member>", and
 // Postfix routes on that mark with the configuration hive-postfix-config
 // generates from the very same policy file (so generator and router cannot
-// drift). Pool members bind 127.0.0.2-5 (Linux answers all of 127.0.0.0/8
+// drift). Pool members bind 127.0.0.2-7 (Linux answers all of 127.0.0.0/8
 // on loopback); smtp-sink records each delivery's source address
 // (X-Client-Addr) and HELO, so every assertion is about where a message
 // really left from.
@@ -12,6 +12,8 @@
 //   - a cold member with a warm-up cap of 3 per provider group takes exactly
 //     3 messages, the rest overflow to the warm member; transactional mail
 //     (class header) never takes a cold member, other mail of its pool does;
+//   - a pool whose only member warms up (cap 3) sends 3 from it, the rest
+//     from the member of its overflow pool;
 //   - feedback: a next hop answering every RCPT with 421 4.7.0, Postfix's
 //     log, the real hive-maillog-follower (started here, stopped by PID),
 //     ReportDelivery: two deferrals change nothing, the third (the default
@@ -78,8 +80,16 @@ GeneratedPostfix Generate(const TempDir& dir, const std::string& policy_yaml, ui
 const PoolAddresses kAddresses{
     .tx = "127.0.0.2", .tx_cold = "127.0.0.5", .bulk_warm = "127.0.0.3", .bulk_cold = "127.0.0.4"};
 
+// Plus a pool whose only member warms up (cap 3): once its cap is spent,
+// its mail leaves from its overflow pool's member.
+const std::string kOverflowPools =
+    "    - name: fresh\n      overflow_pool: spare\n      members:\n"
+    "        - {name: fresh-1, address: 127.0.0.6, helo: fresh-1.pools.test, warmup: cap3}\n"
+    "    - name: spare\n      members: [{name: spare-1, address: 127.0.0.7, helo: spare-1.pools.test}]\n";
+const std::string kOverflowRules = "    - {name: fresh, match: {sender_domain: [fresh.test]}, pool: fresh}\n";
+
 TEST(PoolsEndToEndTest, EachPoolLeavesFromItsMembersAndAColdMemberTakesExactlyItsCap) {
-  const std::string policy = CapPolicy(kAddresses);
+  const std::string policy = CapPolicy(kAddresses, kOverflowPools, kOverflowRules);
   TempDir gen;
   const uint16_t sink_port = FreePort();
   const GeneratedPostfix pf = Generate(gen, policy, sink_port);
@@ -89,13 +99,30 @@ TEST(PoolsEndToEndTest, EachPoolLeavesFromItsMembersAndAColdMemberTakesExactlyIt
                                .postfix_master_cf = pf.master_cf,
                                .sink_port = sink_port});
 
-  ExpectCapSources(stack.sink(), SendCapTraffic(stack.smtp_port()), kAddresses, stack.Diagnostics());
+  const CapTraffic traffic = SendCapTraffic(stack.smtp_port());
+  std::vector<std::string> fresh;
+  for (int i = 0; i < 5; ++i) {
+    fresh.push_back("fresh " + std::to_string(i));
+    EXPECT_THAT(Send(stack.smtp_port(), "hello@fresh.test", "ann@gmail.test", fresh.back()), HasSubstr("250"));
+  }
+  ExpectCapSources(stack.sink(), traffic, kAddresses, stack.Diagnostics());
+
+  // The pool whose only member is cold: exactly its cap from that member,
+  // the rest from the overflow pool's member, with that member's HELO.
+  std::map<std::string, int> from;
+  for (const auto& [subject, source] : SourcesBySubject(stack.sink(), fresh, stack.Diagnostics())) ++from[source];
+  EXPECT_EQ(from["127.0.0.6"], 3) << "the cold member takes exactly its cap" << stack.Diagnostics();
+  EXPECT_EQ(from["127.0.0.7"], 2) << "the rest overflows to the overflow pool" << stack.Diagnostics();
+  EXPECT_EQ(from.size(), 2u) << stack.Diagnostics();
+  const std::string overflowed = stack.sink().WaitForMessageContaining("Subject: fresh 4", kDeliveryTimeout);
+  EXPECT_EQ(Record(overflowed, "X-Helo-Args"), "spare-1.pools.test");
 
   // Each member's transport says the HELO hive-postfix-config gave it.
   const std::string receipt = stack.sink().WaitForMessageContaining("Subject: receipt 0", kDeliveryTimeout);
   EXPECT_EQ(Record(receipt, "X-Helo-Args"), "tx-1.pools.test");
   const std::string policyd_log = ReadFile(stack.dir().Sub("policyd.log"));
   EXPECT_THAT(policyd_log, HasSubstr("warmup member=bulk-cold group=google sending_day=1 cap=3"));
+  EXPECT_THAT(policyd_log, HasSubstr("pool=spare member=spare-1 why=\"overflow from fresh, warm\""));
 }
 
 // "to=<rcpt>, relay=": only a delivery agent's line (not cleanup's) has it.
