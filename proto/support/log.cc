@@ -3,22 +3,33 @@
 #include <syslog.h>
 
 #include <cctype>
+#include <cerrno>
 #include <cstdlib>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <mutex>
 
+#include <paths.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 namespace hive::log {
 namespace {
 
+// How long a syslog socket found missing (or present) is believed before
+// it is probed again.
+constexpr std::chrono::seconds kSyslogProbeEvery{10};
+
 struct State {
   std::mutex mu;
   Options options;
   bool initialised = false;
+  // options.to_syslog and /dev/log answered at the last probe.
+  bool syslog_up = false;
+  std::chrono::steady_clock::time_point next_probe{};
 };
 
 State& GetState() {
@@ -154,7 +165,39 @@ std::string_view NextWord(std::string_view line, std::size_t& pos, std::string& 
   return line.substr(start, pos - start);
 }
 
+// Under state.mu. Re-probes the syslog socket when due; (re)opens the log
+// when it appears, closes it when it goes.
+void RefreshSyslog(State& state) {
+  const auto now = std::chrono::steady_clock::now();
+  if (now < state.next_probe) return;
+  state.next_probe = now + kSyslogProbeEvery;
+  const bool up = SyslogReachable(_PATH_LOG);
+  if (up == state.syslog_up) return;
+  state.syslog_up = up;
+  closelog();
+  // openlog keeps the pointer: the ident lives in the static state.
+  if (up) openlog(state.options.ident.c_str(), LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
 }  // namespace
+
+bool SyslogReachable(const char* path) {
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  if (std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path) >= static_cast<int>(sizeof addr.sun_path)) {
+    return false;
+  }
+  for (const int type : {SOCK_DGRAM, SOCK_STREAM}) {
+    const int fd = socket(AF_UNIX, type | SOCK_CLOEXEC, 0);
+    if (fd < 0) return false;
+    const int rc = connect(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr);
+    const int err = errno;
+    close(fd);
+    if (rc == 0) return true;
+    if (err != EPROTOTYPE) return false;
+  }
+  return false;
+}
 
 std::string ToJson(std::string_view line, std::string_view ts, std::string_view level, std::string_view ident) {
   std::string out = "{\"ts\":";
@@ -197,16 +240,19 @@ std::string ToJson(std::string_view line, std::string_view ts, std::string_view 
 void Init(const Options& options) {
   State& state = GetState();
   std::lock_guard lock(state.mu);
+  if (state.syslog_up) closelog();
   state.options = options;
   state.initialised = true;
-  // openlog keeps the pointer: the ident lives in the static state.
-  if (options.to_syslog) openlog(state.options.ident.c_str(), LOG_PID | LOG_NDELAY, LOG_MAIL);
+  state.syslog_up = false;
+  state.next_probe = {};
+  if (options.to_syslog) RefreshSyslog(state);
 }
 
 void Write(Severity severity, std::string_view line) {
   State& state = GetState();
   std::lock_guard lock(state.mu);
   if (severity == Severity::kDebug && !state.options.debug) return;
+  if (state.options.to_syslog && state.initialised) RefreshSyslog(state);
   const bool to_stderr = state.options.to_stderr || !state.initialised;
   const std::string stamp = Timestamp();
   std::string json;
@@ -214,7 +260,7 @@ void Write(Severity severity, std::string_view line) {
     json = ToJson(line, stamp, SeverityName(severity), state.options.ident);
     line = json;
   }
-  if (state.options.to_syslog && state.initialised) {
+  if (state.syslog_up) {
     syslog(SyslogPriority(severity), "%.*s", static_cast<int>(line.size()), line.data());
   }
   if (to_stderr) {

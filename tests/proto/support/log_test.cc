@@ -1,11 +1,15 @@
 #include "support/log.h"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 
 namespace hive::log {
@@ -77,6 +81,54 @@ TEST(StderrIsJournalTest, OnlyWhenJournalStreamNamesThisStderr) {
   } else {
     unsetenv("JOURNAL_STREAM");
   }
+}
+
+// A UNIX socket bound at `path` (SOCK_DGRAM or SOCK_STREAM, listening),
+// closed and unlinked at scope exit.
+class BoundSocket {
+ public:
+  BoundSocket(const std::string& path, int type) : path_(path) {
+    fd_ = socket(AF_UNIX, type, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", path.c_str());
+    ok_ = fd_ >= 0 && bind(fd_, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0 &&
+          (type != SOCK_STREAM || listen(fd_, 1) == 0);
+  }
+  ~BoundSocket() {
+    if (fd_ >= 0) close(fd_);
+    unlink(path_.c_str());
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  bool ok_ = false;
+};
+
+// What Write relies on to stop calling syslog() when no daemon listens
+// (glibc would reconnect for every line).
+TEST(SyslogReachableTest, OnlyWhenSomethingListens) {
+  char dir[] = "/tmp/hive-log-test-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string dgram = std::string(dir) + "/dgram";
+  const std::string stream = std::string(dir) + "/stream";
+  EXPECT_FALSE(SyslogReachable(dgram.c_str()));  // nothing there
+  {
+    BoundSocket s(dgram, SOCK_DGRAM);
+    ASSERT_TRUE(s.ok());
+    EXPECT_TRUE(SyslogReachable(dgram.c_str()));
+  }
+  EXPECT_FALSE(SyslogReachable(dgram.c_str()));  // the daemon went away
+  {
+    BoundSocket s(stream, SOCK_STREAM);  // glibc's fallback
+    ASSERT_TRUE(s.ok());
+    EXPECT_TRUE(SyslogReachable(stream.c_str()));
+  }
+  // A path longer than sun_path is never reachable (not silently cut).
+  EXPECT_FALSE(SyslogReachable((std::string(dir) + "/" + std::string(200, 'x')).c_str()));
+  rmdir(dir);
 }
 
 }  // namespace
