@@ -286,6 +286,7 @@ Status Session::OnEnvFrom(Actions& mta, const std::vector<std::string>& argv) {
   if (stages_ != nullptr && !stages_->sender()) return Status::kContinue;
   message_->sender_checked = true;
   pb::SenderRequest request;
+  request.set_omit_limits(true);
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<pb::Verdict> verdict =
       WithTransaction(request, transaction, [&](const pb::SenderRequest& r) { return policy_.CheckSender(r); });
@@ -325,6 +326,7 @@ Status Session::OnEnvRcpt(Actions& mta, const std::vector<std::string>& argv) {
     return Status::kContinue;
   }
   request.set_accepted_recipients(static_cast<uint32_t>(message_->recipients.size()));
+  request.set_omit_limits(true);
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<pb::Verdict> verdict = WithTransaction(
       request, message_->transaction, [&](const pb::RecipientRequest& r) { return policy_.CheckRecipient(r); });
@@ -400,6 +402,7 @@ Status Session::OnEndOfMessage(Actions& mta) {
   request.set_body(std::move(message_->body));
   request.set_body_size(message_->body_size);
   request.set_truncated(message_->truncated);
+  request.set_omit_limits(true);
   const std::size_t recipients = message_->recipients.size();
 
   const auto start = std::chrono::steady_clock::now();

@@ -42,6 +42,12 @@ void SetStages(const ratelimit::LimitPolicy& limits, v1::Verdict& verdict) {
   stages.set_recipient(limits.DecidesAtRecipient());
 }
 
+// The limit statuses were built for metrics and decision events; a caller
+// that does not read them (hive-milter) does not get them on the wire.
+void OmitLimits(bool omit, v1::Verdict& verdict) {
+  if (omit) verdict.clear_limits();
+}
+
 grpc::Status CheckTransaction(const v1::Transaction& txn, bool has_txn) {
   if (!has_txn) return Invalid("transaction is required");
   if (txn.id().empty()) return Invalid("transaction.id is required");
@@ -130,6 +136,7 @@ grpc::Status PolicyServiceImpl::CheckSender(grpc::ServerContext*, const v1::Send
   LogDecision("CheckSender", request->transaction(), "", *verdict, status, start);
   Record("CheckSender", *verdict, status, start);
   Publish({.rpc = "CheckSender", .transaction = &request->transaction()}, *verdict, status, start);
+  OmitLimits(request->omit_limits(), *verdict);
   return status;
 }
 
@@ -142,6 +149,7 @@ grpc::Status PolicyServiceImpl::CheckRecipient(grpc::ServerContext*, const v1::R
   Record("CheckRecipient", *verdict, status, start);
   Publish({.rpc = "CheckRecipient", .transaction = &request->transaction(), .recipient = &request->recipient()},
           *verdict, status, start);
+  OmitLimits(request->omit_limits(), *verdict);
   return status;
 }
 
@@ -154,6 +162,7 @@ grpc::Status PolicyServiceImpl::CheckMessage(grpc::ServerContext*, const v1::Mes
   Record("CheckMessage", *verdict, status, start);
   Publish({.rpc = "CheckMessage", .transaction = &request->transaction(), .recipients = &request->recipients()},
           *verdict, status, start);
+  OmitLimits(request->omit_limits(), *verdict);
   return status;
 }
 

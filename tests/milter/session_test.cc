@@ -312,6 +312,18 @@ TEST_F(SessionTest, StagesFollowTheLatestVerdict) {
   EXPECT_THAT(policy_.recipient_requests, SizeIs(1));
 }
 
+// hive-milter never reads Verdict.limits: every request says so.
+TEST_F(SessionTest, EveryPolicyRequestOmitsLimitStatuses) {
+  ConnectV4();
+  ASSERT_EQ(SendMessage({"a@example.org"}, "one"), Status::kContinue);
+  ASSERT_THAT(policy_.sender_requests, SizeIs(1));
+  EXPECT_TRUE(policy_.sender_requests[0].omit_limits());
+  ASSERT_THAT(policy_.recipient_requests, SizeIs(1));
+  EXPECT_TRUE(policy_.recipient_requests[0].omit_limits());
+  ASSERT_THAT(policy_.message_requests, SizeIs(1));
+  EXPECT_TRUE(policy_.message_requests[0].omit_limits());
+}
+
 TEST_F(SessionTest, SendmailQueueIdAtMail) {
   ConnectV4();
   mta_.macros["i"] = "x1234";

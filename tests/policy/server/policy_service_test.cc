@@ -99,10 +99,12 @@ class PolicyServiceTest : public ::testing::Test {
     EXPECT_TRUE(s.ok()) << s.error_message();
     return v;
   }
-  v1::Verdict Rcpt(const std::string& id, const std::string& sender, const std::string& rcpt) {
+  v1::Verdict Rcpt(const std::string& id, const std::string& sender, const std::string& rcpt,
+                   bool omit_limits = false) {
     v1::RecipientRequest req;
     *req.mutable_transaction() = Txn(id, sender);
     req.mutable_recipient()->set_address(rcpt);
+    req.set_omit_limits(omit_limits);
     v1::Verdict v;
     grpc::Status s = stub_->CheckRecipient(Context().get(), req, &v);
     EXPECT_TRUE(s.ok()) << s.error_message();
@@ -172,6 +174,32 @@ TEST_F(PolicyServiceTest, OverLimitIsTempfailedAtRcptWithRuleAndRetryTime) {
 
   clock_.Advance(std::chrono::minutes(30));
   EXPECT_EQ(Deliver("t5", "alice@example.com").action(), v1::ACTION_CONTINUE);
+}
+
+// omit_limits: the limit statuses stay off the wire, nothing else changes.
+TEST_F(PolicyServiceTest, OmitLimitsLeavesOnlyTheStatusesOut) {
+  const v1::Verdict full = Rcpt("t1", "alice@example.com", "rcpt@dest.example");
+  EXPECT_GT(full.limits_size(), 0);
+  const v1::Verdict lean = Rcpt("t2", "carol@example.com", "rcpt@dest.example", /*omit_limits=*/true);
+  EXPECT_EQ(lean.limits_size(), 0);
+  EXPECT_EQ(lean.action(), v1::ACTION_CONTINUE);
+  EXPECT_TRUE(lean.has_stages());
+  v1::SenderRequest sreq;
+  *sreq.mutable_transaction() = Txn("t3", "alice@example.com");
+  sreq.set_omit_limits(true);
+  v1::Verdict sv;
+  ASSERT_TRUE(stub_->CheckSender(Context().get(), sreq, &sv).ok());
+  EXPECT_EQ(sv.limits_size(), 0);
+  v1::MessageRequest mreq;
+  *mreq.mutable_transaction() = Txn("t1", "alice@example.com");
+  mreq.add_recipients()->set_address("rcpt@dest.example");
+  mreq.set_body("Just text.\r\n");
+  mreq.set_omit_limits(true);
+  v1::Verdict mv;
+  ASSERT_TRUE(stub_->CheckMessage(Context().get(), mreq, &mv).ok());
+  EXPECT_EQ(mv.limits_size(), 0);
+  EXPECT_EQ(mv.action(), v1::ACTION_CONTINUE);
+  EXPECT_EQ(mv.pool(), "shared");
 }
 
 TEST_F(PolicyServiceTest, HardQuotaIsRejectedAtRcpt) {
