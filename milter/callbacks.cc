@@ -89,6 +89,10 @@ char* Chars(const char* s) { return const_cast<char*>(s); }
 // negotiated without reply: on a UNIX socket only (see HiveNegotiate).
 // Fixed by InstallRuntime; the listen socket does not change on reload.
 std::atomic<bool> g_no_reply_stages{false};
+// Whether MAIL is negotiated without reply too: on a UNIX socket with
+// sender_limits_at_first_rcpt, which makes MAIL never refuse (the sender is
+// decided with the first RCPT). Read at start only, like the socket.
+std::atomic<bool> g_no_reply_mail{false};
 
 // For a stage negotiated without reply (SMFIP_NR_*), libmilter expects
 // SMFIS_NOREPLY; anything else it logs as a broken promise (and still sends
@@ -106,7 +110,9 @@ void InstallRuntime(std::shared_ptr<const Settings> settings, PolicyClient* poli
                     StagePlan* stages) {
   if (settings != nullptr) {
     const std::string& listen = settings->listen;
-    g_no_reply_stages.store(listen.rfind("unix:", 0) == 0 || listen.rfind("local:", 0) == 0);
+    const bool unix_socket = listen.rfind("unix:", 0) == 0 || listen.rfind("local:", 0) == 0;
+    g_no_reply_stages.store(unix_socket);
+    g_no_reply_mail.store(unix_socket && settings->sender_limits_at_first_rcpt);
   }
   std::lock_guard lock(g_runtime_mu);
   g_runtime = Runtime{std::move(settings), policy, leases, stages};
@@ -130,14 +136,16 @@ static sfsistat HiveNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, 
     // Every step costs the MTA a round trip (issue 9). On a UNIX socket,
     // skip what the policy does not use -- DATA and end of headers carry
     // only the queue id, read again at end of message -- and let the MTA
-    // send HELO, headers and body without waiting for a reply (they never
-    // refuse; libmilter offers SMFIP_NR_* even when the MTA lacks them, and
-    // then answers for us). NR_BODY rules out SMFIS_SKIP, which needs a
-    // reply. Not over TCP: Postfix does not set TCP_NODELAY on its milter
-    // connections, and with fewer replies its back-to-back small writes
-    // meet Nagle and our delayed ACK -- measured +50 ms per message.
+    // send HELO, headers and body (and MAIL, see g_no_reply_mail) without
+    // waiting for a reply (they never refuse; libmilter offers SMFIP_NR_*
+    // even when the MTA lacks them, and then answers for us). NR_BODY rules
+    // out SMFIS_SKIP, which needs a reply. Not over TCP: Postfix does not
+    // set TCP_NODELAY on its milter connections, and with fewer replies its
+    // back-to-back small writes meet Nagle and our delayed ACK -- measured
+    // +50 ms per message.
     if (g_no_reply_stages.load(std::memory_order_relaxed)) {
       steps |= SMFIP_NODATA | SMFIP_NOEOH | SMFIP_NR_HELO | SMFIP_NR_HDR | SMFIP_NR_BODY;
+      if (g_no_reply_mail.load(std::memory_order_relaxed)) steps |= SMFIP_NR_MAIL;
     }
     *pf1 = f1 & steps;
     *pf2 = 0;
@@ -198,7 +206,8 @@ static sfsistat HiveHelo(SMFICTX* ctx, char* helo) {
 }
 
 static sfsistat HiveEnvFrom(SMFICTX* ctx, char** argv) {
-  return Guard(ctx, "mail", [&](Session& s, Actions& a) { return s.OnEnvFrom(a, Argv(argv)); });
+  const sfsistat status = Guard(ctx, "mail", [&](Session& s, Actions& a) { return s.OnEnvFrom(a, Argv(argv)); });
+  return status == SMFIS_CONTINUE && g_no_reply_mail.load(std::memory_order_relaxed) ? SMFIS_NOREPLY : status;
 }
 
 static sfsistat HiveEnvRcpt(SMFICTX* ctx, char** argv) {

@@ -166,6 +166,7 @@ absl::StatusOr<Settings> LoadSettings(const CommandLine& cl) {
   }
   if (absl::Status st = LoadClassModes(file, where, s.class_modes); !st.ok()) return st;
   if (file.max_leases() != 0) s.max_leases = file.max_leases();
+  s.sender_limits_at_first_rcpt = file.sender_limits_at_first_rcpt();
   s.metrics_listen = file.observability().metrics_listen();
   s.log_json = file.observability().log_format() == cfg::LOG_FORMAT_JSON;
   if (file.observability().near_limit_ratio() != 0) {
@@ -219,6 +220,13 @@ absl::StatusOr<Settings> ReloadSettings(const CommandLine& command_line, const S
   if (loaded->policy_tls.SerializeAsString() != running.policy_tls.SerializeAsString()) {
     absl::StrAppend(note, "policy_tls stays as it was until a restart; ");
     loaded->policy_tls = running.policy_tls;
+  }
+  if (loaded->sender_limits_at_first_rcpt != running.sender_limits_at_first_rcpt) {
+    // On a UNIX socket it decides the MAIL step's negotiation (no reply),
+    // which connections keep for their lifetime.
+    absl::StrAppend(note, "sender_limits_at_first_rcpt stays ", running.sender_limits_at_first_rcpt ? "on" : "off",
+                    " until a restart; ");
+    loaded->sender_limits_at_first_rcpt = running.sender_limits_at_first_rcpt;
   }
   loaded->debug = running.debug;
   return loaded;

@@ -48,6 +48,9 @@ struct Settings {
   std::string sender_pool_tag;
   // Degraded mode (degraded.h): class header and per-class failure modes.
   ClassFailureModes class_modes;
+  // Sender limits decided with the first RCPT call instead of a CheckSender
+  // call at MAIL FROM (milter_config.proto). Read at start only.
+  bool sender_limits_at_first_rcpt = false;
   // Read at start only: the lease table is sized once.
   std::size_t max_leases = kDefaultMaxLeases;
   bool debug = false;

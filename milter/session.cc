@@ -77,6 +77,9 @@ struct Session::Message {
   bool unchecked = false;
   // CheckSender was asked (StagePlan): lease usage was reported after it.
   bool sender_checked = false;
+  // sender_limits_at_first_rcpt: the sender's limits are still to be
+  // decided, with the next RCPT call.
+  bool sender_pending = false;
   // A failed policy call at MAIL or RCPT was deferred to end of message.
   bool degraded = false;
   // Delivered on a lease (marked "lease" in the unchecked header).
@@ -284,6 +287,11 @@ Status Session::OnEnvFrom(Actions& mta, const std::vector<std::string>& argv) {
 
   // No limit can refuse at MAIL FROM: nothing to ask.
   if (stages_ != nullptr && !stages_->sender()) return Status::kContinue;
+  // Or the first RCPT call decides the sender's limits too.
+  if (settings_->sender_limits_at_first_rcpt) {
+    message_->sender_pending = true;
+    return Status::kContinue;
+  }
   message_->sender_checked = true;
   pb::SenderRequest request;
   request.set_omit_limits(true);
@@ -320,13 +328,15 @@ Status Session::OnEnvRcpt(Actions& mta, const std::vector<std::string>& argv) {
   UpdateQueueId(mta);
   pb::RecipientRequest request;
   *request.mutable_recipient() = MakeAddress(argv);
-  // No limit is decided per recipient: accept it for end of message.
-  if (stages_ != nullptr && !stages_->recipient()) {
+  // No limit is decided per recipient (nor the sender's still to decide):
+  // accept it for end of message.
+  if (stages_ != nullptr && !stages_->recipient() && !message_->sender_pending) {
     message_->recipients.push_back(std::move(*request.mutable_recipient()));
     return Status::kContinue;
   }
   request.set_accepted_recipients(static_cast<uint32_t>(message_->recipients.size()));
   request.set_omit_limits(true);
+  request.set_check_sender(message_->sender_pending);
   const auto start = std::chrono::steady_clock::now();
   absl::StatusOr<pb::Verdict> verdict = WithTransaction(
       request, message_->transaction, [&](const pb::RecipientRequest& r) { return policy_.CheckRecipient(r); });
@@ -335,9 +345,18 @@ Status Session::OnEnvRcpt(Actions& mta, const std::vector<std::string>& argv) {
   Decision decision = Decide(verdict, Stage::kRecipient, settings_->failure_mode);
   DeferFailure(decision);
   LogDecision(Stage::kRecipient, decision, verdict, latency,
-              absl::StrCat("rcpt=<", hive::log::Sanitize(request.recipient().address()), ">"));
+              absl::StrCat("rcpt=<", hive::log::Sanitize(request.recipient().address()), ">",
+                           request.check_sender() ? " with_sender" : ""));
   const bool refused =
       decision.disposition == Disposition::kTempfail || decision.disposition == Disposition::kReject;
+  if (request.check_sender() && verdict.ok()) {
+    // The service answered for the sender as CheckSender would have: report
+    // what was delivered on leases meanwhile. A refused RCPT may be the
+    // sender's limit: the next RCPT asks again, as each MAIL would.
+    message_->sender_checked = true;
+    if (leases_ != nullptr) static_cast<void>(FlushLeaseUsage(*leases_, policy_));
+    if (!refused) message_->sender_pending = false;
+  }
   // An explicit refusal reserves nothing; anything else may have.
   if (!refused || decision.policy_failed) message_->reserved = true;
   message_->unchecked |= decision.unchecked;

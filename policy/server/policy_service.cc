@@ -201,6 +201,16 @@ grpc::Status PolicyServiceImpl::DoCheckRecipient(const v1::RecipientRequest& req
   const config::SnapshotPtr snapshot = config_.Get();
   SetStages(snapshot->limits, verdict);
   match::Facts facts = FactsFromTransaction(request.transaction());
+  if (request.check_sender()) {
+    // CheckSender folded into the first RCPT: a sender over its limit gets
+    // CheckSender's refusal (code and text) and reserves nothing.
+    absl::StatusOr<ratelimit::LimitDecision> sender = limiter_.CheckSender(snapshot->limits, facts);
+    if (!sender.ok()) return Unavailable(sender.status());
+    if (sender->outcome != ratelimit::LimitOutcome::kAllow) {
+      ApplyLimitDecision(*sender, verdict);
+      return grpc::Status::OK;
+    }
+  }
   facts.recipients.push_back(match::MakeRecipient(request.recipient().address()));
   absl::StatusOr<ratelimit::LimitDecision> decision =
       limiter_.CheckRecipient(snapshot->limits, request.transaction().id(), facts);

@@ -93,6 +93,38 @@ TEST_P(EndToEndTest, SenderOverItsLimitIsTempfailedAtMailWhileAnotherSenderPasse
   for (const auto& m : stack->sink().Messages()) EXPECT_THAT(m, Not(HasSubstr("Subject: over")));
 }
 
+// sender_limits_at_first_rcpt, on a UNIX socket (MAIL then negotiated
+// without reply): the same sender limit refuses at RCPT TO instead, with
+// the text MAIL FROM would have had; nothing of it is delivered.
+TEST_P(EndToEndTest, SenderLimitsAtFirstRcptRefuseAtRcptWithTheSameReply) {
+  HiveStack stack(StackOptions{.mta = GetParam(),
+                               .policy_yaml = kPolicy,
+                               .milter_yaml = "sender_limits_at_first_rcpt: true\n",
+                               .milter_unix = true});
+  for (int i = 0; i < 2; ++i) {
+    Transaction t = SendMail(stack.smtp_port(), "alice@limited.example", {"x@dest.example"},
+                             MakeMessage("alice@limited.example", "x@dest.example", "within " + std::to_string(i), "ok"));
+    ASSERT_EQ(t.data.code, 250) << t.data.ToString() << stack.Diagnostics();
+  }
+  Transaction over = SendMail(stack.smtp_port(), "alice@limited.example", {"x@dest.example", "y@dest.example"},
+                              MakeMessage("alice@limited.example", "x@dest.example", "over", "no"));
+  EXPECT_EQ(over.mail.code, 250) << over.mail.ToString() << stack.Diagnostics();
+  ASSERT_EQ(over.rcpts.size(), 2u) << stack.Diagnostics();
+  for (const SmtpReply& r : over.rcpts) {
+    EXPECT_EQ(r.code, 451) << r.ToString() << stack.Diagnostics();
+    EXPECT_THAT(r.text, HasSubstr("4.7.1"));
+    EXPECT_THAT(r.text, HasSubstr("Deferred: rate limit per-sender exceeded for alice@limited.example"));
+  }
+  EXPECT_NE(over.data.code, 250);
+
+  Transaction other = SendMail(stack.smtp_port(), "carol@limited.example", {"x@dest.example"},
+                               MakeMessage("carol@limited.example", "x@dest.example", "carol passes", "ok"));
+  EXPECT_EQ(other.data.code, 250) << other.data.ToString() << stack.Diagnostics();
+  EXPECT_FALSE(stack.sink().WaitForMessageContaining("carol passes", kDeliveryTimeout).empty());
+  EXPECT_TRUE(stack.mta().WaitForEmptyQueue(kDeliveryTimeout));
+  for (const auto& m : stack.sink().Messages()) EXPECT_THAT(m, Not(HasSubstr("Subject: over")));
+}
+
 TEST_P(EndToEndTest, SpamIsRejectedWith550AndNeverDelivered) {
   auto stack = Start();
   Transaction spam = SendMail(stack->smtp_port(), "promo@spam.example", {"victim@dest.example"},

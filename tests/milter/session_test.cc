@@ -312,6 +312,54 @@ TEST_F(SessionTest, StagesFollowTheLatestVerdict) {
   EXPECT_THAT(policy_.recipient_requests, SizeIs(1));
 }
 
+// sender_limits_at_first_rcpt: MAIL costs no call; the first RCPT carries
+// the sender check, and a refusal there is the sender's reply at RCPT. The
+// sender is asked again until some RCPT is accepted, then no more.
+TEST_F(SessionTest, SenderLimitsAtFirstRcptFoldCheckSenderIntoTheRecipientCall) {
+  settings_.sender_limits_at_first_rcpt = true;
+  StagePlan plan;
+  Start(&plan);
+  ConnectV4();
+  policy_.recipient_answers = {WithStages(Answer(pb::ACTION_TEMPFAIL, "451", "4.7.1"), true, true), Continue(),
+                               Continue()};
+  ASSERT_EQ(Mail(), Status::kContinue);
+  EXPECT_THAT(policy_.sender_requests, IsEmpty());
+  EXPECT_EQ(Rcpt("a@example.org"), Status::kTempfail);
+  ASSERT_THAT(mta_.replies, SizeIs(1));
+  EXPECT_EQ(mta_.replies[0].code, "451");
+  EXPECT_EQ(Rcpt("b@example.org"), Status::kContinue);
+  EXPECT_EQ(Rcpt("c@example.org"), Status::kContinue);
+  ASSERT_THAT(policy_.recipient_requests, SizeIs(3));
+  EXPECT_TRUE(policy_.recipient_requests[0].check_sender());
+  EXPECT_TRUE(policy_.recipient_requests[1].check_sender());
+  EXPECT_FALSE(policy_.recipient_requests[2].check_sender());
+  EXPECT_EQ(policy_.recipient_requests[2].transaction().sender().address(), "sender@example.com");
+  EXPECT_THAT(policy_.sender_requests, IsEmpty());
+
+  // Off (the default): CheckSender at MAIL, and no sender check at RCPT.
+  settings_.sender_limits_at_first_rcpt = false;
+  session_.reset();
+  Start(&plan);
+  ConnectV4();
+  ASSERT_EQ(SendMessage({"a@example.org"}, "second"), Status::kContinue);
+  EXPECT_THAT(policy_.sender_requests, SizeIs(1));
+  EXPECT_FALSE(policy_.recipient_requests.back().check_sender());
+}
+
+// Without a sender-stage limit there is nothing to fold: a policy deciding
+// only at end of message still costs one call.
+TEST_F(SessionTest, SenderLimitsAtFirstRcptAskNothingWhenNoLimitIsDecidedAtMail) {
+  settings_.sender_limits_at_first_rcpt = true;
+  StagePlan plan;
+  plan.Learn(WithStages(Continue(), false, false));
+  Start(&plan);
+  ConnectV4();
+  ASSERT_EQ(SendMessage({"a@example.org"}, "only"), Status::kContinue);
+  EXPECT_THAT(policy_.sender_requests, IsEmpty());
+  EXPECT_THAT(policy_.recipient_requests, IsEmpty());
+  EXPECT_THAT(policy_.message_requests, SizeIs(1));
+}
+
 // hive-milter never reads Verdict.limits: every request says so.
 TEST_F(SessionTest, EveryPolicyRequestOmitsLimitStatuses) {
   ConnectV4();

@@ -1,8 +1,12 @@
 #include "harness/hive_stack.h"
 
 #include <signal.h>
+#include <sys/stat.h>
 
+#include <chrono>
+#include <filesystem>
 #include <stdexcept>
+#include <thread>
 
 #include "harness/net.h"
 #include "harness/postfix.h"
@@ -24,7 +28,9 @@ std::unique_ptr<Mta> MakeMta(const std::string& name, const std::string& dir, ui
     throw std::runtime_error("another MTA's configuration given for MTA " + name);
   }
   if (name == "postfix") {
-    return std::make_unique<Postfix>(dir, PostfixOptions{.milter = "inet:127.0.0.1:" + std::to_string(milter_port),
+    return std::make_unique<Postfix>(dir, PostfixOptions{.milter = extra.milter_socket.empty()
+                                                                    ? "inet:127.0.0.1:" + std::to_string(milter_port)
+                                                                    : "unix:" + extra.milter_socket,
                                                          .sink_port = sink_port,
                                                          .smtp_port = smtp_port,
                                                          .features = features,
@@ -34,7 +40,8 @@ std::unique_ptr<Mta> MakeMta(const std::string& name, const std::string& dir, ui
   if (name == "sendmail") {
     // Sendmail's socket syntax: inet:PORT@HOST.
     return std::make_unique<Sendmail>(
-        dir, SendmailOptions{.milter = "inet:" + std::to_string(milter_port) + "@127.0.0.1",
+        dir, SendmailOptions{.milter = extra.milter_socket.empty() ? "inet:" + std::to_string(milter_port) + "@127.0.0.1"
+                                                                   : "local:" + extra.milter_socket,
                              .sink_port = sink_port,
                              .smtp_port = smtp_port,
                              .features = features,
@@ -57,7 +64,8 @@ HiveStack::HiveStack(StackOptions options)
   StartMilter();
   mta_ = MakeMta(options_.mta, dir_.Sub(options_.mta), milter_port_, sink_->port(), options_.smtp_port,
                  options_.mta_features,
-                 MtaExtraConfig{.postfix_main_cf = options_.postfix_main_cf,
+                 MtaExtraConfig{.milter_socket = options_.milter_unix ? dir_.Sub("milter.sock") : "",
+                                .postfix_main_cf = options_.postfix_main_cf,
                                 .postfix_master_cf = options_.postfix_master_cf,
                                 .sendmail_mc = options_.sendmail_mc,
                                 .sendmail_hosts = options_.sendmail_hosts});
@@ -100,18 +108,34 @@ void HiveStack::ResumePolicyd() {
 }
 
 void HiveStack::StartMilter() {
+  const std::string socket = dir_.Sub("milter.sock");
   std::vector<std::string> argv{HIVE_MILTER_BIN,
                                 "--config",
                                 dir_.Sub("milter.yaml"),
                                 "--listen",
-                                "inet:" + std::to_string(milter_port_) + "@127.0.0.1",
+                                options_.milter_unix ? "unix:" + socket
+                                                     : "inet:" + std::to_string(milter_port_) + "@127.0.0.1",
                                 "--policy",
                                 "127.0.0.1:" + std::to_string(policy_port_)};
   argv.insert(argv.end(), options_.milter_flags.begin(), options_.milter_flags.end());
+  // A restarted milter's socket must be its own, not the last one's file.
+  if (options_.milter_unix) std::filesystem::remove(socket);
   milter_ = std::make_unique<Process>(argv, dir_.Sub("milter.log"));
-  if (!WaitForListener(milter_port_, std::chrono::seconds(15))) {
-    throw std::runtime_error("hive-milter did not start: " + ReadFile(dir_.Sub("milter.log")));
+  if (!options_.milter_unix) {
+    if (!WaitForListener(milter_port_, std::chrono::seconds(15))) {
+      throw std::runtime_error("hive-milter did not start: " + ReadFile(dir_.Sub("milter.log")));
+    }
+    return;
   }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (!std::filesystem::exists(socket)) {
+    if (std::chrono::steady_clock::now() > deadline || !milter_->Running()) {
+      throw std::runtime_error("hive-milter did not start: " + ReadFile(dir_.Sub("milter.log")));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  // Postfix's smtpd runs unprivileged; the milter runs as root (umask 022).
+  chmod(socket.c_str(), 0666);
 }
 
 void HiveStack::StopMilter() { milter_.reset(); }

@@ -25,6 +25,9 @@ struct StackOptions {
   // hive-milter's config file body (YAML), extra to listen/policy target.
   std::string milter_yaml;
   std::vector<std::string> milter_flags;
+  // The milter on a UNIX socket in the stack's directory instead of a
+  // loopback port (hive-milter negotiates fewer steps there).
+  bool milter_unix = false;
   // Optional MTA features (STARTTLS, AUTH, IPv6, failure flags, macro sets).
   MtaFeatures mta_features;
   // Postfix only (another MTA refuses them): appended to main.cf and
@@ -95,6 +98,8 @@ std::vector<std::string> AllMtas();
 // Configuration one MTA takes as is (fields as in StackOptions); another MTA
 // refuses it, so a pools test cannot pass on the wrong MTA.
 struct MtaExtraConfig {
+  // The milter's UNIX socket; "" = 127.0.0.1:milter_port.
+  std::string milter_socket;
   std::string postfix_main_cf;
   std::string postfix_master_cf;
   std::string sendmail_mc;

@@ -100,10 +100,11 @@ class PolicyServiceTest : public ::testing::Test {
     return v;
   }
   v1::Verdict Rcpt(const std::string& id, const std::string& sender, const std::string& rcpt,
-                   bool omit_limits = false) {
+                   bool check_sender = false, bool omit_limits = false) {
     v1::RecipientRequest req;
     *req.mutable_transaction() = Txn(id, sender);
     req.mutable_recipient()->set_address(rcpt);
+    req.set_check_sender(check_sender);
     req.set_omit_limits(omit_limits);
     v1::Verdict v;
     grpc::Status s = stub_->CheckRecipient(Context().get(), req, &v);
@@ -176,11 +177,34 @@ TEST_F(PolicyServiceTest, OverLimitIsTempfailedAtRcptWithRuleAndRetryTime) {
   EXPECT_EQ(Deliver("t5", "alice@example.com").action(), v1::ACTION_CONTINUE);
 }
 
+// RecipientRequest.check_sender (the milter's sender_limits_at_first_rcpt):
+// a sender over its limit gets at RCPT exactly what CheckSender answers at
+// MAIL FROM, and reserves nothing; a sender within its limits goes on to
+// the recipient's own decision.
+TEST_F(PolicyServiceTest, SenderCheckedWithTheFirstRcptGetsCheckSendersReply) {
+  Deliver("t1", "alice@example.com");
+  Deliver("t2", "alice@example.com");
+  const v1::Verdict at_mail = Sender("t3", "alice@example.com");
+  ASSERT_EQ(at_mail.action(), v1::ACTION_TEMPFAIL);
+  const v1::Verdict at_rcpt = Rcpt("t3", "alice@example.com", "rcpt@dest.example", /*check_sender=*/true);
+  EXPECT_EQ(at_rcpt.action(), at_mail.action());
+  EXPECT_EQ(at_rcpt.reply().SerializeAsString(), at_mail.reply().SerializeAsString());
+  EXPECT_EQ(at_rcpt.reply().lines(0), "Deferred: rate limit per-sender exceeded for alice@example.com, retry in 1800s");
+  EXPECT_EQ(End("t3"), 0u);
+
+  const v1::Verdict fine = Rcpt("t4", "bob@example.com", "rcpt@dest.example", /*check_sender=*/true);
+  EXPECT_EQ(fine.action(), v1::ACTION_CONTINUE);
+  EXPECT_EQ(End("t4"), 1u);  // the recipient's reservation was made
+  // A recipient limit still refuses after a passed sender check.
+  EXPECT_EQ(Rcpt("t5", "a@quota.example", "x@gmail.com", true).action(), v1::ACTION_CONTINUE);
+  EXPECT_EQ(Rcpt("t5", "a@quota.example", "y@gmail.com", true).action(), v1::ACTION_REJECT);
+}
+
 // omit_limits: the limit statuses stay off the wire, nothing else changes.
 TEST_F(PolicyServiceTest, OmitLimitsLeavesOnlyTheStatusesOut) {
   const v1::Verdict full = Rcpt("t1", "alice@example.com", "rcpt@dest.example");
   EXPECT_GT(full.limits_size(), 0);
-  const v1::Verdict lean = Rcpt("t2", "carol@example.com", "rcpt@dest.example", /*omit_limits=*/true);
+  const v1::Verdict lean = Rcpt("t2", "carol@example.com", "rcpt@dest.example", false, /*omit_limits=*/true);
   EXPECT_EQ(lean.limits_size(), 0);
   EXPECT_EQ(lean.action(), v1::ACTION_CONTINUE);
   EXPECT_TRUE(lean.has_stages());
