@@ -11,8 +11,16 @@
 // two-phase reservation: a fresh transaction per call) and CheckMessage (a
 // 5 KB message: 300 content rules, routing, commit).
 //
+// Requests say omit_limits, as hive-milter's do (no limit statuses in the
+// reply).
+//
 // Usage: hive-bench-policy [--quick] [--seconds N] [--rates 1000,5000,10000]
 //          [--window N] [--target HOST:PORT] [--out FILE] [--policyd-wrapper CMD]
+//          [--redis] [--rpcs recipient,message] [--policyd BIN]
+//   --redis   the rate limits in a private redis-server (started on a free
+//             loopback port, stopped by PID) instead of the memory store.
+//   --rpcs    which decisions to measure (default both).
+//   --policyd another hive-policyd binary (e.g. built from main) to start.
 // Exit: 0 when every point completed calls without errors, 1 otherwise.
 #include <grpcpp/grpcpp.h>
 
@@ -30,6 +38,7 @@
 #include "bench_policy.h"
 #include "harness/net.h"
 #include "harness/process.h"
+#include "harness/redis_server.h"
 #include "harness/temp_dir.h"
 #include "hive/policy/v1/policy.grpc.pb.h"
 #include "proc_stats.h"
@@ -50,6 +59,9 @@ struct Options {
   std::string target;
   std::string out;
   std::string policyd_wrapper;
+  bool redis = false;
+  std::string policyd = HIVE_POLICYD_BIN;
+  std::vector<Kind> kinds = {Kind::kRecipient, Kind::kMessage};
 };
 
 // One call in flight; owned by the completion loop once started.
@@ -165,11 +177,13 @@ class Driver {
     txn.mutable_sender()->set_address(hive::bench::BenchSender(n));
     if (kind_ == Kind::kRecipient) {
       pb::RecipientRequest req;
+      req.set_omit_limits(true);
       *req.mutable_transaction() = std::move(txn);
       req.mutable_recipient()->set_address(hive::bench::BenchRecipient(n));
       call->reader = stub_->PrepareAsyncCheckRecipient(&call->context, req, &cq);
     } else {
       pb::MessageRequest req;
+      req.set_omit_limits(true);
       *req.mutable_transaction() = std::move(txn);
       req.add_recipients()->set_address(hive::bench::BenchRecipient(n));
       for (const char* h : {"From", "To", "Subject", "Date", "Message-ID", "X-Mailer"}) {
@@ -254,6 +268,23 @@ int main(int argc, char** argv) {
       o.out = value();
     } else if (a == "--policyd-wrapper") {
       o.policyd_wrapper = value();
+    } else if (a == "--policyd") {
+      o.policyd = value();
+    } else if (a == "--redis") {
+      o.redis = true;
+    } else if (a == "--rpcs") {
+      o.kinds.clear();
+      std::stringstream in(value());
+      for (std::string item; std::getline(in, item, ',');) {
+        if (item == "recipient") {
+          o.kinds.push_back(Kind::kRecipient);
+        } else if (item == "message") {
+          o.kinds.push_back(Kind::kMessage);
+        } else {
+          std::fprintf(stderr, "--rpcs: recipient and/or message, not %s\n", item.c_str());
+          return 2;
+        }
+      }
     } else {
       std::fprintf(stderr, "unknown argument %s (see the header of tests/bench/policy_load.cc)\n", a.c_str());
       return 2;
@@ -266,16 +297,23 @@ int main(int argc, char** argv) {
   }
 
   hive::testing::TempDir dir;
+  std::unique_ptr<hive::testing::RedisServer> redis;
+  if (o.redis) redis = std::make_unique<hive::testing::RedisServer>();
   std::unique_ptr<hive::testing::Process> policyd;
   pid_t server_pid = 0;
   if (o.target.empty()) {
     const uint16_t port = hive::testing::FreePort();
     o.target = "127.0.0.1:" + std::to_string(port);
-    hive::testing::WriteFile(dir.Sub("policyd.yaml"), hive::bench::RealisticPolicyYaml(o.target));
+    std::string yaml = hive::bench::RealisticPolicyYaml(o.target);
+    if (redis) {
+      yaml += "\nratelimit:\n  store:\n    kind: redis\n    redis: {address: \"" + redis->address() +
+              "\", policy_in_file: true}\n";
+    }
+    hive::testing::WriteFile(dir.Sub("policyd.yaml"), yaml);
     std::vector<std::string> argv_policyd;
     std::istringstream wrapper(o.policyd_wrapper);
     for (std::string w; wrapper >> w;) argv_policyd.push_back(argv_policyd.empty() && w[0] != '/' ? "/usr/bin/" + w : w);
-    for (const std::string& a : {std::string(HIVE_POLICYD_BIN), std::string("--config"), dir.Sub("policyd.yaml")}) {
+    for (const std::string& a : {o.policyd, std::string("--config"), dir.Sub("policyd.yaml")}) {
       argv_policyd.push_back(a);
     }
     policyd = std::make_unique<hive::testing::Process>(argv_policyd, dir.Sub("policyd.log"));
@@ -294,7 +332,7 @@ int main(int argc, char** argv) {
   }
 
   std::vector<Point> points;
-  for (Kind kind : {Kind::kRecipient, Kind::kMessage}) {
+  for (Kind kind : o.kinds) {
     Driver driver(channel, kind, server_pid);
     driver.Run(0, o.window, o.quick ? 0.2 : 1.0);  // warm-up
     for (double rate : o.rates) points.push_back(driver.Run(rate, o.window, o.seconds));
@@ -307,7 +345,8 @@ int main(int argc, char** argv) {
   }
 
   std::ostringstream md;
-  md << "hive-policyd (memory store, realistic policy) over loopback gRPC; " << o.seconds
+  md << "hive-policyd (" << (o.redis ? "Redis" : "memory") << " store, realistic policy) over loopback gRPC; "
+     << o.seconds
      << " s per point; latency from each call's scheduled time; policyd CPU from /proc.\n\n";
   md << "| rpc | offered | load | achieved/s | p50 ms | p99 ms | p999 ms | errors | policyd CPU ms/call |\n";
   md << "|---|---|---|---|---|---|---|---|---|\n";
