@@ -142,7 +142,8 @@ static sfsistat HiveNegotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, 
     // out SMFIS_SKIP, which needs a reply. Not over TCP: Postfix does not
     // set TCP_NODELAY on its milter connections, and with fewer replies its
     // back-to-back small writes meet Nagle and our delayed ACK -- measured
-    // +50 ms per message.
+    // +50 ms per message; skipping only DATA and end of headers over TCP
+    // still costs +45 ms (docs/benchmarks.md, round 3).
     if (g_no_reply_stages.load(std::memory_order_relaxed)) {
       steps |= SMFIP_NODATA | SMFIP_NOEOH | SMFIP_NR_HELO | SMFIP_NR_HDR | SMFIP_NR_BODY;
       if (g_no_reply_mail.load(std::memory_order_relaxed)) steps |= SMFIP_NR_MAIL;
