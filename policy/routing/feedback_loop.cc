@@ -17,6 +17,12 @@ absl::StatusOr<FeedbackResult> ApplyDeliveryOutcome(const Router& router, Warmup
   out.ignored = std::move(c.ignored);
   if (!member->warmup) return out;
   if (!out.matched.empty()) {
+    const std::string groups[] = {out.group};
+    absl::StatusOr<std::vector<WarmupLedger::Status>> now = ledger.Statuses(*member, groups);
+    if (!now.ok()) return now.status();
+    out.during_pause = now->front().phase == WarmupLedger::Phase::kPaused;
+  }
+  if (!out.matched.empty() && !out.during_pause) {
     absl::StatusOr<std::int64_t> blocks = ledger.CountBlock(*member, out.group, policy.block_window);
     if (!blocks.ok()) return blocks.status();
     out.blocks_in_window = *blocks;
@@ -28,6 +34,11 @@ absl::StatusOr<FeedbackResult> ApplyDeliveryOutcome(const Router& router, Warmup
                        out.matched, ")"));
       if (!step.ok()) return step.status();
       out.stepped_back = step->stepped;
+      if (step->stepped) {
+        if (absl::Status forget = ledger.ForgetBlocks(*member, out.group, policy.block_window); !forget.ok()) {
+          return forget;
+        }
+      }
     }
   }
   absl::StatusOr<std::int64_t> day = ledger.Day(*member, out.group);

@@ -5,6 +5,10 @@
 // of them arrived within feedback.block_window, the member steps back and
 // pauses for that group for feedback.pause (WarmupLedger::StepBack, logged
 // with the replies' count and the last reply), at most once per pause.
+// Blocks reported while that pause lasts are not counted (retries of mail
+// queued for the member before it: the step-back already answered them),
+// and the step-back forgets the blocks it acted on, so the count starts
+// afresh when the pause ends.
 // Anything else changes nothing (days step forward as the member sends, see
 // warmup_ledger.h). Thread-safe if the ledger is.
 #pragma once
@@ -34,6 +38,7 @@ struct FeedbackResult {
   std::string matched;  // the block pattern, "" when none
   std::string ignored;  // the ignore pattern that said "not a block", else ""
   std::int64_t blocks_in_window = 0;  // counted blocks (warming members only)
+  bool during_pause = false;          // a block while the member is paused for the group: not counted
 };
 
 // NotFound when no pool has the member (e.g. removed by a reload).

@@ -174,26 +174,37 @@ absl::StatusOr<std::vector<WarmupLedger::Status>> WarmupLedger::Statuses(const P
   return out;
 }
 
-absl::StatusOr<std::int64_t> WarmupLedger::CountBlock(const PoolMember& member, const std::string& group,
-                                                      Nanos window) {
+std::vector<BucketOp> WarmupLedger::BlockSlots(const PoolMember& member, const std::string& group, Nanos window,
+                                               std::int64_t add) const {
   const std::int64_t slot =
       std::max<std::int64_t>(1, std::chrono::duration_cast<std::chrono::seconds>(window).count() / kBlockSlots);
   const std::int64_t current = std::chrono::duration_cast<std::chrono::seconds>(clock_.Wall()).count() / slot;
-  ratelimit::ReserveRequest request;
-  request.transaction = absl::StrCat("wu-block:", transaction_, ":", member.name, ":", group);
+  std::vector<BucketOp> ops;
   for (std::int64_t k = current - kBlockSlots + 1; k <= current; ++k) {
     const std::int64_t start = k * slot;
-    BucketOp op = Counter(Key(member, group, absl::StrCat("blocks:", start)), k == current ? 1 : 0);
+    BucketOp op = Counter(Key(member, group, absl::StrCat("blocks:", start)), k == current ? add : 0);
     op.window_start = std::chrono::seconds(start);
     op.window_end = std::chrono::seconds(start + kBlockSlots * slot);
-    request.ops.push_back(std::move(op));
+    ops.push_back(std::move(op));
   }
+  return ops;
+}
+
+absl::StatusOr<std::int64_t> WarmupLedger::CountBlock(const PoolMember& member, const std::string& group,
+                                                      Nanos window) {
+  ratelimit::ReserveRequest request;
+  request.transaction = absl::StrCat("wu-block:", transaction_, ":", member.name, ":", group);
+  request.ops = BlockSlots(member, group, window, 1);
   absl::StatusOr<ratelimit::ReserveResult> r = store_.Reserve(request);
   if (!r.ok()) return r.status();
   if (absl::StatusOr<int> c = store_.Commit(request.transaction); !c.ok()) return c.status();
   std::int64_t blocks = 0;
   for (const ratelimit::BucketResult& b : r->buckets) blocks += kCounterLimit - b.remaining;
   return blocks;
+}
+
+absl::Status WarmupLedger::ForgetBlocks(const PoolMember& member, const std::string& group, Nanos window) {
+  return store_.Reset(BlockSlots(member, group, window, 0));
 }
 
 absl::StatusOr<WarmupLedger::StepResult> WarmupLedger::StepBack(const PoolMember& member, const std::string& group,

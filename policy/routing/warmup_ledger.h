@@ -86,6 +86,11 @@ class WarmupLedger final : public WarmupGate {
   absl::StatusOr<std::int64_t> CountBlock(const PoolMember& member, const std::string& group,
                                           ratelimit::Nanos window);
 
+  // Forgets the block replies counted within the last `window` (after a
+  // step-back, so that the burst it acted on does not count again once the
+  // pause is over).
+  absl::Status ForgetBlocks(const PoolMember& member, const std::string& group, ratelimit::Nanos window);
+
   // Moves the member's warm-up for `group` back by its schedule's
   // step_back_days and pauses it for that group for `pause`; does nothing
   // (stepped = false) while an earlier pause lasts. `reason` goes into the
@@ -101,6 +106,10 @@ class WarmupLedger final : public WarmupGate {
     bool started = false;       // at least one sending day
     std::int64_t sent = 0;      // messages counted today
   };
+  // The counters of the block slots within `window` of now, adding `add`
+  // to the current one.
+  std::vector<ratelimit::BucketOp> BlockSlots(const PoolMember& member, const std::string& group,
+                                              ratelimit::Nanos window, std::int64_t add) const;
   absl::StatusOr<std::vector<State>> Read(const PoolMember& member, std::span<const std::string> groups,
                                           const ratelimit::CalendarWindow& today);
 

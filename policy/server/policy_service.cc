@@ -337,8 +337,10 @@ grpc::Status PolicyServiceImpl::ReportDelivery(grpc::ServerContext*, const v1::D
         hive::log::Sanitize(outcome.member, 64), " group=", hive::log::Sanitize(r->group, 64), " status=",
         v1::DeliveryReport::Status_Name(report->status()), " dsn=\"", hive::log::Sanitize(outcome.dsn, 16),
         "\" block=", r->matched.empty() ? "no" : "yes",
-        r->matched.empty() || r->warmup_day == 0 ? "" : absl::StrCat(" blocks_in_window=", r->blocks_in_window, "/",
-                                               snapshot->routing.feedback().block_threshold),
+        r->matched.empty() || r->warmup_day == 0 ? ""
+        : r->during_pause                         ? " during_pause=yes"
+                                                  : absl::StrCat(" blocks_in_window=", r->blocks_in_window, "/",
+                                                                 snapshot->routing.feedback().block_threshold),
         r->ignored.empty() ? "" : absl::StrCat(" not_a_block=\"", hive::log::Sanitize(r->ignored, 80), "\""),
         " stepped_back=", r->stepped_back ? "yes" : "no", " warmup_day=", r->warmup_day));
     return grpc::Status::OK;

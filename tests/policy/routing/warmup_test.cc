@@ -199,8 +199,12 @@ TEST_F(WarmupTest, APauseEndsAfterItsTtlAndStepsBackOncePerPause) {
   EXPECT_TRUE(f->stepped_back);
   EXPECT_EQ(f->blocks_in_window, 3);
   EXPECT_EQ(f->warmup_day, 2);  // 4 - step_back_days (2)
-  // More blocks while paused: no second step-back.
-  EXPECT_FALSE(ApplyDeliveryOutcome(r, ledger, Block("Q4"))->stepped_back);
+  // More blocks while paused: not counted, no second step-back.
+  f = ApplyDeliveryOutcome(r, ledger, Block("Q4"));
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_FALSE(f->stepped_back);
+  EXPECT_TRUE(f->during_pause);
+  EXPECT_EQ(f->blocks_in_window, 0);
   EXPECT_EQ(SendMany(r, 20, "gmail.com")["mkt/cold"], 0);
   // Other providers are untouched; a clean delivery changes nothing.
   EXPECT_EQ(SendMany(r, 3, "yahoo.com")["mkt/cold"], 3);
@@ -226,6 +230,32 @@ TEST_F(WarmupTest, APauseEndsAfterItsTtlAndStepsBackOncePerPause) {
   DeliveryOutcome gone = Block("Q9");
   gone.member = "gone";
   EXPECT_TRUE(absl::IsNotFound(ApplyDeliveryOutcome(r, ledger, gone).status()));
+}
+
+// A window longer than the pause: the burst the step-back acted on, and
+// the retries that bounce while the member is paused, do not count toward
+// the next step-back; the count starts afresh when the pause ends.
+TEST_F(WarmupTest, AfterAPauseTheBlockCountStartsAfresh) {
+  FeedbackPolicy feedback;
+  feedback.block_window = std::chrono::hours(1);
+  feedback.pause = std::chrono::minutes(30);
+  const Router r = MakeRouter({Pool{"mkt", {Member("warm", "127.0.0.11"), Member("cold", "127.0.0.12", Schedule(5))}, {}, ""}},
+                              feedback);
+  SendMany(r, 3, "gmail.com");
+  WarmupLedger ledger(store_, clock_, utc_, "report");
+  for (const char* q : {"Q1", "Q2"}) EXPECT_FALSE(ApplyDeliveryOutcome(r, ledger, Block(q))->stepped_back);
+  EXPECT_TRUE(ApplyDeliveryOutcome(r, ledger, Block("Q3"))->stepped_back);
+  clock_.Advance(std::chrono::minutes(10));
+  for (const char* q : {"Q4", "Q5", "Q6"}) EXPECT_TRUE(ApplyDeliveryOutcome(r, ledger, Block(q))->during_pause);
+  clock_.Advance(std::chrono::minutes(21));  // the pause is over; all six replies are within the hour
+  EXPECT_EQ(SendMany(r, 1, "gmail.com")["mkt/cold"], 1);
+  absl::StatusOr<FeedbackResult> f = ApplyDeliveryOutcome(r, ledger, Block("Q7"));
+  ASSERT_TRUE(f.ok()) << f.status();
+  EXPECT_FALSE(f->during_pause);
+  EXPECT_EQ(f->blocks_in_window, 1);
+  EXPECT_FALSE(f->stepped_back);
+  EXPECT_FALSE(ApplyDeliveryOutcome(r, ledger, Block("Q8"))->stepped_back);
+  EXPECT_TRUE(ApplyDeliveryOutcome(r, ledger, Block("Q9"))->stepped_back);
 }
 
 TEST_F(WarmupTest, StepBackNeverGoesBelowDayOne) {
