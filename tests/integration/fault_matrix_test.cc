@@ -146,6 +146,42 @@ constexpr auto kRecoveryBound = std::chrono::seconds(10);
     std::printf("[ recovery ] %s: %lld ms\n", (prefix), static_cast<long long>(took->count())); \
   } while (0)
 
+// One fault in the middle of a steady stream: `inject` once `inject_after`
+// sessions have finished, `heal` once `heal_after` have (the sessions in
+// between meet the fault; heal runs even when that point is not reached).
+struct Outage {
+  std::string prefix;  // tags "[fm:<prefix>-NNNN]", probes "<prefix>-probe"
+  std::string capped;  // Mix's capped sender
+  int messages = 45;
+  int inject_after = 10;
+  int heal_after = 18;
+  std::function<void()> inject;
+  std::function<void()> heal;
+};
+
+// Runs `outage`, waits for recovery, and checks what every outage must
+// show: every message accounted for, some tempfailed and some accepted, no
+// refusal but the known ones.
+// Every attempt goes to `sent`; fatal failures end the caller's test
+// through ASSERT_NO_FATAL_FAILURE.
+void StreamThroughOutage(FaultStack& stack, const Outage& outage, std::vector<Sent>& sent) {
+  Traffic traffic(stack.smtp_port(), {.prefix = outage.prefix, .messages = outage.messages, .threads = 3},
+                  Mix(outage.capped));
+  const bool started = WaitUntilFinished(traffic, outage.inject_after);
+  if (started) outage.inject();
+  const bool reached = started && WaitUntilFinished(traffic, outage.heal_after);
+  if (started) outage.heal();
+  sent = traffic.Wait();
+  ASSERT_TRUE(reached) << stack.Diagnostics();
+  const std::string probe = outage.prefix + "-probe";
+  EXPECT_RECOVERS(stack, probe.c_str());
+  const Ledger during = Reconcile(sent, stack.sink(), stack.mta());
+  EXPECT_TRUE(during.problems.empty()) << during.Summary() << stack.Diagnostics();
+  EXPECT_GT(during.tempfailed, 0) << "the outage must show as 4xx, nothing passes unchecked: " << during.Summary();
+  EXPECT_GT(during.accepted, 0) << during.Summary();
+  ExpectOnlyKnownRefusals(sent);
+}
+
 // A message nested 7 MIME levels deep: over max_depth 3, every time.
 std::string PoisonMessage(const std::string& tag) {
   std::string body, tail;
@@ -176,18 +212,12 @@ TEST_P(FaultMatrix, PolicydKilledThenPausedPastTheDeadline) {
   {
     SCOPED_TRACE("policyd killed mid-stream, restarted");
     const std::string capped = "killed@capped.example";
-    Traffic traffic(stack.smtp_port(), {.prefix = "pk", .messages = 45, .threads = 3}, Mix(capped));
-    ASSERT_TRUE(WaitUntilFinished(traffic, 10)) << stack.Diagnostics();
-    stack.KillPolicyd();
-    ASSERT_TRUE(WaitUntilFinished(traffic, 20)) << stack.Diagnostics();
-    stack.StartPolicyd();
-    std::vector<Sent> sent = traffic.Wait();
-    EXPECT_RECOVERS(stack, "pk-probe");
-    Ledger during = Reconcile(sent, stack.sink(), stack.mta());
-    EXPECT_TRUE(during.problems.empty()) << during.Summary() << stack.Diagnostics();
-    EXPECT_GT(during.tempfailed, 0) << "the outage must show as 4xx: " << during.Summary();
-    EXPECT_GT(during.accepted, 0) << during.Summary();
-    ExpectOnlyKnownRefusals(sent);
+    std::vector<Sent> sent;
+    ASSERT_NO_FATAL_FAILURE(StreamThroughOutage(stack,
+                                                {.prefix = "pk", .capped = capped, .heal_after = 20,
+                                                 .inject = [&] { stack.KillPolicyd(); },
+                                                 .heal = [&] { stack.StartPolicyd(); }},
+                                                sent));
     // (L): the milter says why it refused.
     EXPECT_THAT(stack.MilterLog(), HasSubstr("rpc UNAVAILABLE"));
 
@@ -206,19 +236,13 @@ TEST_P(FaultMatrix, PolicydKilledThenPausedPastTheDeadline) {
     SCOPED_TRACE("policyd paused (SIGSTOP) past the milter's deadline, resumed");
     const std::string capped = "paused@capped.example";
     EXPECT_RECOVERS(stack, "pp-ready");
-    Traffic traffic(stack.smtp_port(), {.prefix = "pp", .messages = 45, .threads = 3}, Mix(capped));
-    ASSERT_TRUE(WaitUntilFinished(traffic, 8)) << stack.Diagnostics();
-    stack.PausePolicyd();
     // At least six sessions meet the silent service.
-    const bool waited = WaitUntilFinished(traffic, 14);
-    stack.ResumePolicyd();
-    ASSERT_TRUE(waited) << stack.Diagnostics();
-    std::vector<Sent> sent = traffic.Wait();
-    EXPECT_RECOVERS(stack, "pp-probe");
-    Ledger during = Reconcile(sent, stack.sink(), stack.mta());
-    EXPECT_TRUE(during.problems.empty()) << during.Summary() << stack.Diagnostics();
-    EXPECT_GT(during.tempfailed, 0) << during.Summary();
-    ExpectOnlyKnownRefusals(sent);
+    std::vector<Sent> sent;
+    ASSERT_NO_FATAL_FAILURE(StreamThroughOutage(stack,
+                                                {.prefix = "pp", .capped = capped, .inject_after = 8,
+                                                 .heal_after = 14, .inject = [&] { stack.PausePolicyd(); },
+                                                 .heal = [&] { stack.ResumePolicyd(); }},
+                                                sent));
     // The milter's deadline, not Postfix's timeout, ended each stage.
     for (const Sent& s : sent) {
       EXPECT_LT(s.took, kStageBound) << s.letter.tag << " " << s.reply.ToString();
@@ -314,17 +338,12 @@ TEST_P(FaultMatrix, MilterKilledMidStreamAndAtEachStage) {
 
   {
     SCOPED_TRACE("milter killed mid-stream, restarted");
-    Traffic traffic(stack.smtp_port(), {.prefix = "mk", .messages = 45, .threads = 3}, Mix("mk@capped.example"));
-    ASSERT_TRUE(WaitUntilFinished(traffic, 10)) << stack.Diagnostics();
-    stack.KillMilter();
-    ASSERT_TRUE(WaitUntilFinished(traffic, 18)) << stack.Diagnostics();
-    stack.StartMilter();
-    std::vector<Sent> sent = traffic.Wait();
-    EXPECT_RECOVERS(stack, "mk-probe");
-    Ledger during = Reconcile(sent, stack.sink(), stack.mta());
-    EXPECT_TRUE(during.problems.empty()) << during.Summary() << stack.Diagnostics();
-    EXPECT_GT(during.tempfailed, 0) << during.Summary();
-    ExpectOnlyKnownRefusals(sent);
+    std::vector<Sent> sent;
+    ASSERT_NO_FATAL_FAILURE(StreamThroughOutage(stack,
+                                                {.prefix = "mk", .capped = "mk@capped.example",
+                                                 .inject = [&] { stack.KillMilter(); },
+                                                 .heal = [&] { stack.StartMilter(); }},
+                                                sent));
     sent = RetryTempfailed(stack.smtp_port(), std::move(sent), 3, 3, std::chrono::milliseconds(300));
     Ledger after = Reconcile(sent, stack.sink(), stack.mta());
     EXPECT_TRUE(after.problems.empty()) << after.Summary() << stack.Diagnostics();
@@ -393,36 +412,26 @@ TEST(FaultMatrixPostfix, RedisKilledPausedFlushedAndRetryStorm) {
 
   {
     SCOPED_TRACE("redis killed mid-stream, restarted (empty)");
-    Traffic traffic(stack.smtp_port(), {.prefix = "rk", .messages = 45, .threads = 3}, Mix("rk@capped.example"));
-    ASSERT_TRUE(WaitUntilFinished(traffic, 10)) << stack.Diagnostics();
-    stack.KillRedis();
-    ASSERT_TRUE(WaitUntilFinished(traffic, 18)) << stack.Diagnostics();
-    stack.StartRedis();
-    std::vector<Sent> sent = traffic.Wait();
-    EXPECT_RECOVERS(stack, "rk-probe");
+    std::vector<Sent> sent;
+    ASSERT_NO_FATAL_FAILURE(StreamThroughOutage(stack,
+                                                {.prefix = "rk", .capped = "rk@capped.example",
+                                                 .inject = [&] { stack.KillRedis(); },
+                                                 .heal = [&] { stack.StartRedis(); }},
+                                                sent));
     Ledger l = Reconcile(sent, stack.sink(), stack.mta());
-    EXPECT_TRUE(l.problems.empty()) << l.Summary() << stack.Diagnostics();
-    EXPECT_GT(l.tempfailed, 0) << "no message passes unchecked: " << l.Summary();
-    EXPECT_GT(l.accepted, 0) << l.Summary();
-    ExpectOnlyKnownRefusals(sent);
     // Restarted empty: the capped sender may get one more full limit.
     EXPECT_LE(l.accepted_by_sender["rk@capped.example"], 2 * kCap) << l.Summary();
   }
 
   {
     SCOPED_TRACE("redis paused (SIGSTOP) past its timeout, resumed");
-    Traffic traffic(stack.smtp_port(), {.prefix = "rp", .messages = 40, .threads = 3}, Mix("rp@capped.example"));
-    ASSERT_TRUE(WaitUntilFinished(traffic, 8)) << stack.Diagnostics();
-    stack.PauseRedis();
-    const bool waited = WaitUntilFinished(traffic, 16);
-    stack.ResumeRedis();
-    ASSERT_TRUE(waited) << stack.Diagnostics();
-    std::vector<Sent> sent = traffic.Wait();
-    EXPECT_RECOVERS(stack, "rp-probe");
-    Ledger l = Reconcile(sent, stack.sink(), stack.mta());
-    EXPECT_TRUE(l.problems.empty()) << l.Summary() << stack.Diagnostics();
-    EXPECT_GT(l.tempfailed, 0) << l.Summary();
-    ExpectOnlyKnownRefusals(sent);
+    std::vector<Sent> sent;
+    ASSERT_NO_FATAL_FAILURE(StreamThroughOutage(stack,
+                                                {.prefix = "rp", .capped = "rp@capped.example", .messages = 40,
+                                                 .inject_after = 8, .heal_after = 16,
+                                                 .inject = [&] { stack.PauseRedis(); },
+                                                 .heal = [&] { stack.ResumeRedis(); }},
+                                                sent));
     for (const Sent& s : sent) {
       EXPECT_LT(s.took, kStageBound) << s.letter.tag << " " << s.reply.ToString();
     }
