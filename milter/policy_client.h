@@ -5,9 +5,10 @@
 // RPC carries the configured deadline and fails fast (no wait-for-ready): a
 // service that is down costs one failed connect, not the deadline, and the
 // failure mode decides (decision.h). Reconnect backoff is short (100 ms .. 1 s)
-// so the milter notices a restarted service within about a second. With TLS
-// one thread watches the channel's state, so that handshakes progress while
-// failing-fast RPCs are not polling (see policy_client.cc).
+// so the milter notices a restarted service within about a second. One
+// thread watches the channel while it is not READY, so that connection
+// attempts progress while failing-fast RPCs are not polling (see
+// policy_client.cc).
 // Create the client after any fork: gRPC does not survive fork.
 //
 // Usage: auto client = GrpcPolicyClient::Create(target, absl::Seconds(2), settings.policy_tls);
@@ -77,8 +78,8 @@ class GrpcPolicyClient final : public PolicyClient {
   absl::Duration rpc_timeout() const { return absl::Nanoseconds(rpc_timeout_ns_.load()); }
 
  private:
-  GrpcPolicyClient(std::shared_ptr<grpc::Channel> channel, absl::Duration rpc_timeout, bool watch);
-  // TLS only: keeps the channel connecting (see policy_client.cc).
+  GrpcPolicyClient(std::shared_ptr<grpc::Channel> channel, absl::Duration rpc_timeout);
+  // Keeps the channel connecting while it is not READY (see policy_client.cc).
   void Watch();
 
   std::shared_ptr<grpc::Channel> channel_;
