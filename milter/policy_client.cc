@@ -130,15 +130,19 @@ GrpcPolicyClient::~GrpcPolicyClient() {
 // poller, which is also the attempt's deadline: a restarted service could
 // stay unreached for many seconds, with plaintext too (seen in
 // FaultMatrix.PolicydKilled...: 10 s of "tcp handshaker shutdown" after the
-// restart). While the channel is not READY this thread polls by waiting on
-// its state, and asks it to connect when idle. While READY it only sleeps:
-// polling then would take the RPCs' completions from their own threads.
+// restart). While an attempt is under way (CONNECTING, TRANSIENT_FAILURE)
+// this thread polls by waiting on the channel's state. READY and IDLE need
+// no help: polling while READY would take the RPCs' completions from their
+// own threads, and an IDLE channel connects on the next RPC, which then
+// waits for the connection and polls itself (asking an idle channel to
+// connect would instead keep it failing while the service is down, so the
+// first message after a restart could meet the backoff).
 // Bounded: it wakes every 250 ms to see `stopping_`.
 void GrpcPolicyClient::Watch() {
   while (!stopping_.load()) {
-    const grpc_connectivity_state state = channel_->GetState(/*try_to_connect=*/true);
+    const grpc_connectivity_state state = channel_->GetState(/*try_to_connect=*/false);
     const auto next = std::chrono::system_clock::now() + std::chrono::milliseconds(250);
-    if (state == GRPC_CHANNEL_READY) {
+    if (state == GRPC_CHANNEL_READY || state == GRPC_CHANNEL_IDLE) {
       std::this_thread::sleep_until(next);
     } else {
       channel_->WaitForStateChange(state, next);

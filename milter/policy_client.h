@@ -6,8 +6,8 @@
 // service that is down costs one failed connect, not the deadline, and the
 // failure mode decides (decision.h). Reconnect backoff is short (100 ms .. 1 s)
 // so the milter notices a restarted service within about a second. One
-// thread watches the channel while it is not READY, so that connection
-// attempts progress while failing-fast RPCs are not polling (see
+// thread polls the channel while a connection attempt is under way, so that
+// it progresses while failing-fast RPCs are not polling (see
 // policy_client.cc).
 // Create the client after any fork: gRPC does not survive fork.
 //
@@ -79,7 +79,7 @@ class GrpcPolicyClient final : public PolicyClient {
 
  private:
   GrpcPolicyClient(std::shared_ptr<grpc::Channel> channel, absl::Duration rpc_timeout);
-  // Keeps the channel connecting while it is not READY (see policy_client.cc).
+  // Polls the channel while a connection attempt is under way (see policy_client.cc).
   void Watch();
 
   std::shared_ptr<grpc::Channel> channel_;
