@@ -19,6 +19,7 @@
 #include "content/scorer.h"
 #include "hive/config/v1/policy_config.pb.h"
 #include "ratelimit/limiter.h"
+#include "redis/redis_client.h"
 #include "routing/router.h"
 #include "support/yaml_to_proto.h"
 
@@ -51,7 +52,7 @@ struct LimitStoreSettings {
   std::uint64_t max_buckets = 20'000'000;
   std::string redis_address;
   std::uint32_t redis_pool_size = 8;
-  ratelimit::Nanos redis_timeout = std::chrono::milliseconds(50);
+  ratelimit::Nanos redis_timeout = redis::kDefaultTimeout;
   std::string redis_key_prefix = "hive";
   bool redis_outage_local = false;  // else tempfail
   double redis_fallback_share = 0.5;

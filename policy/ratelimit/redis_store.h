@@ -30,7 +30,7 @@ struct RedisStoreOptions {
   std::string host = "127.0.0.1";
   int port = 6379;
   std::size_t pool_size = 8;
-  Nanos timeout = std::chrono::milliseconds(50);
+  Nanos timeout = redis::kDefaultTimeout;
   std::string key_prefix = "hive";
 };
 

@@ -30,11 +30,17 @@ struct redisReply;
 
 namespace hive::policy::redis {
 
+// Every call's deadline unless configured. Far below hive-milter's 2 s
+// rpc_timeout (a decision makes one or two calls, beside DNS lookups of at
+// most 500 ms), yet far above a healthy Redis's sub-millisecond answer: at
+// 50 ms, a scheduling stall on a loaded host failed decisions with Redis up.
+inline constexpr std::chrono::nanoseconds kDefaultTimeout = std::chrono::milliseconds(250);
+
 struct RedisClientOptions {
   std::string host = "127.0.0.1";
   int port = 6379;
   std::size_t pool_size = 8;
-  std::chrono::nanoseconds timeout = std::chrono::milliseconds(50);
+  std::chrono::nanoseconds timeout = kDefaultTimeout;
 };
 
 // "127.0.0.1:6379", "[::1]:6379" -> host, port.
