@@ -52,7 +52,6 @@ std::string FaultStack::PolicyYaml(const std::string& yaml) const {
 }
 
 void FaultStack::StartPolicyd() {
-  policyd_paused_ = false;
   policyd_ = std::make_unique<Process>(
       std::vector<std::string>{HIVE_POLICYD_BIN, "--config", dir_.Sub("policyd.yaml"), "--listen",
                                "127.0.0.1:" + std::to_string(policy_port_)},
@@ -68,12 +67,11 @@ void FaultStack::KillPolicyd() {
 }
 
 void FaultStack::PausePolicyd() {
-  if (policyd_ && kill(policyd_->pid(), SIGSTOP) == 0) policyd_paused_ = true;
+  if (policyd_) policyd_->Pause();
 }
 
 void FaultStack::ResumePolicyd() {
-  if (policyd_ && policyd_paused_) kill(policyd_->pid(), SIGCONT);
-  policyd_paused_ = false;
+  if (policyd_) policyd_->Resume();
 }
 
 void FaultStack::ReloadPolicyd(const std::string& yaml) {
@@ -100,7 +98,6 @@ void FaultStack::KillMilter() {
 }
 
 void FaultStack::StartRedis() {
-  redis_paused_ = false;
   redis_ = std::make_unique<Process>(
       std::vector<std::string>{"/usr/bin/redis-server", "--port", std::to_string(redis_port_), "--bind",
                                "127.0.0.1", "--dir", dir_.path(), "--save", "", "--appendonly", "no",
@@ -117,12 +114,11 @@ void FaultStack::KillRedis() {
 }
 
 void FaultStack::PauseRedis() {
-  if (redis_ && kill(redis_->pid(), SIGSTOP) == 0) redis_paused_ = true;
+  if (redis_) redis_->Pause();
 }
 
 void FaultStack::ResumeRedis() {
-  if (redis_ && redis_paused_) kill(redis_->pid(), SIGCONT);
-  redis_paused_ = false;
+  if (redis_) redis_->Resume();
 }
 
 std::string FaultStack::RedisCli(const std::string& args) const {

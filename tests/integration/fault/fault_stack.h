@@ -76,9 +76,7 @@ class FaultStack {
   uint16_t redis_port_ = 0;
   std::unique_ptr<Sink> sink_;
   std::unique_ptr<Process> redis_;
-  bool redis_paused_ = false;
   std::unique_ptr<Process> policyd_;
-  bool policyd_paused_ = false;
   std::unique_ptr<Process> milter_;
   std::unique_ptr<Mta> mta_;
 };

@@ -99,12 +99,11 @@ void HiveStack::StopPolicyd() {
 }
 
 void HiveStack::PausePolicyd() {
-  if (policyd_ && kill(policyd_->pid(), SIGSTOP) == 0) policyd_paused_ = true;
+  if (policyd_) policyd_->Pause();
 }
 
 void HiveStack::ResumePolicyd() {
-  if (policyd_ && policyd_paused_) kill(policyd_->pid(), SIGCONT);
-  policyd_paused_ = false;
+  if (policyd_) policyd_->Resume();
 }
 
 void HiveStack::StartMilter() {

@@ -87,7 +87,6 @@ class HiveStack {
   uint16_t milter_port_;
   std::unique_ptr<Sink> sink_;
   std::unique_ptr<Process> policyd_;
-  bool policyd_paused_ = false;
   std::unique_ptr<Process> milter_;
   std::unique_ptr<Mta> mta_;
 };

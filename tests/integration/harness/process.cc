@@ -1,5 +1,6 @@
 #include "harness/process.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -60,6 +61,7 @@ bool Process::WaitExit(std::chrono::milliseconds timeout) {
 
 void Process::Stop(std::chrono::milliseconds grace) {
   if (!Running()) return;
+  Resume();  // a stopped process would not act on SIGTERM
   kill(pid_, SIGTERM);
   if (!WaitExit(grace)) Kill();
 }
@@ -68,6 +70,27 @@ void Process::Kill() {
   if (!Running()) return;
   kill(pid_, SIGKILL);
   Reap(0);
+}
+
+bool Process::Pause() {
+  if (!Running() || kill(pid_, SIGSTOP) != 0) return false;
+  int status = 0;
+  pid_t r;
+  do {
+    r = waitpid(pid_, &status, WUNTRACED);
+  } while (r < 0 && errno == EINTR);
+  if (r != pid_) return false;
+  if (!WIFSTOPPED(status)) {
+    status_ = status;
+    return false;
+  }
+  paused_ = true;
+  return true;
+}
+
+void Process::Resume() {
+  if (paused_ && pid_ > 0) kill(pid_, SIGCONT);
+  paused_ = false;
 }
 
 }  // namespace hive::testing

@@ -1,6 +1,7 @@
 // A child process started by a test and stopped by its PID, never by name.
 // stdout and stderr go to a log file so a failing test can show them.
 // Stop() sends SIGTERM, waits (bounded), then SIGKILL; the destructor stops.
+// Pause() / Resume(): SIGSTOP / SIGCONT, as a hung service would behave.
 // Not thread-safe.
 #pragma once
 
@@ -30,12 +31,19 @@ class Process {
   void Stop(std::chrono::milliseconds grace = std::chrono::seconds(10));
   // SIGKILL now, as a crash would.
   void Kill();
+  // SIGSTOP, returning once every thread has stopped (waitpid WUNTRACED):
+  // kill() returns before a running thread stops, and a request sent in
+  // that gap was answered. False if it exited instead.
+  bool Pause();
+  // SIGCONT after Pause(); nothing otherwise.
+  void Resume();
 
  private:
   void Reap(int options);
 
   pid_t pid_ = -1;
   int status_ = -1;
+  bool paused_ = false;
   std::string log_path_;
 };
 
