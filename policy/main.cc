@@ -5,7 +5,8 @@
 //                   with the policy in Redis, poll Redis now instead; and
 //                   check the listeners' TLS files (gRPC itself re-reads
 //                   them every few seconds: grpc_tls.h), logging each
-//                   certificate's validity or what is wrong
+//                   certificate's validity or what is wrong; a change to
+//                   them is checked as it lands too (tls_file_watch.h)
 //   SIGTERM/SIGINT  graceful shutdown, exit 0
 //
 // Usage: hive-policyd --config PATH [--listen ADDR] [--admin-listen ADDR]
@@ -47,6 +48,7 @@
 #include "server/warmup_metrics.h"
 #include "server/policy_service.h"
 #include "support/grpc_tls.h"
+#include "support/tls_file_watch.h"
 #include "support/log.h"
 #include "support/sd_notify.h"
 #include "support/metrics.h"
@@ -358,26 +360,32 @@ int main(int argc, char** argv) {
   // Only now: the gRPC port accepts connections (Type=notify units).
   if (absl::Status n = hive::notify::NotifyReady(ready); !n.ok()) hive::log::Warning(absl::StrCat("sd_notify: ", n.message()));
 
-  // The TLS files as they are now (a renewed certificate is served without
-  // a restart; this says whether the renewal is sound).
-  auto check_tls_files = [&] {
-    std::vector<std::pair<const hive::config::v1::ServerTls*, const char*>> listeners{{&server_settings.tls, "server.tls"}};
-    if (admin_server) listeners.emplace_back(&server_settings.admin.tls(), "server.admin.tls");
-    for (const auto& [tls, field] : listeners) {
-      if (tls->cert_file().empty()) continue;
-      if (absl::Status s = hive::tls::CheckServerFiles(*tls, field); !s.ok()) {
-        hive::log::Error(absl::StrCat("SIGHUP: TLS: ", s.message(), " (gRPC re-reads the files every ",
-                                      hive::tls::kCertificateReloadSeconds,
-                                      "s: new connections fail until they are fixed)"));
-      }
-    }
-  };
+  // A renewed certificate is served without a restart; this says, as each
+  // renewal lands (and on SIGHUP), whether it is sound.
+  std::vector<hive::tls::TlsFileWatch::Listener> tls_listeners;
+  if (!server_settings.tls.cert_file().empty()) tls_listeners.push_back({server_settings.tls, "server.tls"});
+  if (admin_server && !server_settings.admin.tls().cert_file().empty()) {
+    tls_listeners.push_back({server_settings.admin.tls(), "server.admin.tls"});
+  }
+  for (const auto& l : tls_listeners) metrics.SetTlsFilesOk(l.field, true);  // checked at start
+  hive::tls::TlsFileWatch tls_watch(
+      std::move(tls_listeners), std::chrono::seconds(hive::tls::kCertificateReloadSeconds),
+      [&metrics](const std::string& field, const absl::Status& files) {
+        metrics.SetTlsFilesOk(field, files.ok());
+        if (files.ok()) {
+          hive::log::Info(absl::StrCat("TLS: ", field, ": certificate, key and CA files are sound"));
+        } else {
+          hive::log::Error(absl::StrCat("TLS: ", files.message(), " (gRPC re-reads the files every ",
+                                        hive::tls::kCertificateReloadSeconds,
+                                        "s: new connections fail until they are fixed)"));
+        }
+      });
 
   std::thread signal_thread([&] {
     for (;;) {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) continue;
-      if (sig == SIGHUP) check_tls_files();
+      if (sig == SIGHUP) tls_watch.CheckNow();
       if (sig == SIGHUP && follower) {
         hive::log::Info(absl::StrCat("SIGHUP: polling the policy in ", policy_storage->Describe()));
         (void)follower->PollOnce();  // logs and counts what it did

@@ -80,7 +80,11 @@ PolicyMetrics::PolicyMetrics(metrics::Registry& registry)
                                      "Unix time of the last successful configuration load.")),
       policy_in_step_(registry.AddGauge("hive_policyd_policy_store_in_step",
                                         "Policy held in Redis: 1 while this replica runs the stored version, 0 "
-                                        "while it cannot (version refused, or the store unreachable).")) {
+                                        "while it cannot (version refused, or the store unreachable).")),
+      tls_files_ok_(registry.AddGauge("hive_policyd_tls_files_ok",
+                                      "1 while a TLS listener's certificate, key and CA files are sound; 0 after a "
+                                      "change that new connections cannot use (mismatched key, unreadable file).",
+                                      {"listener"})) {
   reloads_.WithLabels({"success"});
   reloads_.WithLabels({"failure"});
   last_reload_.WithLabels({}).Set(Now());
@@ -133,6 +137,10 @@ void PolicyMetrics::SetConfigVersion(const std::string& version) {
 }
 
 void PolicyMetrics::SetPolicyInStep(bool in_step) { policy_in_step_.WithLabels({}).Set(in_step ? 1 : 0); }
+
+void PolicyMetrics::SetTlsFilesOk(const std::string& listener, bool ok) {
+  tls_files_ok_.WithLabels({listener}).Set(ok ? 1 : 0);
+}
 
 void PolicyMetrics::RecordReload(bool ok) {
   reloads_.WithLabels({ok ? "success" : "failure"}).Inc();

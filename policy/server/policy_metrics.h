@@ -45,6 +45,9 @@ class PolicyMetrics {
   // Policy held in Redis (admin/policy_follower.h): 1 while this replica
   // runs the stored version, 0 while it cannot (refused, or store down).
   void SetPolicyInStep(bool in_step);
+  // A TLS listener's files ("server.tls"): 1 while they are sound, 0 after a
+  // change that gRPC cannot serve (support/tls_file_watch.h).
+  void SetTlsFilesOk(const std::string& listener, bool ok);
 
  private:
   void RecordLimits(const hive::policy::v1::Verdict& verdict, const config::PolicySnapshot& snapshot);
@@ -59,6 +62,7 @@ class PolicyMetrics {
   metrics::CounterFamily& leases_;
   metrics::GaugeFamily& last_reload_;
   metrics::GaugeFamily& policy_in_step_;
+  metrics::GaugeFamily& tls_files_ok_;
 };
 
 }  // namespace hive::policy::server
