@@ -32,34 +32,41 @@ absl::StatusOr<ApplyOutcome> PolicyRepository::Apply(const std::string& yaml, st
                                                      std::string_view actor, std::string_view action,
                                                      bool validate_only) {
   std::lock_guard lock(mu_);
-  return ApplyLocked(yaml, expected_version, actor, action, validate_only);
+  return ApplyLocked(yaml, expected_version, actor, action, validate_only, /*audit_stale=*/true);
 }
 
 absl::StatusOr<ApplyOutcome> PolicyRepository::Edit(const Editor& edit, std::string_view actor,
                                                     std::string_view action, bool validate_only) {
   std::lock_guard lock(mu_);
-  absl::StatusOr<PolicyText> current = storage_.Head();
-  if (!current.ok()) return current.status();
-  absl::StatusOr<std::string> next = edit(*current);
-  if (!next.ok()) {
-    const bool stale = absl::IsFailedPrecondition(next.status());
-    if (!validate_only && (stale || absl::IsNotFound(next.status()))) {
-      RefusedLocked(actor, action, stale ? "stale" : "not-found", std::string(next.status().message()));
+  for (int attempt = 1;; ++attempt) {
+    absl::StatusOr<PolicyText> current = storage_.Head();
+    if (!current.ok()) return current.status();
+    absl::StatusOr<std::string> next = edit(*current);
+    if (!next.ok()) {
+      const bool stale = absl::IsFailedPrecondition(next.status());
+      if (!validate_only && (stale || absl::IsNotFound(next.status()))) {
+        RefusedLocked(actor, action, stale ? "stale" : "not-found", std::string(next.status().message()));
+      }
+      return next.status();
     }
-    return next.status();
+    const bool last = attempt == kEditAttempts;
+    absl::StatusOr<ApplyOutcome> out = ApplyLocked(*next, current->version, actor, action, validate_only, last);
+    // Stale here: another replica wrote after our read; edit its text.
+    if (out.ok() || !absl::IsFailedPrecondition(out.status()) || last) return out;
   }
-  return ApplyLocked(*next, current->version, actor, action, validate_only);
 }
 
 absl::StatusOr<ApplyOutcome> PolicyRepository::ApplyLocked(const std::string& yaml,
                                                            std::string_view expected_version,
                                                            std::string_view actor, std::string_view action,
-                                                           bool validate_only) {
+                                                           bool validate_only, bool audit_stale) {
   absl::StatusOr<PolicyText> current = storage_.Head();
   if (!current.ok()) return current.status();
   if (!validate_only && expected_version != current->version) {
-    RefusedLocked(actor, action, "stale",
-                  absl::StrCat("expected=", hive::log::Sanitize(expected_version, 32), " current=", current->version));
+    if (audit_stale) {
+      RefusedLocked(actor, action, "stale",
+                    absl::StrCat("expected=", hive::log::Sanitize(expected_version, 32), " current=", current->version));
+    }
     return StaleVersion(expected_version, current->version);
   }
   // Exactly the checks of a load: file:line:col errors name the fields.
@@ -82,7 +89,9 @@ absl::StatusOr<ApplyOutcome> PolicyRepository::ApplyLocked(const std::string& ya
   for (const std::string& c : out.changes) entry.add_changes(c);
   absl::StatusOr<std::uint64_t> seq = storage_.Publish(PolicyText{out.version, yaml}, current->version, entry);
   if (!seq.ok()) {
-    if (absl::IsFailedPrecondition(seq.status())) RefusedLocked(actor, action, "stale", std::string(seq.status().message()));
+    if (absl::IsFailedPrecondition(seq.status()) && audit_stale) {
+      RefusedLocked(actor, action, "stale", std::string(seq.status().message()));
+    }
     return seq.status();
   }
   holder_.Install(*next, absl::StrCat("admin ", std::string(action), " by ", hive::log::Sanitize(actor, 64)));

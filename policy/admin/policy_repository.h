@@ -68,7 +68,10 @@ class PolicyRepository {
   // object write): `edit` returns the new text, or a refusal returned as it
   // is and audited (FAILED_PRECONDITION "stale", NOT_FOUND "not-found");
   // then as Apply, based on that text. No write of this process can land
-  // between the read and the write.
+  // between the read and the write; a write of another replica (policy in
+  // Redis) can: then `edit` runs again on the new text, at most
+  // kEditAttempts times, so the editor's own check (an object's version)
+  // decides, not the version of the whole policy.
   using Editor = std::function<absl::StatusOr<std::string>(const PolicyText& current)>;
   absl::StatusOr<ApplyOutcome> Edit(const Editor& edit, std::string_view actor, std::string_view action,
                                     bool validate_only);
@@ -76,8 +79,12 @@ class PolicyRepository {
   PolicyStorage& storage() { return storage_; }
 
  private:
+  static constexpr int kEditAttempts = 3;
+  // `audit_stale`: record a stale refusal in the history (not when the
+  // caller will try again).
   absl::StatusOr<ApplyOutcome> ApplyLocked(const std::string& yaml, std::string_view expected_version,
-                                           std::string_view actor, std::string_view action, bool validate_only);
+                                           std::string_view actor, std::string_view action, bool validate_only,
+                                           bool audit_stale);
   void Refused(std::string_view actor, std::string_view action, std::string_view why, std::string_view detail);
   void RefusedLocked(std::string_view actor, std::string_view action, std::string_view why, std::string_view detail);
   absl::StatusOr<hive::admin::v1::HistoryEntry> AppendLocked(std::string_view actor, std::string_view action,

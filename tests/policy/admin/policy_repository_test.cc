@@ -203,6 +203,103 @@ TEST_F(PolicyRepositoryTest, EditWritesWhatTheEditorMakesOfTheCurrentTextOrAudit
   EXPECT_EQ(FileText(), kV2);
 }
 
+// Another replica (policy in Redis) publishes just before each of this
+// repository's next `races` writes: the write finds the policy moved.
+class AnotherReplicaWritesFirst final : public PolicyStorage {
+ public:
+  AnotherReplicaWritesFirst(PolicyStorage& inner, std::vector<std::string> texts)
+      : inner_(inner), texts_(std::move(texts)) {}
+  absl::StatusOr<PolicyText> Head() const override { return inner_.Head(); }
+  absl::StatusOr<std::string> HeadVersion() const override { return inner_.HeadVersion(); }
+  absl::StatusOr<std::string> Text(std::string_view v) const override { return inner_.Text(v); }
+  absl::StatusOr<std::uint64_t> Publish(const PolicyText& text, std::string_view expected,
+                                        hive::admin::v1::HistoryEntry entry) override {
+    if (next_ < texts_.size()) {
+      const std::string& yaml = texts_[next_++];
+      hive::admin::v1::HistoryEntry theirs;
+      theirs.set_actor("replica-2");
+      theirs.set_action("apply");
+      if (auto s = inner_.Publish({config::ConfigVersion(yaml), yaml}, expected, theirs); !s.ok()) return s;
+    }
+    return inner_.Publish(text, expected, std::move(entry));
+  }
+  absl::StatusOr<std::uint64_t> Append(hive::admin::v1::HistoryEntry e) override { return inner_.Append(std::move(e)); }
+  absl::StatusOr<std::vector<hive::admin::v1::HistoryEntry>> History(std::size_t n) const override {
+    return inner_.History(n);
+  }
+  std::string Describe() const override { return inner_.Describe(); }
+
+ private:
+  PolicyStorage& inner_;
+  std::vector<std::string> texts_;
+  std::size_t next_ = 0;
+};
+
+// An object edit as the admin service makes one: refused if per-sender is
+// not what the caller saw (limit 100), else per-sender's limit becomes 50.
+absl::StatusOr<std::string> SetPerSenderTo50(const PolicyText& current) {
+  const std::string seen = "{limit: 100, period: 1h}";
+  std::string yaml = current.yaml;
+  const std::size_t at = yaml.find(seen);
+  if (at == std::string::npos) return StaleVersion("v100", current.version, "limit 'per-sender'");
+  return yaml.replace(at, seen.size(), "{limit: 50, period: 1h}");
+}
+
+constexpr char kV1PlusDomain[] = R"(limits:
+  - name: per-sender
+    key: "{sender}"
+    windows:
+      - {limit: 100, period: 1h}
+  - name: per-domain
+    key: "{sender_domain}"
+    windows:
+      - {limit: 1000, period: 1d}
+)";
+
+TEST_F(PolicyRepositoryTest, AnObjectEditRacedByAnotherReplicaIsMadeAgainOnItsText) {
+  AnotherReplicaWritesFirst racing(*storage_, {kV1PlusDomain});
+  PolicyRepository repo(racing, *holder_, clock_, path_);
+  int edits = 0;
+  auto out = repo.Edit([&](const PolicyText& c) { ++edits; return SetPerSenderTo50(c); }, "frank", "apply-object",
+                       false);
+  ASSERT_TRUE(out.ok()) << out.status();
+  EXPECT_EQ(edits, 2);
+  // The other replica's limit is kept; the object the caller saw changed.
+  EXPECT_THAT(FileText(), HasSubstr("name: per-domain"));
+  EXPECT_THAT(FileText(), HasSubstr("{limit: 50, period: 1h}"));
+  EXPECT_EQ(out->previous_version, config::ConfigVersion(kV1PlusDomain));
+  auto history = repo.History(3);
+  ASSERT_TRUE(history.ok());
+  EXPECT_EQ(history->at(0).action(), "apply-object");
+  EXPECT_EQ(history->at(1).actor(), "replica-2");
+}
+
+TEST_F(PolicyRepositoryTest, AnObjectTheOtherReplicaChangedIsRefusedWithTheObjectsVersion) {
+  AnotherReplicaWritesFirst racing(*storage_, {kV2});
+  PolicyRepository repo(racing, *holder_, clock_, path_);
+  auto out = repo.Edit(SetPerSenderTo50, "frank", "apply-object", false);
+  ASSERT_EQ(out.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(std::string(out.status().message()),
+            "stale version 'v100': limit 'per-sender' is now at version " + config::ConfigVersion(kV2));
+  EXPECT_EQ(FileText(), kV2);
+}
+
+TEST_F(PolicyRepositoryTest, AnEditRacedEveryTimeGivesUpAfterItsAttemptsAndIsAuditedOnce) {
+  const std::string v3 = std::string(kV1PlusDomain) + "  - {name: three, key: \"{sender}\", windows: [{limit: 3, period: 1h}]}\n";
+  const std::string v4 = std::string(kV1PlusDomain) + "  - {name: four, key: \"{sender}\", windows: [{limit: 4, period: 1h}]}\n";
+  AnotherReplicaWritesFirst racing(*storage_, {kV1PlusDomain, v3, v4});
+  PolicyRepository repo(racing, *holder_, clock_, path_);
+  auto out = repo.Edit(SetPerSenderTo50, "frank", "apply-object", false);
+  ASSERT_EQ(out.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(out.status().message()), HasSubstr("the policy is now at version " + config::ConfigVersion(v4)));
+  auto history = repo.History(10);
+  ASSERT_TRUE(history.ok());
+  int refused = 0;
+  for (const auto& e : *history) refused += e.action() == "refused";
+  EXPECT_EQ(refused, 1);
+  EXPECT_EQ(FileText(), v4);
+}
+
 TEST(StaleVersionTest, NamesWhoseVersionItIs) {
   EXPECT_EQ(std::string(StaleVersion("aaaa", "bbbb", "limit 'per-sender'").message()),
             "stale version 'aaaa': limit 'per-sender' is now at version bbbb");
