@@ -5,21 +5,50 @@
 #include <mutex>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "content/atomic_file.h"
 
 namespace hive::policy::content {
+
+namespace {
+
+constexpr std::uint32_t kFeatureStructure = 1;  // FeatureSet::flags: shape tokens
+
+FeatureSet FeaturesOf(const ClassifierOptions& options) {
+  return {kTokenizerVersion, options.structure_tokens ? kFeatureStructure : 0};
+}
+
+// Why a model learned from `model`'s features cannot be used with `ours`.
+std::string FeatureMismatch(const FeatureSet& model, const FeatureSet& ours) {
+  if (model.tokenizer_version != ours.tokenizer_version) {
+    return absl::StrCat("the model was learned with tokenizer version ", model.tokenizer_version,
+                        " and this build makes version ", ours.tokenizer_version,
+                        " tokens: it would score wrong without saying so. ", kRelearnModel);
+  }
+  const bool structure = (model.flags & kFeatureStructure) != 0;
+  return absl::StrCat("the model was learned with", structure ? "" : "out",
+                      " message-shape tokens and content.bayes.structure_tokens is ", structure ? "false" : "true",
+                      ": set structure_tokens back to ", structure ? "true" : "false",
+                      ", or relearn with the other setting (hive-content-learn --no-structure-tokens matches false, "
+                      "hivectl learn uses the running config's)");
+}
+
+}  // namespace
 
 Classifier::Classifier(std::string path, ClassifierOptions options, TokenStore store)
     : path_(std::move(path)), options_(std::move(options)), store_(std::move(store)) {}
 
 absl::StatusOr<std::shared_ptr<Classifier>> Classifier::Open(std::string path, ClassifierOptions options) {
-  TokenStore store;
+  TokenStore store(FeaturesOf(options));
   if (!path.empty()) {
     absl::StatusOr<std::string> data = ReadWholeFile(path);
     if (data.ok()) {
       absl::StatusOr<TokenStore> parsed = TokenStore::Parse(*data);
       if (!parsed.ok()) {
-        return absl::InvalidArgumentError(path + ": " + std::string(parsed.status().message()));
+        return absl::Status(parsed.status().code(), path + ": " + std::string(parsed.status().message()));
+      }
+      if (!(parsed->features() == store.features())) {
+        return absl::FailedPreconditionError(path + ": " + FeatureMismatch(parsed->features(), store.features()));
       }
       store = *std::move(parsed);
     } else if (!absl::IsNotFound(data.status())) {
@@ -115,7 +144,7 @@ void Classifier::Train(std::span<const LabelledFeatures> examples, int passes) {
 
 void Classifier::Reset() {
   std::unique_lock lock(mu_);
-  store_ = TokenStore();
+  store_ = TokenStore(FeaturesOf(options_));
 }
 
 absl::Status Classifier::Save() const {

@@ -18,7 +18,10 @@
 // held-out test set and in cross-validation: docs/scoring.md.
 //
 // Usage: Open(path) loads the model file if it exists (a missing file is an
-// empty model); Learn(message, is_spam) learns one labelled message (the
+// empty model). A model learned from other features than these options and
+// this build's tokenizer make (token_store.h FeatureSet: kTokenizerVersion,
+// structure_tokens) is refused with an error that names the fix, never
+// loaded to score with tokens it does not know; Learn(message, is_spam) learns one labelled message (the
 // admin API's Learn RPC); Train(examples, passes) learns a batch, `passes`
 // times over in a fixed shuffled order (`hive-content-learn`, evaluation);
 // Save() writes the file atomically. Classify() is the scorer's hot path:

@@ -5,12 +5,15 @@
 #include <limits>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 
 namespace hive::policy::content {
 namespace {
 
-constexpr std::string_view kMagic = "HIVEBAY2";
+constexpr std::string_view kMagic = "HIVEBAY3";
 constexpr std::string_view kMagicV1 = "HIVEBAY1";  // counts only: refused
+constexpr std::string_view kMagicV2 = "HIVEBAY2";  // no tokenizer version: refused
+constexpr std::size_t kHeaderBytes = 8 + 4 + 4 + 3 * 8;  // magic, features, learns, n
 constexpr std::size_t kEntryBytes = 20;
 
 void PutU64(std::string& out, std::uint64_t v) {
@@ -94,8 +97,10 @@ TokenCounts TokenStore::Find(std::uint64_t token) const {
 
 std::string TokenStore::Serialize() const {
   std::string out;
-  out.reserve(kMagic.size() + 32 + used_ * kEntryBytes);
+  out.reserve(kHeaderBytes + 8 + used_ * kEntryBytes);
   out.append(kMagic);
+  PutU32(out, features_.tokenizer_version);
+  PutU32(out, features_.flags);
   PutU64(out, spam_learns_);
   PutU64(out, ham_learns_);
   PutU64(out, used_);
@@ -111,18 +116,25 @@ std::string TokenStore::Serialize() const {
 }
 
 absl::StatusOr<TokenStore> TokenStore::Parse(std::string_view data) {
-  const std::size_t header = kMagic.size() + 24;
-  if (data.substr(0, kMagicV1.size()) == kMagicV1) {
-    return absl::FailedPreconditionError(
+  const std::string_view magic = data.substr(0, kMagic.size());
+  if (magic == kMagicV1) {
+    return absl::FailedPreconditionError(absl::StrCat(
         "a format-1 model (token counts of the old Bayes classifier, no weights): it would score every message "
-        "0.5. Retrain it: move the file away and run hive-content-learn --stats-db FILE --spam ... --ham ..., "
-        "or start hive-policyd without it and hivectl learn the mail again");
+        "0.5. ",
+        kRelearnModel));
   }
-  if (data.size() < header + 8 || data.substr(0, kMagic.size()) != kMagic) {
+  if (magic == kMagicV2) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "a format-2 model (written before models recorded the tokenizer version they were learned with): its "
+        "tokens may not be the ones this hive-policyd makes, and it would score wrong without saying so. ",
+        kRelearnModel));
+  }
+  const std::size_t header = kHeaderBytes;
+  if (data.size() < header + 8 || magic != kMagic) {
     return absl::InvalidArgumentError("not a hive token statistics file (bad magic or too short)");
   }
   constexpr std::size_t entry = kEntryBytes;
-  const std::uint64_t n = GetU64(data, kMagic.size() + 16);
+  const std::uint64_t n = GetU64(data, header - 8);
   if (n > (data.size() - header - 8) / entry || header + n * entry + 8 != data.size()) {
     return absl::InvalidArgumentError("token statistics file is truncated or has trailing bytes");
   }
@@ -130,9 +142,9 @@ absl::StatusOr<TokenStore> TokenStore::Parse(std::string_view data) {
   if (Checksum(data.substr(0, body)) != GetU64(data, body)) {
     return absl::InvalidArgumentError("token statistics file checksum mismatch (corrupted)");
   }
-  TokenStore store;
-  store.spam_learns_ = GetU64(data, kMagic.size());
-  store.ham_learns_ = GetU64(data, kMagic.size() + 8);
+  TokenStore store({GetU32(data, kMagic.size()), GetU32(data, kMagic.size() + 4)});
+  store.spam_learns_ = GetU64(data, kMagic.size() + 8);
+  store.ham_learns_ = GetU64(data, kMagic.size() + 16);
   std::size_t capacity = 1024;
   while (capacity * 7 < n * 10 + 10) capacity *= 2;
   store.slots_.assign(capacity, Slot{});

@@ -3,15 +3,24 @@
 // logistic model's coefficient), plus the number of messages learned of
 // each class.
 //
+// It also records which features it was learned from (FeatureSet: the
+// tokenizer's version and options; the store only keeps them, the
+// Classifier sets and checks them).
+//
 // In memory: one open-addressing table of 24-byte slots (hash, spam count,
 // ham count, weight), linear probing, grown at 70 % load; lookups allocate
 // nothing. On disk (Serialize / Parse), little-endian:
-//   "HIVEBAY2" | u64 spam_learns | u64 ham_learns | u64 n |
+//   "HIVEBAY3" | u32 tokenizer_version | u32 feature_flags |
+//   u64 spam_learns | u64 ham_learns | u64 n |
 //   n x (u64 hash, u32 spam, u32 ham, f32 weight) | u64 FNV-1a of everything before
-// A "HIVEBAY1" file (counts only, from the Bayes classifier before the
-// weights) is refused with an error that says so and names the fix
-// (retrain): loaded, every weight would be 0 and every message would score
-// p = 0.5, a model that looks trained and says nothing.
+// Older files are refused with an error that says why and names the fix
+// (relearn: hive-content-learn, hivectl learn):
+//   - "HIVEBAY1" (counts only, from the Bayes classifier before the
+//     weights): loaded, every weight would be 0 and every message would
+//     score p = 0.5, a model that looks trained and says nothing;
+//   - "HIVEBAY2" (weights, but no record of the tokenizer): it may have
+//     been learned from other tokens than this build makes, and would load
+//     silently and score wrong.
 // The checksum makes a truncated or corrupted file an error, not a model
 // silently missing half its tokens.
 //
@@ -34,9 +43,25 @@ struct TokenCounts {
   float weight = 0;  // the logistic model's coefficient
 };
 
+// The fix for a model this build cannot use, for error messages.
+inline constexpr char kRelearnModel[] =
+    "Relearn it: move the file away and run hive-content-learn --stats-db FILE --spam ... --ham ..., or start "
+    "hive-policyd without it and hivectl learn the mail again";
+
+// What the tokens of a model are: the tokenizer's version (tokenizer.h
+// kTokenizerVersion) and its options as bits (Classifier's kFeature*).
+struct FeatureSet {
+  std::uint32_t tokenizer_version = 0;
+  std::uint32_t flags = 0;
+  bool operator==(const FeatureSet&) const = default;
+};
+
 class TokenStore {
  public:
   TokenStore() = default;
+  explicit TokenStore(FeatureSet features) : features_(features) {}
+
+  const FeatureSet& features() const { return features_; }
 
   // Adds one learned message of the class with these (unique) tokens.
   void Learn(std::span<const std::uint64_t> tokens, bool is_spam);
@@ -63,6 +88,7 @@ class TokenStore {
 
   std::vector<Slot> slots_;  // size 0 or a power of two
   std::size_t used_ = 0;
+  FeatureSet features_;
   std::uint64_t spam_learns_ = 0;
   std::uint64_t ham_learns_ = 0;
 };

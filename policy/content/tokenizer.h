@@ -59,6 +59,13 @@ struct Tokens {
 
 inline constexpr std::size_t kMaxTokens = 50000;
 
+// The version of the features Tokenize() makes. Bump it with every change
+// that gives any message other features (a new kind, another hash, other
+// word rules): a model file records the version it was learned with, and
+// a model of another version is refused (classifier.h), never loaded to
+// score with tokens it does not know.
+inline constexpr std::uint32_t kTokenizerVersion = 1;
+
 void Tokenize(const ParsedMessage& parsed, Tokens& out, bool structure = true);
 
 // The body-kind tokens of `text` (words, numbers, CJK; no symbols)

@@ -131,19 +131,22 @@ TEST(TokenStoreTest, WeightsSurviveRoundTripAndAVersion1FileLoadsWithoutThem) {
   EXPECT_EQ(back->Find(33).spam, 1u);
 }
 
-// A well-formed version-1 file (the old Bayes classifier's counts, no
-// weights): 1 spam and 2 ham learned, one token.
-std::string FormatOneModel() {
-  std::string v1 = "HIVEBAY1";
-  auto put = [&](std::uint64_t v, int bytes) {
-    for (int i = 0; i < bytes; ++i) v1.push_back(static_cast<char>(v >> (8 * i)));
+// A well-formed file of an older format, written byte by byte: 1 spam and
+// 2 ham learned, one token. Version 1 (the old Bayes classifier's counts)
+// has no weights; version 2 has weights but no tokenizer version.
+std::string OldFormatModel(int version) {
+  std::string v = version == 1 ? "HIVEBAY1" : "HIVEBAY2";
+  auto put = [&](std::uint64_t x, int bytes) {
+    for (int i = 0; i < bytes; ++i) v.push_back(static_cast<char>(x >> (8 * i)));
   };
   put(1, 8), put(2, 8), put(1, 8), put(77, 8), put(1, 4), put(2, 4);
+  if (version == 2) put(0x3fc00000, 4);  // weight 1.5f
   std::uint64_t h = 14695981039346656037ull;
-  for (char c : v1) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
+  for (char c : v) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ull;
   put(h, 8);
-  return v1;
+  return v;
 }
+std::string FormatOneModel() { return OldFormatModel(1); }
 
 TEST(TokenStoreTest, AFormatOneModelIsRefusedWithTheFix) {
   // Loaded, it would have every weight 0 and score every message 0.5.
@@ -159,6 +162,77 @@ TEST(TokenStoreTest, AFormatOneModelIsRefusedWithTheFix) {
   auto c = Classifier::Open(path);
   ASSERT_FALSE(c.ok());
   EXPECT_THAT(std::string(c.status().message()), ::testing::HasSubstr(path + ": a format-1 model"));
+  std::remove(path.c_str());
+}
+
+TEST(TokenStoreTest, AFormatTwoModelIsRefusedWithTheFix) {
+  // Weights, but no record of the tokens they were learned from.
+  auto old = TokenStore::Parse(OldFormatModel(2));
+  ASSERT_FALSE(old.ok());
+  EXPECT_EQ(old.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(old.status().message()), ::testing::HasSubstr("format-2 model"));
+  EXPECT_THAT(std::string(old.status().message()), ::testing::HasSubstr("tokenizer version"));
+  EXPECT_THAT(std::string(old.status().message()), ::testing::HasSubstr("hive-content-learn"));
+  EXPECT_THAT(std::string(old.status().message()), ::testing::HasSubstr("hivectl learn"));
+}
+
+TEST(TokenStoreTest, TheFeatureSetSurvivesRoundTrip) {
+  TokenStore s({.tokenizer_version = 7, .flags = 3});
+  s.Learn(std::vector<std::uint64_t>{5}, false);
+  auto back = TokenStore::Parse(s.Serialize());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->features().tokenizer_version, 7u);
+  EXPECT_EQ(back->features().flags, 3u);
+  EXPECT_EQ(back->ham_learns(), 1u);
+}
+
+// Writes a model of `features` with one learned message of each class.
+std::string WriteModel(const std::string& name, FeatureSet features) {
+  TokenStore s(features);
+  s.Learn(std::vector<std::uint64_t>{1, 2}, true);
+  s.Learn(std::vector<std::uint64_t>{3}, false);
+  const std::string path = TempPath(name);
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << s.Serialize();
+  return path;
+}
+
+TEST(ClassifierTest, AModelOfAnotherTokenizerVersionIsRefusedWithTheFix) {
+  const std::string path = WriteModel("other-tokenizer.model", {kTokenizerVersion + 1, 1});
+  auto c = Classifier::Open(path);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kFailedPrecondition);
+  const std::string message(c.status().message());
+  EXPECT_THAT(message, ::testing::HasSubstr(path + ": the model was learned with tokenizer version " +
+                                            std::to_string(kTokenizerVersion + 1)));
+  EXPECT_THAT(message, ::testing::HasSubstr("hive-content-learn"));
+  EXPECT_THAT(message, ::testing::HasSubstr("hivectl learn"));
+  // The same file with this build's version loads.
+  std::remove(path.c_str());
+  const std::string ours = WriteModel("this-tokenizer.model", {kTokenizerVersion, 1});
+  auto loaded = Classifier::Open(ours);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ((*loaded)->stats().spam_learns, 1u);
+  std::remove(ours.c_str());
+}
+
+TEST(ClassifierTest, AModelLearnedWithOtherStructureTokensIsRefused) {
+  const std::string path = TempPath("structure.model");
+  auto with = Trained();  // structure_tokens: true, the default
+  ASSERT_TRUE(with->SaveTo(path).ok());
+  auto c = Classifier::Open(path, {.structure_tokens = false});
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()),
+              ::testing::HasSubstr("learned with message-shape tokens and content.bayes.structure_tokens is false"));
+  EXPECT_TRUE(Classifier::Open(path).ok());
+  // And the other way round; a Reset() model keeps its options' features.
+  auto without = Trained({.min_learns = 8, .structure_tokens = false});
+  without->Reset();
+  without->Learn(ReadFixture("spam-1.eml"), true);
+  ASSERT_TRUE(without->SaveTo(path).ok());
+  c = Classifier::Open(path);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()), ::testing::HasSubstr("--no-structure-tokens"));
+  EXPECT_TRUE(Classifier::Open(path, {.structure_tokens = false}).ok());
   std::remove(path.c_str());
 }
 
