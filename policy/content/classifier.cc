@@ -81,8 +81,10 @@ double Classifier::Predict(std::span<const std::uint64_t> features, std::size_t*
 
 void Classifier::Step(std::span<const std::uint64_t> features, bool is_spam) {
   const double p = Predict(features, nullptr);
-  const double delta = options_.learning_rate * ((is_spam ? 1.0 : 0.0) - p) * FeatureValue(features.size());
-  store_.AddWeight(features, static_cast<float>(delta));
+  const double step = options_.learning_rate * FeatureValue(features.size());
+  // w += step * ((y - p) - l2 * w), i.e. w = w * (1 - step * l2) + step * (y - p).
+  const double keep = std::max(0.0, 1.0 - step * options_.l2);
+  store_.AddWeight(features, static_cast<float>(step * ((is_spam ? 1.0 : 0.0) - p)), static_cast<float>(keep));
 }
 
 Classification Classifier::Classify(std::span<const std::uint64_t> features) const {

@@ -80,8 +80,11 @@ void TokenStore::Learn(std::span<const std::uint64_t> tokens, bool is_spam) {
   ++(is_spam ? spam_learns_ : ham_learns_);
 }
 
-void TokenStore::AddWeight(std::span<const std::uint64_t> tokens, float delta) {
-  for (std::uint64_t t : tokens) Insert(Key(t)).counts.weight += delta;
+void TokenStore::AddWeight(std::span<const std::uint64_t> tokens, float delta, float keep) {
+  for (std::uint64_t t : tokens) {
+    float& w = Insert(Key(t)).counts.weight;
+    w = w * keep + delta;
+  }
 }
 
 TokenCounts TokenStore::Find(std::uint64_t token) const {

@@ -66,8 +66,9 @@ class TokenStore {
   // Adds one learned message of the class with these (unique) tokens.
   void Learn(std::span<const std::uint64_t> tokens, bool is_spam);
   TokenCounts Find(std::uint64_t token) const;
-  // Adds `delta` to the weight of each token (inserting unknown ones).
-  void AddWeight(std::span<const std::uint64_t> tokens, float delta);
+  // Sets the weight w of each token (inserting unknown ones) to
+  // w * keep + delta.
+  void AddWeight(std::span<const std::uint64_t> tokens, float delta, float keep = 1);
 
   std::uint64_t spam_learns() const { return spam_learns_; }
   std::uint64_t ham_learns() const { return ham_learns_; }

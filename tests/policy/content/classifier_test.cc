@@ -242,16 +242,46 @@ TEST(ClassifierTest, LearningAMistakeMovesTheModelMoreThanARightAnswer) {
   c->Features(Parse(ReadFixture("spam-2.eml")), spam);
   const double before = c->Classify(spam.features).probability;
   ASSERT_GT(before, 0.5);
-  // Learning it again as spam: a small step up.
+  // Learning it again as spam: a small step (up, or down by a hair where
+  // the L2 penalty outweighs what is left of the error).
   auto again = Trained();
   again->Learn(spam.features, true);
   const double up = again->Classify(spam.features).probability - before;
-  EXPECT_GE(up, 0.0);
   // Learning it as ham (a correction): a larger step down.
   auto corrected = Trained();
   corrected->Learn(spam.features, false);
   const double down = before - corrected->Classify(spam.features).probability;
-  EXPECT_GT(down, up);
+  EXPECT_GT(down, 10 * std::abs(up));
+}
+
+// The probability of a message of one token (feature value 1/sqrt(2))
+// after learning it, and a ham of another token, `times` times each.
+double OneTokenSpam(double l2, int times) {
+  auto c = *Classifier::Open("", {.min_learns = 1, .min_tokens = 1, .l2 = l2});
+  const std::vector<std::uint64_t> spam = {101}, ham = {202};
+  for (int i = 0; i < times; ++i) {
+    c->Learn(spam, true);
+    c->Learn(ham, false);
+  }
+  const Classification r = c->Classify(spam);
+  EXPECT_TRUE(r.ready);
+  return r.probability;
+}
+
+TEST(ClassifierTest, TheL2PenaltyStopsAOneClassTokenGrowingWithoutBound) {
+  // Without the penalty the weight keeps growing: p creeps towards 1.
+  const double free100 = OneTokenSpam(0, 100), free1000 = OneTokenSpam(0, 1000);
+  EXPECT_GT(free1000, free100);
+  EXPECT_GT(free1000, 0.999);
+  // With it, the weight w settles where the pull back balances the error,
+  // 1 - p = l2 * w, p = 1 / (1 + exp(-w / sqrt(2))): for l2 = 0.01, w = 4.37 and p = 0.956.
+  const double l2 = 0.01;
+  const double settled = OneTokenSpam(l2, 1000);
+  EXPECT_DOUBLE_EQ(settled, OneTokenSpam(l2, 2000)) << "it has stopped moving";
+  const double w = std::sqrt(2.0) * std::log(settled / (1 - settled));
+  EXPECT_NEAR(1 - settled, l2 * w, 1e-4);
+  EXPECT_LT(settled, 0.97);
+  EXPECT_GT(settled, 0.9);
 }
 
 TEST(ClassifierTest, TrainIsDeterministic) {
