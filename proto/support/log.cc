@@ -11,6 +11,7 @@
 #include <mutex>
 
 #include <paths.h>
+#include <pthread.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -30,10 +31,18 @@ struct State {
   // options.to_syslog and /dev/log answered at the last probe.
   bool syslog_up = false;
   std::chrono::steady_clock::time_point next_probe{};
+  // Our pid for the stderr prefix, read once (glibc does not cache getpid(),
+  // so it was a system call per line: a decision line per RPC); 0 again in
+  // a forked child, which reads its own.
+  pid_t pid = 0;
 };
 
 State& GetState() {
-  static State state;
+  static State& state = *[] {
+    static State s;
+    pthread_atfork(nullptr, nullptr, [] { s.pid = 0; });
+    return &s;
+  }();
   return state;
 }
 
@@ -264,11 +273,12 @@ void Write(Severity severity, std::string_view line) {
     syslog(SyslogPriority(severity), "%.*s", static_cast<int>(line.size()), line.data());
   }
   if (to_stderr) {
+    if (state.pid == 0) state.pid = getpid();
     if (state.options.json) {
       std::fprintf(stderr, "%.*s\n", static_cast<int>(line.size()), line.data());
     } else {
       std::fprintf(stderr, "%s %s[%d] %s: %.*s\n", stamp.c_str(), state.options.ident.c_str(),
-                   static_cast<int>(getpid()), SeverityName(severity), static_cast<int>(line.size()), line.data());
+                   static_cast<int>(state.pid), SeverityName(severity), static_cast<int>(line.size()), line.data());
     }
     std::fflush(stderr);
   }

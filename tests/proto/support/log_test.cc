@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
@@ -10,6 +11,8 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 namespace hive::log {
@@ -129,6 +132,43 @@ TEST(SyslogReachableTest, OnlyWhenSomethingListens) {
   // A path longer than sun_path is never reachable (not silently cut).
   EXPECT_FALSE(SyslogReachable((std::string(dir) + "/" + std::string(200, 'x')).c_str()));
   rmdir(dir);
+}
+
+// The stderr prefix names the writing process: the pid read once, and a
+// forked child's own after the fork.
+TEST(LogStderrTest, LinesCarryThePidOfTheProcessThatWroteThem) {
+  char path[] = "/tmp/hive-log-pid-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  std::fflush(stderr);
+  const int saved = dup(STDERR_FILENO);
+  ASSERT_GE(saved, 0);
+  ASSERT_EQ(dup2(fd, STDERR_FILENO), STDERR_FILENO);
+  Init({.ident = "log-test", .to_syslog = false, .to_stderr = true});
+  Info("from the parent");
+  Info("again from the parent");
+  const pid_t child = fork();
+  if (child == 0) {
+    Info("from the child");
+    _exit(0);
+  }
+  int status = 0;
+  const pid_t waited = waitpid(child, &status, 0);
+  std::fflush(stderr);
+  dup2(saved, STDERR_FILENO);
+  close(saved);
+  close(fd);
+  Init({.ident = "log-test", .to_syslog = false, .to_stderr = true});
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  unlink(path);
+  ASSERT_EQ(waited, child);
+  const std::string parent = "log-test[" + std::to_string(getpid()) + "] info: ";
+  const std::string kid = "log-test[" + std::to_string(child) + "] info: ";
+  EXPECT_NE(text.str().find(parent + "from the parent"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find(parent + "again from the parent"), std::string::npos) << text.str();
+  EXPECT_NE(text.str().find(kid + "from the child"), std::string::npos) << text.str();
 }
 
 }  // namespace
