@@ -5,6 +5,11 @@
 
 namespace hive::policy::content {
 
+std::size_t HamsToShowFpRate(double max_fp_rate, double confidence) {
+  if (max_fp_rate <= 0 || max_fp_rate >= 1 || confidence <= 0 || confidence >= 1) return 0;
+  return static_cast<std::size_t>(std::ceil(std::log(1 - confidence) / std::log(1 - max_fp_rate)));
+}
+
 double ThresholdForFpRate(std::vector<ScoredExample> scored, double max_fp_rate) {
   std::sort(scored.begin(), scored.end(),
             [](const ScoredExample& a, const ScoredExample& b) { return a.probability > b.probability; });

@@ -29,6 +29,13 @@ struct ScoredExample {
   bool is_spam = false;
 };
 
+// How many hams a calibration needs before it can show `max_fp_rate` at
+// all: with none of n flagged, the one-sided upper confidence bound on the
+// rate is 1 - (1 - confidence)^(1/n) (Clopper-Pearson), and it must not
+// exceed max_fp_rate. 460 for 0.5% at 90%: below that, a threshold chosen
+// on these hams says little about unseen ones (docs/scoring.md).
+std::size_t HamsToShowFpRate(double max_fp_rate, double confidence);
+
 // The lowest threshold t such that flagging p >= t flags at most the
 // allowed share of the hams, as above. Above 1 when nothing can be
 // flagged.

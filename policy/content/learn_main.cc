@@ -21,6 +21,7 @@
 // fold i mod 5; content/calibration.h). It reads only these messages, not
 // what FILE held before.
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -131,6 +132,14 @@ int main(int argc, char** argv) {
     }
   }
   if (calibrate > 0) {
+    const std::size_t hams = static_cast<std::size_t>(
+        std::count_if(batch.begin(), batch.end(), [](const content::LabelledFeatures& m) { return !m.is_spam; }));
+    if (const std::size_t needed = content::HamsToShowFpRate(calibrate, 0.9); hams < needed) {
+      std::printf("calibration: warning: %zu ham are too few to show a false-positive rate of %g (even none "
+                  "flagged bounds it only below %.2g with 90%% confidence; that needs %zu ham): expect more ham "
+                  "flagged on unseen mail than the threshold below was chosen for\n",
+                  hams, calibrate, hams == 0 ? 1.0 : 1 - std::pow(0.1, 1.0 / static_cast<double>(hams)), needed);
+    }
     std::vector<int> fold_of(batch.size());
     for (std::size_t i = 0; i < fold_of.size(); ++i) fold_of[i] = static_cast<int>(i % 5);
     const double t = content::CalibrateThreshold(batch, fold_of, 5, passes, options, calibrate);

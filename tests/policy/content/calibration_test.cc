@@ -41,6 +41,13 @@ TEST(CalibrationTest, TheThresholdFlagsNoMoreHamsThanTheSmoothedRateAllows) {
   EXPECT_GT(ThresholdForFpRate({{-1, true}, {0.2, false}}, 0.5), 1.0);
 }
 
+TEST(CalibrationTest, HamsToShowARateAreWhereNoneFlaggedBoundsItAtTheConfidence) {
+  EXPECT_EQ(HamsToShowFpRate(0.005, 0.9), 460u);  // ln 0.1 / ln 0.995 = 459.4
+  EXPECT_EQ(HamsToShowFpRate(0.01, 0.9), 230u);
+  EXPECT_EQ(HamsToShowFpRate(0.05, 0.95), 59u);
+  EXPECT_EQ(HamsToShowFpRate(0, 0.9), 0u);
+}
+
 TEST(CalibrationTest, TiesAreFlaggedTogether) {
   // 99 hams, two of them tied at 0.9 with a spam: a threshold of 0.9
   // would flag both.
