@@ -251,6 +251,7 @@ class Compiler {
     each("client_ip", ex.client_ip(), out.limits.exempt.client_ips, &match::Matcher::AddClientIp);
     each("sasl_user", ex.sasl_user(), out.limits.exempt.sasl_users, &match::Matcher::AddSaslUser);
     each("recipient", ex.recipient(), out.limits.exempt.recipients, &match::Matcher::AddRecipient);
+    out.limits.at_end_of_message = in.decide_at() == v1::LIMIT_DECISION_POINT_END_OF_MESSAGE;
 
     const v1::LimitStore& st = in.store();
     LimitStoreSettings& s = out.limit_store;

@@ -95,18 +95,23 @@ struct LimitPolicy {
   Nanos reservation_ttl = std::chrono::minutes(10);
   TimeZone zone;  // of calendar quotas; UTC by default
   Exemptions exempt;
+  // ratelimit.decide_at end_of_message: the sender's and recipients'
+  // rules are decided in CheckMessage, and no stage before is worth a call.
+  bool at_end_of_message = false;
 
   // The stages worth a call (policy.proto Stages). At MAIL FROM only an
   // enforcing rule can change anything (CheckSender consumes nothing; a
   // shadow rule is counted at RCPT). Per recipient, any RCPT-stage rule:
   // it reserves there.
   bool DecidesAtSender() const {
+    if (at_end_of_message) return false;
     for (const LimitRule& r : rules) {
       if (r.SenderStage() && Enforcing(r.action)) return true;
     }
     return false;
   }
   bool DecidesAtRecipient() const {
+    if (at_end_of_message) return false;
     for (const LimitRule& r : rules) {
       if (!r.MessageStage()) return true;
     }

@@ -224,6 +224,11 @@ grpc::Status PolicyServiceImpl::DoCheckMessage(const v1::MessageRequest& request
   const config::SnapshotPtr snapshot = config_.Get();
   SetStages(snapshot->limits, verdict);
   const std::string& txn = request.transaction().id();
+  if (snapshot->limits.at_end_of_message) {
+    absl::StatusOr<bool> go_on = DecideEnvelopeLimits(*snapshot, request, verdict);
+    if (!go_on.ok()) return Unavailable(go_on.status());
+    if (!*go_on) return grpc::Status::OK;
+  }
   MessageInputs inputs = InputsFromMessage(request, snapshot->class_header);
   match::Facts& facts = inputs.facts;
   const content::ContentResult content = snapshot->content.Score(MessageFromRequest(request), inputs.envelope);
@@ -233,10 +238,7 @@ grpc::Status PolicyServiceImpl::DoCheckMessage(const v1::MessageRequest& request
     // A refused message must not use up the sender's allowance. If giving
     // it back fails the refusal still stands; the counters err on the
     // strict side.
-    if (absl::StatusOr<int> r = limiter_.Release(txn); !r.ok()) {
-      hive::log::Warning(absl::StrCat("release of txn \"", hive::log::Sanitize(txn, 64), "\" failed: ",
-                                      r.status().message()));
-    }
+    Release(txn);
     return grpc::Status::OK;
   }
   // Limits that need the whole message (headers, class, pool, bytes, route).
@@ -247,19 +249,13 @@ grpc::Status PolicyServiceImpl::DoCheckMessage(const v1::MessageRequest& request
   if (limits->outcome != ratelimit::LimitOutcome::kAllow) {
     // Refused for a limit: nothing of this transaction is consumed, so the
     // client's retry costs once.
-    if (absl::StatusOr<int> r = limiter_.Release(txn); !r.ok()) {
-      hive::log::Warning(absl::StrCat("release of txn \"", hive::log::Sanitize(txn, 64), "\" failed: ",
-                                      r.status().message()));
-    }
+    Release(txn);
     return grpc::Status::OK;
   }
   // The member before the commit: should the warm-up store fail, the
   // message is tempfailed and its reservations given back.
   if (grpc::Status st = ChoosePoolMember(*snapshot, txn, facts, content.score, *limits, verdict); !st.ok()) {
-    if (absl::StatusOr<int> r = limiter_.Release(txn); !r.ok()) {
-      hive::log::Warning(absl::StrCat("release of txn \"", hive::log::Sanitize(txn, 64), "\" failed: ",
-                                      r.status().message()));
-    }
+    Release(txn);
     return st;
   }
   // Delivered (continue or quarantine): the reservations become consumption.
@@ -268,6 +264,39 @@ grpc::Status PolicyServiceImpl::DoCheckMessage(const v1::MessageRequest& request
   // message.
   GrantLease(*snapshot, limiter_, request.transaction().sender().address(), facts.message_class, verdict, metrics_);
   return grpc::Status::OK;
+}
+
+absl::StatusOr<bool> PolicyServiceImpl::DecideEnvelopeLimits(const config::PolicySnapshot& snapshot,
+                                                              const v1::MessageRequest& request, v1::Verdict& verdict) {
+  const std::string& txn = request.transaction().id();
+  match::Facts facts = FactsFromTransaction(request.transaction());
+  absl::StatusOr<ratelimit::LimitDecision> sender = limiter_.CheckSender(snapshot.limits, facts);
+  if (!sender.ok()) return sender.status();
+  ApplyLimitDecision(*sender, verdict, /*keep_action_on_allow=*/true);
+  if (sender->outcome != ratelimit::LimitOutcome::kAllow) return false;
+  // Exactly the RCPT stage's decision, one recipient at a time: the same
+  // facts, keys and once-per-transaction costs.
+  for (const v1::Address& rcpt : request.recipients()) {
+    facts.recipients.assign(1, match::MakeRecipient(rcpt.address()));
+    absl::StatusOr<ratelimit::LimitDecision> decision = limiter_.CheckRecipient(snapshot.limits, txn, facts);
+    if (!decision.ok()) {
+      Release(txn);
+      return decision.status();
+    }
+    ApplyLimitDecision(*decision, verdict, /*keep_action_on_allow=*/true);
+    if (decision->outcome != ratelimit::LimitOutcome::kAllow) {
+      Release(txn);
+      return false;
+    }
+  }
+  return true;
+}
+
+void PolicyServiceImpl::Release(const std::string& txn) {
+  if (absl::StatusOr<int> r = limiter_.Release(txn); !r.ok()) {
+    hive::log::Warning(absl::StrCat("release of txn \"", hive::log::Sanitize(txn, 64), "\" failed: ",
+                                    r.status().message()));
+  }
 }
 
 grpc::Status PolicyServiceImpl::ChoosePoolMember(const config::PolicySnapshot& snapshot, const std::string& txn,

@@ -64,6 +64,16 @@ class PolicyServiceImpl final : public hive::policy::v1::PolicyService::Service 
   grpc::Status DoCheckRecipient(const hive::policy::v1::RecipientRequest& request,
                                 hive::policy::v1::Verdict& verdict);
   grpc::Status DoCheckMessage(const hive::policy::v1::MessageRequest& request, hive::policy::v1::Verdict& verdict);
+  // ratelimit.decide_at end_of_message: what CheckSender and each
+  // CheckRecipient would decide, in the end-of-message call. False when a
+  // limit refuses the message (the refusal is in `verdict`, what the
+  // recipients before it reserved given back).
+  absl::StatusOr<bool> DecideEnvelopeLimits(const config::PolicySnapshot& snapshot,
+                                            const hive::policy::v1::MessageRequest& request,
+                                            hive::policy::v1::Verdict& verdict);
+  // Gives back what the transaction reserved; a failure is logged, the
+  // counters then err on the strict side.
+  void Release(const std::string& txn);
   // The pool (slow lane applied) and its member; consumes warm-up caps.
   grpc::Status ChoosePoolMember(const config::PolicySnapshot& snapshot, const std::string& txn,
                                 const match::Facts& facts, double score, const ratelimit::LimitDecision& limits,

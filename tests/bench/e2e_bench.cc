@@ -18,13 +18,16 @@
 // Usage: hive-bench-e2e [--quick] [--messages N] [--sessions N] [--unloaded N]
 //          [--unix-loaded] [--out FILE] [--milter-wrapper CMD] [--policyd-wrapper CMD]
 //          [--baseline-milter BIN --baseline-policyd BIN] [--configs a,b,..] [--no-limits]
-//          [--hive-milter-yaml TEXT] [--cells 5x1,50x5,..] [--policy-unix]
+//          [--hive-milter-yaml TEXT] [--hive-policy-yaml TEXT] [--cells 5x1,50x5,..] [--policy-unix]
 //   --quick          CI smoke: few messages, two cells; checks it runs.
 //   --baseline-*     a second hive (e.g. built from the commit before a
 //                    change) as configurations base / base-unix, loaded in
 //                    the same run so that before and after share the load.
 //   --no-limits      the realistic policy without its throttle rules (what
 //                    a policy that needs no MAIL / RCPT call costs).
+//   --hive-policy-yaml TEXT  appended to this build's policy (e.g.
+//                    "ratelimit: {decide_at: end_of_message}"); the
+//                    baseline's policyd keeps the realistic one.
 //   --hive-milter-yaml TEXT  appended to this build's milter config (e.g.
 //                    "sender_limits_at_first_rcpt: true"); the baseline's
 //                    milters keep the default one.
@@ -90,6 +93,7 @@ struct Options {
   std::vector<std::string> configs;
   bool limits = true;
   std::string hive_milter_yaml;
+  std::string hive_policy_yaml;
   bool policy_unix = false;
   std::chrono::seconds phase_limit{90};
 };
@@ -265,6 +269,8 @@ int main(int argc, char** argv) {
       o.limits = false;
     } else if (a == "--hive-milter-yaml") {
       o.hive_milter_yaml = value();
+    } else if (a == "--hive-policy-yaml") {
+      o.hive_policy_yaml = value();
     } else if (a == "--policy-unix") {
       o.policy_unix = true;
     } else if (a == "--cells") {
@@ -294,7 +300,8 @@ int main(int argc, char** argv) {
   const std::string policy_sock = dir.Sub("policyd.sock");
   const std::string policy_target =
       o.policy_unix ? "unix:" + policy_sock : "127.0.0.1:" + std::to_string(policy_port);
-  WriteFile(dir.Sub("policyd.yaml"), hive::bench::RealisticPolicyYaml(policy_target, o.limits));
+  WriteFile(dir.Sub("policyd.yaml"),
+            hive::bench::RealisticPolicyYaml(policy_target, o.limits) + o.hive_policy_yaml + "\n");
   WriteFile(dir.Sub("milter.yaml"), "failure_mode: tempfail\n");
   WriteFile(dir.Sub("hive-milter.yaml"), "failure_mode: tempfail\n" + o.hive_milter_yaml + "\n");
   Process policyd(Wrapped(o.policyd_wrapper, {HIVE_POLICYD_BIN, "--config", dir.Sub("policyd.yaml")}),
@@ -461,7 +468,8 @@ int main(int argc, char** argv) {
   md << "Policy: " << (o.limits ? "realistic (10 throttle rules, 300 content rules, 4 pools)" :
                                   "realistic without its throttle rules (300 content rules, 4 pools)")
      << (baseline ? "; base = the baseline binaries" : "")
-     << (o.hive_milter_yaml.empty() ? "" : "; hive's milter config adds `" + o.hive_milter_yaml + "`") << ".\n\n";
+     << (o.hive_milter_yaml.empty() ? "" : "; hive's milter config adds `" + o.hive_milter_yaml + "`")
+     << (o.hive_policy_yaml.empty() ? "" : "; hive's policy adds `" + o.hive_policy_yaml + "`") << ".\n\n";
   md << "Loaded: " << o.messages << " messages per cell over " << o.sessions
      << " concurrent sessions, one message per connection; CPU in ms per message (utime+stime deltas, queue "
         "drained); `pf other` = Postfix master, qmgr, smtp, trivial-rewrite and exited children.\n\n";

@@ -125,6 +125,59 @@ TEST_P(EndToEndTest, SenderLimitsAtFirstRcptRefuseAtRcptWithTheSameReply) {
   for (const auto& m : stack.sink().Messages()) EXPECT_THAT(m, Not(HasSubstr("Subject: over")));
 }
 
+// ratelimit.decide_at end_of_message: once the milter has learnt it (from
+// its first verdict), MAIL and RCPT cost no policy call; the same limits
+// refuse the whole message at the final dot, with their own reply.
+TEST_P(EndToEndTest, LimitsDecidedAtEndOfMessageRefuseAtTheDotWithOneCallPerMessage) {
+  HiveStack stack(StackOptions{.mta = GetParam(),
+                               .policy_yaml = std::string(kPolicy) + "ratelimit: {decide_at: end_of_message}\n"});
+  auto staged_calls = [&] {
+    const std::string log = ReadFile(stack.dir().Sub("policyd.log"));
+    int n = 0;
+    for (const char* rpc : {"rpc=CheckSender ", "rpc=CheckRecipient "}) {
+      for (std::size_t at = log.find(rpc); at != std::string::npos; at = log.find(rpc, at + 1)) ++n;
+    }
+    return n;
+  };
+  for (int i = 0; i < 2; ++i) {
+    Transaction t = SendMail(stack.smtp_port(), "alice@limited.example", {"x@dest.example"},
+                             MakeMessage("alice@limited.example", "x@dest.example", "within " + std::to_string(i), "ok"));
+    ASSERT_EQ(t.data.code, 250) << t.data.ToString() << stack.Diagnostics();
+  }
+  const int learnt = staged_calls();
+  Transaction over = SendMail(stack.smtp_port(), "alice@limited.example", {"x@dest.example"},
+                              MakeMessage("alice@limited.example", "x@dest.example", "over", "no"));
+  EXPECT_EQ(over.mail.code, 250) << over.mail.ToString() << stack.Diagnostics();
+  ASSERT_EQ(over.rcpts.size(), 1u) << stack.Diagnostics();
+  EXPECT_EQ(over.rcpts[0].code, 250) << over.rcpts[0].ToString();
+  EXPECT_EQ(over.data.code, 451) << over.data.ToString() << stack.Diagnostics();
+  EXPECT_THAT(over.data.text, HasSubstr("4.7.1"));
+  EXPECT_THAT(over.data.text, HasSubstr("Deferred: rate limit per-sender exceeded for alice@limited.example"));
+
+  // A recipient limit: two recipients of one domain where one is allowed
+  // refuse the whole message; one of them alone then passes (nothing of
+  // the refused message was counted).
+  Transaction split = SendMail(stack.smtp_port(), "bob@split.example", {"a@dest.example", "b@dest.example"},
+                               MakeMessage("bob@split.example", "a@dest.example", "two at once", "no"));
+  ASSERT_EQ(split.rcpts.size(), 2u) << stack.Diagnostics();
+  EXPECT_EQ(split.rcpts[1].code, 250) << split.rcpts[1].ToString();
+  EXPECT_EQ(split.data.code, 451) << split.data.ToString() << stack.Diagnostics();
+  EXPECT_THAT(split.data.text, HasSubstr("per-sender-per-domain"));
+  Transaction one = SendMail(stack.smtp_port(), "bob@split.example", {"a@dest.example"},
+                             MakeMessage("bob@split.example", "a@dest.example", "one alone", "ok"));
+  EXPECT_EQ(one.data.code, 250) << one.data.ToString() << stack.Diagnostics();
+  EXPECT_FALSE(stack.sink().WaitForMessageContaining("one alone", kDeliveryTimeout).empty());
+  EXPECT_TRUE(stack.mta().WaitForEmptyQueue(kDeliveryTimeout));
+  for (const auto& m : stack.sink().Messages()) {
+    EXPECT_THAT(m, Not(HasSubstr("Subject: over")));
+    EXPECT_THAT(m, Not(HasSubstr("Subject: two at once")));
+  }
+  // Only the first message, before the milter learnt the stages, asked at
+  // MAIL or RCPT.
+  EXPECT_EQ(staged_calls(), learnt) << stack.Diagnostics();
+  EXPECT_LE(learnt, 2);
+}
+
 TEST_P(EndToEndTest, SpamIsRejectedWith550AndNeverDelivered) {
   auto stack = Start();
   Transaction spam = SendMail(stack->smtp_port(), "promo@spam.example", {"victim@dest.example"},

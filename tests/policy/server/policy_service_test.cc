@@ -112,10 +112,11 @@ class PolicyServiceTest : public ::testing::Test {
     return v;
   }
   v1::Verdict Message(const std::string& id, const std::string& sender, const std::string& subject,
-                      const std::string& body, grpc::Status* status = nullptr) {
+                      const std::string& body, grpc::Status* status = nullptr,
+                      const std::vector<std::string>& recipients = {"rcpt@dest.example"}) {
     v1::MessageRequest req;
     *req.mutable_transaction() = Txn(id, sender);
-    req.add_recipients()->set_address("rcpt@dest.example");
+    for (const std::string& r : recipients) req.add_recipients()->set_address(r);
     v1::Header* h = req.add_headers();
     h->set_name("Subject");
     h->set_value(subject);
@@ -198,6 +199,51 @@ TEST_F(PolicyServiceTest, SenderCheckedWithTheFirstRcptGetsCheckSendersReply) {
   // A recipient limit still refuses after a passed sender check.
   EXPECT_EQ(Rcpt("t5", "a@quota.example", "x@gmail.com", true).action(), v1::ACTION_CONTINUE);
   EXPECT_EQ(Rcpt("t5", "a@quota.example", "y@gmail.com", true).action(), v1::ACTION_REJECT);
+}
+
+// ratelimit.decide_at end_of_message: the verdicts ask for no MAIL or RCPT
+// call, and the one end-of-message call decides the sender's and every
+// recipient's limits as those calls would, for the whole message.
+class EndOfMessageLimitsTest : public PolicyServiceTest {
+ protected:
+  void SetUp() override { StartWith(std::string(kConfig) + "ratelimit: {decide_at: end_of_message}\n"); }
+  v1::Verdict Send(const std::string& id, const std::string& sender, const std::vector<std::string>& rcpts) {
+    return Message(id, sender, "Hello", "Just text.\r\n", nullptr, rcpts);
+  }
+};
+
+TEST_F(EndOfMessageLimitsTest, NoStageBeforeIsAskedForAndTheSendersLimitCountsThere) {
+  const v1::Verdict first = Send("t1", "alice@example.com", {"rcpt@dest.example"});
+  EXPECT_EQ(first.action(), v1::ACTION_CONTINUE);
+  ASSERT_TRUE(first.has_stages());
+  EXPECT_FALSE(first.stages().sender());
+  EXPECT_FALSE(first.stages().recipient());
+  EXPECT_EQ(Send("t2", "alice@example.com", {"rcpt@dest.example"}).action(), v1::ACTION_CONTINUE);
+  // per-sender allows 2 an hour: the third message gets what MAIL FROM
+  // would have answered.
+  const v1::Verdict third = Send("t3", "alice@example.com", {"rcpt@dest.example"});
+  EXPECT_EQ(third.action(), v1::ACTION_TEMPFAIL);
+  EXPECT_EQ(third.reply().code(), "451");
+  EXPECT_EQ(third.reply().lines(0), "Deferred: rate limit per-sender exceeded for alice@example.com, retry in 1800s");
+}
+
+TEST_F(EndOfMessageLimitsTest, ARecipientOverItsLimitRefusesTheMessageAndConsumesNothing) {
+  // per-sender-domain: one recipient per day and domain for quota.example.
+  const v1::Verdict both = Send("t1", "a@quota.example", {"x@gmail.com", "y@gmail.com"});
+  EXPECT_EQ(both.action(), v1::ACTION_REJECT);
+  EXPECT_EQ(both.reply().code(), "550");
+  EXPECT_EQ(both.reply().lines(0), "Refused: rate limit per-sender-domain exceeded for a@quota.example:gmail.com");
+  EXPECT_EQ(End("t1"), 0u);  // the first recipient's reservation was given back
+  EXPECT_EQ(Send("t2", "a@quota.example", {"x@gmail.com", "z@yahoo.com"}).action(), v1::ACTION_CONTINUE);
+  EXPECT_EQ(Send("t3", "a@quota.example", {"y@gmail.com"}).action(), v1::ACTION_REJECT);
+}
+
+TEST_F(EndOfMessageLimitsTest, StagedCallsBeforeAreNotCountedTwice) {
+  // A milter that has not yet learnt the stages (its first message) asks
+  // at RCPT too: that recipient's reservation is the one the end counts.
+  EXPECT_EQ(Rcpt("t1", "a@quota.example", "x@gmail.com").action(), v1::ACTION_CONTINUE);
+  EXPECT_EQ(Send("t1", "a@quota.example", {"x@gmail.com"}).action(), v1::ACTION_CONTINUE);
+  EXPECT_EQ(Send("t2", "a@quota.example", {"x@gmail.com"}).action(), v1::ACTION_REJECT);
 }
 
 // omit_limits: the limit statuses stay off the wire, nothing else changes.
