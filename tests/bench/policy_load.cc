@@ -19,9 +19,9 @@
 //          [--redis] [--rpcs recipient,message] [--policyd BIN]
 //   --redis   the rate limits in a private redis-server (started on a free
 //             loopback port, stopped by PID) instead of the memory store;
-//             Redis calls get 1 s (default 50 ms: on a loaded 2-core machine
-//             the store is then marked down and every call fails) and a
-//             pool of 16 connections.
+//             Redis calls get 1 s (at the default 250 ms a store driven to
+//             saturation on 2 cores can be marked down, and every call then
+//             fails) and a pool of 16 connections.
 //   --rpcs    which decisions to measure (default both).
 //   --policyd another hive-policyd binary (e.g. built from main) to start.
 // Exit: 0 when every point completed calls without errors, 1 otherwise.
