@@ -245,16 +245,9 @@ absl::StatusOr<std::string> SetPerSenderTo50(const PolicyText& current) {
   return yaml.replace(at, seen.size(), "{limit: 50, period: 1h}");
 }
 
-constexpr char kV1PlusDomain[] = R"(limits:
-  - name: per-sender
-    key: "{sender}"
-    windows:
-      - {limit: 100, period: 1h}
-  - name: per-domain
-    key: "{sender_domain}"
-    windows:
-      - {limit: 1000, period: 1d}
-)";
+// kV1 with a limit the caller's edit does not touch.
+const std::string kV1PlusDomain =
+    std::string(kV1) + "  - {name: per-domain, key: \"{sender_domain}\", windows: [{limit: 1000, period: 1d}]}\n";
 
 TEST_F(PolicyRepositoryTest, AnObjectEditRacedByAnotherReplicaIsMadeAgainOnItsText) {
   AnotherReplicaWritesFirst racing(*storage_, {kV1PlusDomain});
@@ -285,8 +278,8 @@ TEST_F(PolicyRepositoryTest, AnObjectTheOtherReplicaChangedIsRefusedWithTheObjec
 }
 
 TEST_F(PolicyRepositoryTest, AnEditRacedEveryTimeGivesUpAfterItsAttemptsAndIsAuditedOnce) {
-  const std::string v3 = std::string(kV1PlusDomain) + "  - {name: three, key: \"{sender}\", windows: [{limit: 3, period: 1h}]}\n";
-  const std::string v4 = std::string(kV1PlusDomain) + "  - {name: four, key: \"{sender}\", windows: [{limit: 4, period: 1h}]}\n";
+  const std::string v3 = kV1PlusDomain + "  - {name: three, key: \"{sender}\", windows: [{limit: 3, period: 1h}]}\n";
+  const std::string v4 = kV1PlusDomain + "  - {name: four, key: \"{sender}\", windows: [{limit: 4, period: 1h}]}\n";
   AnotherReplicaWritesFirst racing(*storage_, {kV1PlusDomain, v3, v4});
   PolicyRepository repo(racing, *holder_, clock_, path_);
   auto out = repo.Edit(SetPerSenderTo50, "frank", "apply-object", false);
