@@ -450,21 +450,26 @@ Status Session::OnEndOfMessage(Actions& mta) {
                                : absl::StrCat(" class=", hive::log::Sanitize(message_->message_class, 64)),
                            message_->leased ? " lease" : ""));
 
+  // Not delivered. After a failed CheckMessage the service may never have
+  // seen this message: release what the recipients reserved; otherwise
+  // CheckMessage settled the reservations itself.
+  auto settle_undelivered = [&] {
+    if (decision.policy_failed) {
+      EndMessage(pb::EndTransactionRequest::REASON_REFUSED);
+    } else {
+      message_.reset();
+    }
+  };
   switch (decision.disposition) {
     case Disposition::kTempfail:
     case Disposition::kReject: {
       const Status status = Refuse(mta, decision);
-      if (decision.policy_failed) {
-        // The service may never have seen this message: release what the
-        // recipients reserved.
-        EndMessage(pb::EndTransactionRequest::REASON_REFUSED);
-      } else {
-        message_.reset();  // CheckMessage released the reservations itself
-      }
+      settle_undelivered();
       return status;
     }
     case Disposition::kDiscard:
-      message_.reset();
+      // A discard asked for at MAIL or RCPT, and CheckMessage failed.
+      settle_undelivered();
       return Status::kDiscard;
     case Disposition::kContinue:
     case Disposition::kQuarantine:

@@ -675,6 +675,23 @@ TEST_F(SessionTest, DiscardAtEom) {
   EXPECT_FALSE(session_->in_transaction());
 }
 
+// Found by session_fuzz: a discard asked for at RCPT, then CheckMessage
+// failed (failure mode accept): the message is dropped, and what the
+// recipient reserved must be released, not left counted until its TTL.
+TEST_F(SessionTest, DiscardAskedAtRcptWithThePolicyDownAtEomReleasesTheReservations) {
+  settings_.failure_mode = FailureMode::kAccept;
+  ConnectV4();
+  ASSERT_EQ(Mail(), Status::kContinue);
+  policy_.recipient_answers.push_back(Answer(pb::ACTION_DISCARD));
+  ASSERT_EQ(Rcpt("a@example.org"), Status::kContinue);
+  Data();
+  policy_.message_answers.push_back(absl::UnavailableError("connection refused"));
+  EXPECT_EQ(Eom(), Status::kDiscard);
+  ASSERT_THAT(policy_.end_requests, SizeIs(1));
+  EXPECT_EQ(policy_.end_requests[0].reason(), pb::EndTransactionRequest::REASON_REFUSED);
+  EXPECT_FALSE(session_->in_transaction());
+}
+
 TEST_F(SessionTest, QuarantineAskedAtRcptIsAppliedAtEom) {
   ConnectV4();
   ASSERT_EQ(Mail(), Status::kContinue);
