@@ -35,32 +35,49 @@ if cmd == 'top' then
   return redis.call('ZREVRANGE', ARGV[5] .. day, 0, tonumber(ARGV[2]) - 1, 'WITHSCORES')
 end
 
+-- A transaction's ledger is a hash: 'n' reservations (distinct rules) taken,
+-- 'ne' entries, 'e<i>' one entry per reserve call that took something (a
+-- MessagePack array of 6 values per bucket taken: key, kind, a, cost, top
+-- prefix, top member), 't:<token>' = 1 for every token paid. One field per
+-- call, not per bucket: the fields of a hash are what writing it costs.
+local function read_ledger()
+  local flat = redis.call('HGETALL', ledger)
+  local h = {}
+  for i = 1, #flat, 2 do h[flat[i]] = flat[i + 1] end
+  return h
+end
+
+local function for_each_taken(h, fn)
+  for i = 1, tonumber(h.ne or '0') do
+    local e = cmsgpack.unpack(h['e' .. i])
+    for j = 1, #e, 6 do fn(e[j], e[j + 1], e[j + 2], e[j + 3], e[j + 4], e[j + 5]) end
+  end
+end
+
 -- The top keys are, like the buckets release touches, not declared in KEYS:
--- safe for the same reason (they carry the {rl} tag).
+-- safe for the same reason (they carry the {rl} tag). A day's key gets its
+-- TTL when it is made: its name changes with the day, so it is never
+-- written after the day it names.
 if cmd == 'commit' then
-  local n = tonumber(redis.call('HGET', ledger, 'n') or '0')
-  local c = tonumber(redis.call('HGET', ledger, 'c') or '0')
+  local h = read_ledger()
   local cap = tonumber(ARGV[2])
-  for i = 1, c do
-    local prefix = redis.call('HGET', ledger, 'u' .. i)
-    if prefix then
-      local zkey = prefix .. day
-      local member = redis.call('HGET', ledger, 'm' .. i)
-      local cost = tonumber(string.match(redis.call('HGET', ledger, 'v' .. i), ':([^:]+)$'))
-      if redis.call('ZSCORE', zkey, member) then
-        redis.call('ZINCRBY', zkey, cost, member)
-      elseif redis.call('ZCARD', zkey) < cap then
+  for_each_taken(h, function(key, kind, a, cost, top, member)
+    if top == '' then return end
+    local zkey = top .. day
+    if not redis.call('ZADD', zkey, 'XX', 'INCR', cost, member) then
+      local size = redis.call('ZCARD', zkey)
+      if size < cap then
         redis.call('ZADD', zkey, cost, member)
+        if size == 0 then redis.call('PEXPIRE', zkey, 2 * 86400000) end
       else
         local smallest = redis.call('ZRANGE', zkey, 0, 0, 'WITHSCORES')
         redis.call('ZREM', zkey, smallest[1])
         redis.call('ZADD', zkey, tonumber(smallest[2]) + cost, member)
       end
-      redis.call('PEXPIRE', zkey, 2 * 86400000)
     end
-  end
+  end)
   redis.call('DEL', ledger)
-  return n
+  return tonumber(h.n or '0')
 end
 
 -- Release gives back the buckets the ledger names, keys this call did not
@@ -73,35 +90,29 @@ end
 -- key_prefix with braces, which would move the tag). A key without the tag
 -- would break it.
 if cmd == 'release' then
-  local n = tonumber(redis.call('HGET', ledger, 'n') or '0')
-  local c = tonumber(redis.call('HGET', ledger, 'c') or '0')
-  for i = 1, c do
-    local key = redis.call('HGET', ledger, 'k' .. i)
-    local spec = redis.call('HGET', ledger, 'v' .. i)
-    local kind, a, cost = string.match(spec, '^(%a):([^:]+):([^:]+)$')
-    a = tonumber(a); cost = tonumber(cost)
+  local h = read_ledger()
+  for_each_taken(h, function(key, kind, a, cost)
     local cur = redis.call('GET', key)
-    if cur then
-      if kind == 'r' then
-        local tat = math.max(tonumber(cur) - a * cost, now)
-        redis.call('SET', key, fmt(tat), 'KEEPTTL')
-      else
-        local left = math.max(tonumber(cur) - cost, 0)
-        redis.call('SET', key, left, 'KEEPTTL')
-      end
+    if not cur then return end
+    if kind == 'r' then
+      redis.call('SET', key, fmt(math.max(tonumber(cur) - a * cost, now)), 'KEEPTTL')
+    else
+      redis.call('SET', key, math.max(tonumber(cur) - cost, 0), 'KEEPTTL')
     end
-  end
+  end)
   redis.call('DEL', ledger)
-  return n
+  return tonumber(h.n or '0')
 end
 
+-- Reserve and peek. Redis calls are what a script pays for (each costs
+-- about as much as the arithmetic of a whole op), so every read is one
+-- call: the ledger's fields in one HMGET, the buckets in one MGET; and the
+-- ledger is written in one HSET.
 local apply = cmd == 'reserve'
 local once = ARGV[3]
-if apply and ledger ~= '' and once ~= '' and redis.call('HEXISTS', ledger, 't:' .. once) == 1 then
-  return {1, 1}
-end
-
 local nops = tonumber(ARGV[4])
+local use_ledger = apply and ledger ~= ''
+
 local ops = {}
 for i = 1, nops do
   local base = 4 + (i - 1) * 10
@@ -114,12 +125,39 @@ for i = 1, nops do
   }
 end
 
+-- Tokens already paid in this transaction (field 't:<token>' of the ledger),
+-- read before anything is written: two ops of this call with one token both
+-- pay, as in MemoryStore.
+local paid = {}
+local entries, reservations = 0, 0
+if use_ledger then
+  local fields = {'ne', 'n'}
+  if once ~= '' then table.insert(fields, 't:' .. once) end
+  for i = 1, nops do
+    if ops[i].token ~= '' then table.insert(fields, 't:' .. ops[i].token) end
+  end
+  local got = redis.call('HMGET', ledger, unpack(fields))
+  entries = tonumber(got[1] or '0')
+  reservations = tonumber(got[2] or '0')
+  for j = 3, #fields do
+    if got[j] then paid[string.sub(fields[j], 3)] = true end
+  end
+  if once ~= '' and paid[once] then return {1, 1} end
+end
+
+-- A bucket a group wrote is read by a later group with what it wrote.
+local written = {}
+if nops > 0 then
+  local curs = redis.call('MGET', unpack(KEYS, 2, nops + 1))
+  for i = 1, nops do ops[i].cur = tonumber(curs[i] or '0') end
+end
+
 local function eval(op)
-  if apply and op.token ~= '' and ledger ~= '' and redis.call('HEXISTS', ledger, 't:' .. op.token) == 1 then
+  if op.token ~= '' and paid[op.token] then
     op.allowed = 1; op.skipped = 1
     return
   end
-  local cur = tonumber(redis.call('GET', op.key) or '0')
+  local cur = written[op.key] or op.cur
   if op.kind == 'q' then
     if cur + op.cost <= op.a then
       op.allowed = 1; op.remaining = op.a - cur - op.cost
@@ -148,6 +186,7 @@ end
 
 local function write(op)
   if op.skipped == 1 then return end
+  written[op.key] = op.state
   if op.kind == 'q' then
     redis.call('SET', op.key, op.state, 'PXAT', op.expire_at + 60000)
   else
@@ -183,22 +222,26 @@ for _, g in ipairs(order) do
   end
 end
 
-if apply and allowed == 1 and ledger ~= '' and #taken > 0 then
-  local c = tonumber(redis.call('HGET', ledger, 'c') or '0')
+if use_ledger and allowed == 1 and #taken > 0 then
+  local entry = {}
+  local fields = {}
+  local function put(f, v) fields[#fields + 1] = f; fields[#fields + 1] = v end
   local rules = {}
   local nrules = 0
   for _, op in ipairs(taken) do
-    c = c + 1
     local a = op.a
     if op.kind == 'q' then a = 0 end
-    redis.call('HSET', ledger, 'k' .. c, op.key, 'v' .. c, op.kind .. ':' .. fmt(a) .. ':' .. op.cost)
-    if op.top ~= '' then redis.call('HSET', ledger, 'u' .. c, op.top, 'm' .. c, op.member) end
-    if op.token ~= '' then redis.call('HSET', ledger, 't:' .. op.token, 1) end
+    local n = #entry
+    entry[n + 1] = op.key; entry[n + 2] = op.kind; entry[n + 3] = a
+    entry[n + 4] = op.cost; entry[n + 5] = op.top; entry[n + 6] = op.member
+    if op.token ~= '' and not paid[op.token] then paid[op.token] = true; put('t:' .. op.token, 1) end
     if not rules[op.rule] then rules[op.rule] = true; nrules = nrules + 1 end
   end
-  if once ~= '' then redis.call('HSET', ledger, 't:' .. once, 1) end
-  redis.call('HSET', ledger, 'c', c)
-  redis.call('HINCRBY', ledger, 'n', nrules)
+  if once ~= '' then put('t:' .. once, 1) end
+  put('e' .. (entries + 1), cmsgpack.pack(entry))
+  put('ne', entries + 1)
+  put('n', reservations + nrules)
+  redis.call('HSET', ledger, unpack(fields))
   redis.call('PEXPIRE', ledger, tonumber(ARGV[2]))
 end
 

@@ -155,6 +155,20 @@ TYPED_TEST(StoreContractTest, IndependentGroupsNeverRefuseGroupZero) {
   EXPECT_EQ(this->Release("t1"), 2);
 }
 
+// A later group reads a bucket as an earlier group of the same call left it
+// (the Redis script reads every bucket up front, so this is its own case).
+TYPED_TEST(StoreContractTest, ALaterGroupSeesWhatAnEarlierGroupTookInTheSameCall) {
+  const BucketOp enforced = Rate("shared", 1, hours(1));
+  BucketOp shadow = Rate("shared", 1, hours(1), 1, 1);
+  shadow.rule = 1;
+  ReserveResult r = this->Reserve("t1", {enforced, shadow});
+  EXPECT_TRUE(r.allowed);
+  ASSERT_EQ(r.buckets.size(), 2u);
+  EXPECT_TRUE(r.buckets[0].allowed);
+  EXPECT_FALSE(r.buckets[1].allowed);  // group 0 took the one unit first
+  EXPECT_EQ(this->Release("t1"), 1);
+}
+
 TYPED_TEST(StoreContractTest, QuotaWindowsCountSeparately) {
   const Nanos day = hours(24);
   const Nanos start = std::chrono::floor<std::chrono::days>(this->env_.Wall());
