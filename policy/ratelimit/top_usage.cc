@@ -5,9 +5,12 @@ namespace hive::policy::ratelimit {
 void SpaceSaving::Add(const std::string& key, std::int64_t n) {
   if (capacity_ == 0 || n <= 0) return;
   if (auto it = counts_.find(key); it != counts_.end()) {
-    order_.erase({it->second, key});
+    // The node moves to its new place: no allocation, no copy of the key
+    // (this runs for every committed reservation of a rule).
+    auto node = order_.extract({it->second, key});
     it->second += n;
-    order_.insert({it->second, key});
+    node.value().first = it->second;
+    order_.insert(std::move(node));
     return;
   }
   std::int64_t base = 0;

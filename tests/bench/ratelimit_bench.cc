@@ -12,6 +12,9 @@
 //     usage (as the limiter marks a rule's first window), so every Commit
 //     updates the rule's Space-Saving table (1,000 keys; 1M senders, so
 //     nearly every commit replaces the smallest entry: the worst case);
+//   - BM_SpaceSavingRepeatedKeys: one Space-Saving update of a key already
+//     in the table (500 senders, capacity 1,000): what a steady sending
+//     platform's commits do;
 //   - BM_RedisReserve: one RCPT decision (one EVALSHA, ledger written) on a
 //     private redis-server (started on a free loopback port, stopped by
 //     PID at exit) from 32 concurrent callers.
@@ -24,12 +27,14 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "harness/redis_server.h"
 #include "proc_stats.h"
 #include "ratelimit/clock.h"
 #include "ratelimit/memory_store.h"
 #include "ratelimit/redis_store.h"
+#include "ratelimit/top_usage.h"
 
 namespace {
 
@@ -151,6 +156,19 @@ void BM_MemoryReserveCommit(benchmark::State& state) { ReserveCommit(state, fals
 BENCHMARK(BM_MemoryReserveCommit)->Threads(1)->Threads(2)->UseRealTime();
 void BM_MemoryReserveCommitTopN(benchmark::State& state) { ReserveCommit(state, true); }
 BENCHMARK(BM_MemoryReserveCommitTopN)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_SpaceSavingRepeatedKeys(benchmark::State& state) {
+  constexpr std::uint64_t kSenders = 500;
+  std::vector<std::string> keys;
+  for (std::uint64_t i = 0; i < kSenders; ++i) keys.push_back("sender" + std::to_string(i) + "@customer.example");
+  rl::SpaceSaving table;
+  for (const std::string& k : keys) table.Add(k, 1);
+  Rng rng{0xD1B54A32D192ED03ULL};
+  for (auto _ : state) table.Add(keys[rng.Next(kSenders)], 1);
+  benchmark::DoNotOptimize(table.size());
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_SpaceSavingRepeatedKeys);
 
 struct RedisFixture {
   hive::testing::RedisServer server;
