@@ -67,14 +67,19 @@ class RedisClient {
 
  private:
   using Deadline = std::chrono::steady_clock::time_point;
-  absl::StatusOr<redisContext*> Acquire(Deadline deadline);
-  void Return(redisContext* ctx, bool healthy);
-  absl::StatusOr<ReplyPtr> Send(redisContext* ctx, Deadline deadline, const std::vector<std::string>& argv);
+  struct Connection {
+    redisContext* ctx = nullptr;
+    // The socket's send and receive timeout now (0: never set).
+    std::chrono::nanoseconds socket_timeout{0};
+  };
+  absl::StatusOr<Connection> Acquire(Deadline deadline);
+  void Return(Connection conn, bool healthy);
+  absl::StatusOr<ReplyPtr> Send(Connection& conn, Deadline deadline, const std::vector<std::string>& argv);
 
   const RedisClientOptions options_;
   std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<redisContext*> idle_;
+  std::vector<Connection> idle_;
   std::size_t open_ = 0;
   std::map<const char*, std::string> shas_;  // guarded by mu_
 };
