@@ -10,7 +10,9 @@
 // most 2,000 spread over the sorted names, read once before timing) in turn, with 500 rules and the
 // learned signals: messages/s on real mail rather than on one synthetic
 // message. Not run by ctest; figures in docs/benchmarks.md ("## Content
-// scoring").
+// scoring"). BM_E2EMessage scores what hive-bench-e2e sends (plain-text
+// prose, 5 KB and 50 KB) with the realistic policy's content section, as
+// hive-policyd's CheckMessage does in that benchmark.
 //
 //   build/tests/bench/hive-bench-content [--benchmark_filter=...]
 //   HIVE_BENCH_CORPUS=/path/to/eml build/tests/bench/hive-bench-content --benchmark_filter=Corpus
@@ -29,6 +31,8 @@
 #include <string>
 #include <vector>
 
+#include "bench_policy.h"
+#include "config/snapshot.h"
 #include "content/parser.h"
 #include "content/scorer.h"
 
@@ -178,6 +182,23 @@ void BM_ParseOnly(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_ParseOnly)->Arg(5 * 1024)->Arg(50 * 1024)->Unit(benchmark::kMicrosecond);
+
+void BM_E2EMessage(benchmark::State& state) {
+  const auto snapshot = config::LoadSnapshotFromText(bench::RealisticPolicyYaml("127.0.0.1:0"), "realistic");
+  if (!snapshot.ok()) {
+    state.SkipWithError(std::string(snapshot.status().message()).c_str());
+    return;
+  }
+  const Message m = SplitRawMessage(bench::BenchMessage(bench::BenchSender(0), bench::BenchRecipient(0),
+                                                        static_cast<std::size_t>(state.range(0))));
+  const Envelope env{.sender = bench::BenchSender(0), .recipients = 1};
+  for (auto _ : state) {
+    ContentResult r = (*snapshot)->content.Score(m, env);
+    benchmark::DoNotOptimize(r);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_E2EMessage)->Arg(5 * 1024)->Arg(50 * 1024)->Unit(benchmark::kMicrosecond);
 
 // Every message of HIVE_BENCH_CORPUS in turn, 500 rules, learned signals.
 void BM_ScoreCorpus(benchmark::State& state, std::vector<Message> messages) {
