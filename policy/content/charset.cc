@@ -3,8 +3,11 @@
 #include <iconv.h>
 
 #include <cerrno>
+#include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -102,10 +105,24 @@ std::size_t Utf8SequenceLength(std::string_view s, std::size_t i) {
   return n;
 }
 
-Utf8Text Convert(std::string_view bytes, const char* converter) {
+// The number of ASCII bytes `s` starts with, eight at a time (most mail
+// text is ASCII: this is the validation's whole cost then).
+std::size_t AsciiPrefix(std::string_view s) {
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t word;
+    std::memcpy(&word, s.data() + i, sizeof word);
+    if ((word & 0x8080808080808080ULL) != 0) break;
+  }
+  while (i < s.size() && static_cast<unsigned char>(s[i]) < 0x80) ++i;
+  return i;
+}
+
+// `valid`: IsValidUtf8(bytes), when the caller already knows it.
+Utf8Text Convert(std::string_view bytes, const char* converter, std::optional<bool> valid = std::nullopt) {
   Utf8Text out;
   if (std::string_view(converter) == "UTF-8") {
-    out.had_errors = !IsValidUtf8(bytes);
+    out.had_errors = !(valid.has_value() ? *valid : IsValidUtf8(bytes));  // value_or would run it anyway
     out.text = out.had_errors ? SanitizeUtf8(bytes) : std::string(bytes);
     return out;
   }
@@ -166,28 +183,29 @@ Utf8Text ToUtf8(std::string_view bytes, std::string_view label, std::string_view
   const bool unknown = converter.empty() && !NormaliseLabel(label).empty();
   const std::string normalised = NormaliseLabel(label);
   const bool says_utf8 = normalised == "utf-8" || normalised == "utf8";
-  if (converter.empty() || (converter == "UTF-8" && !says_utf8 && !IsValidUtf8(bytes))) {
+  // Whether the bytes are valid UTF-8, computed once (a pass over them).
+  std::optional<bool> valid;
+  if (converter.empty() || converter == "UTF-8") valid = IsValidUtf8(bytes);
+  if (converter.empty() || (converter == "UTF-8" && !says_utf8 && !*valid)) {
     // Undeclared, unknown, or "utf-8"/"us-ascii" that is not: valid UTF-8
     // stays; anything else is read as the fallback (8-bit text labelled
     // us-ascii is common in Chinese mail).
-    if (IsValidUtf8(bytes)) {
+    if (*valid) {
       Utf8Text out{std::string(bytes), unknown, false};
       return out;
     }
     converter = CanonicalCharset(fallback);
     if (converter.empty()) converter = "WINDOWS-1252";
   }
-  Utf8Text out = Convert(bytes, std::string(converter).c_str());
+  Utf8Text out = Convert(bytes, std::string(converter).c_str(), valid);
   out.unknown_charset = out.unknown_charset || unknown;
   return out;
 }
 
 bool IsValidUtf8(std::string_view s) {
   for (std::size_t i = 0; i < s.size();) {
-    if (static_cast<unsigned char>(s[i]) < 0x80) {
-      ++i;
-      continue;
-    }
+    i += AsciiPrefix(s.substr(i));
+    if (i == s.size()) break;
     const std::size_t n = Utf8SequenceLength(s, i);
     if (n == 0) return false;
     i += n;
