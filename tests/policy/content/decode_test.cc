@@ -50,6 +50,27 @@ TEST(CharsetTest, InvalidBytesBecomeReplacementCharactersNeverErrors) {
   EXPECT_EQ(ToUtf8("ok\xC3", "utf-8").text, "ok\xEF\xBF\xBD");
 }
 
+// GB18030 text is converted run by run (ASCII copied, Chinese through
+// iconv); what comes out is what one pass over the whole text gives.
+TEST(CharsetTest, Gb18030MixedWithAsciiConvertsAsOneText) {
+  // Trail bytes in the ASCII range ('F' of 0xE9 0x46) and four-byte
+  // characters (digits as their 2nd and 4th bytes) stay inside their run.
+  EXPECT_EQ(ToUtf8("a\xE9\x46" "F\xD6\xD0" "1 \x81\x30\x81\x30" "2", "gb2312").text,
+            "a\xE9\x95\x95" "F" + kZhongWen.substr(0, 3) + "1 \xC2\x80" "2");
+  // Runs longer than the conversion buffer, between ASCII lines.
+  std::string gb = "x\r\n", utf8 = "x\r\n";
+  for (int i = 0; i < 3000; ++i) gb += "\xD6\xD0\xCE\xC4", utf8 += kZhongWen;
+  gb += "\r\ny", utf8 += "\r\ny";
+  Utf8Text long_run = ToUtf8(gb + gb, "gbk");
+  EXPECT_FALSE(long_run.had_errors);
+  EXPECT_EQ(long_run.text, utf8 + utf8);
+  // Broken sequences among good text: each bad byte is one replacement, the
+  // rest as before (a lead byte before a space, a lead byte at the end).
+  Utf8Text broken = ToUtf8("x\xD6\xD0\x81 y\xCE\xC4\xD6", "gb2312");
+  EXPECT_TRUE(broken.had_errors);
+  EXPECT_EQ(broken.text, "x" + kZhongWen.substr(0, 3) + "\xEF\xBF\xBD y" + kZhongWen.substr(3) + "\xEF\xBF\xBD");
+}
+
 TEST(CharsetTest, UnknownOrMissingLabelUsesUtf8ThenTheFallback) {
   Utf8Text unknown = ToUtf8("\xD6\xD0\xCE\xC4", "x-made-up");
   EXPECT_TRUE(unknown.unknown_charset);
