@@ -149,7 +149,9 @@ std::vector<Finding> RunChecks(const ParsedMessage& p, const Envelope& env, cons
   for (const HtmlLink& l : p.links) {
     Url target;
     std::string shown;
-    if (!ParseUrl(Deobfuscate(l.href), target) || !TextHost(l.text, shown)) continue;
+    // The shown text first: most link text is no host, and then the href
+    // need not be parsed.
+    if (!TextHost(l.text, shown) || !ParseUrl(Deobfuscate(l.href), target)) continue;
     if (!DomainsAligned(target.host, shown)) {
       add("LINK_MISMATCH", absl::StrCat(shown, " -> ", target.host));
       break;

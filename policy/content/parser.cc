@@ -1,6 +1,8 @@
 #include "content/parser.h"
 
 #include <algorithm>
+#include <string_view>
+#include <unordered_set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -300,11 +302,16 @@ ParsedMessage Parse(const Message& message, const Limits& limits) {
   }
   for (Url& u : parser.hrefs_) urls.push_back(std::move(u));
   for (Url& u : ExtractUrls(out.text, limits.max_urls)) urls.push_back(std::move(u));
+  // First occurrence kept. The set views the strings of `urls`, which stay
+  // put until the copies below are moved out after it.
+  std::unordered_set<std::string_view> seen;
+  std::vector<Url*> kept;
   for (Url& u : urls) {
-    if (out.urls.size() >= limits.max_urls) break;
-    const bool dup = std::any_of(out.urls.begin(), out.urls.end(), [&](const Url& o) { return o.url == u.url; });
-    if (!dup) out.urls.push_back(std::move(u));
+    if (kept.size() >= limits.max_urls) break;
+    if (seen.insert(u.url).second) kept.push_back(&u);
   }
+  out.urls.reserve(kept.size());
+  for (Url* u : kept) out.urls.push_back(std::move(*u));
   return out;
 }
 

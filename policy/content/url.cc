@@ -169,6 +169,7 @@ UrlHints HintsOf(std::string_view text) {
 
 std::string PercentDecodeHost(std::string_view s) {
   std::string out;
+  out.reserve(s.size());
   for (std::size_t i = 0; i < s.size(); ++i) {
     if (s[i] == '%' && i + 2 < s.size() && absl::ascii_isxdigit(s[i + 1]) && absl::ascii_isxdigit(s[i + 2])) {
       out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
@@ -208,12 +209,15 @@ bool ParseUrl(std::string_view href_in, Url& out) {
   if (authority.size() > 0 && authority.front() != '[') {
     if (std::size_t colon = authority.find(':'); colon != std::string_view::npos) authority = authority.substr(0, colon);
   }
-  std::string host = absl::AsciiStrToLower(PercentDecodeHost(authority));
+  std::string host = PercentDecodeHost(authority);
+  absl::AsciiStrToLower(&host);
   while (!host.empty() && host.back() == '.') host.pop_back();
   if (host.empty() || host.size() > 253 || host.find_first_of(" \t<>\"'") != std::string::npos) return false;
-  out.host = host;
-  out.url = scheme + "://" + host +
-            (host_end == std::string_view::npos ? std::string() : std::string(rest.substr(host_end)));
+  const std::string_view path = host_end == std::string_view::npos ? std::string_view() : rest.substr(host_end);
+  out.url.clear();
+  out.url.reserve(scheme.size() + 3 + host.size() + path.size());
+  out.url.append(scheme).append("://").append(host).append(path);
+  out.host = std::move(host);
   return true;
 }
 
