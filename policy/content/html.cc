@@ -1,5 +1,6 @@
 #include "content/html.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "absl/strings/ascii.h"
@@ -46,14 +47,16 @@ std::size_t DecodeEntity(std::string_view s, std::size_t i, std::string& out) {
 
 std::string DecodeEntities(std::string_view s) {
   std::string out;
-  for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '&') {
-      if (std::size_t n = DecodeEntity(s, i, out); n > 0) {
-        i += n - 1;
-        continue;
-      }
-    }
-    out += s[i];
+  out.reserve(s.size());
+  for (std::size_t i = 0; i < s.size();) {
+    // The text up to the next '&' as one run.
+    const std::size_t amp = std::min(s.find('&', i), s.size());
+    out.append(s.substr(i, amp - i));
+    i = amp;
+    if (i == s.size()) break;
+    const std::size_t n = DecodeEntity(s, i, out);
+    if (n == 0) out += s[i];
+    i += n == 0 ? 1 : n;
   }
   return out;
 }
@@ -102,14 +105,22 @@ bool IsBlockTag(std::string_view name) {
   return false;
 }
 
+bool IsCollapsedSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// Appends `text` with every run of blanks as one space (none at the start
+// of `out` or after a space or line end already there).
 void AppendCollapsed(std::string& out, std::string_view text) {
-  for (char c : text) {
-    const bool space = c == ' ' || c == '\t' || c == '\r' || c == '\n';
-    if (space) {
+  for (std::size_t i = 0; i < text.size();) {
+    if (IsCollapsedSpace(text[i])) {
       if (!out.empty() && out.back() != ' ' && out.back() != '\n') out += ' ';
-    } else {
-      out += c;
+      ++i;
+      continue;
     }
+    // The non-blank run as one append.
+    std::size_t end = i + 1;
+    while (end < text.size() && !IsCollapsedSpace(text[end])) ++end;
+    out.append(text.substr(i, end - i));
+    i = end;
   }
 }
 
