@@ -4,7 +4,11 @@
 // server's TIME, so "time passes" there is a short bounded sleep).
 // Then the Redis-only behaviour: deadlines during an outage, the outage
 // failure modes, recovery after a Redis restart.
+#include <algorithm>
 #include <atomic>
+#include <cstdlib>
+#include <numeric>
+#include <random>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -345,6 +349,94 @@ TYPED_TEST(StoreContractTest, ExactUnderConcurrency) {
 }
 
 // ---- Redis only: outage behaviour.
+
+// The two stores side by side on one random sequence of reserves (groups,
+// tokens, retries), commits, releases and peeks: every answer must agree.
+// Periods of 100 days make the answers independent of the milliseconds that
+// pass on the Redis side (a unit comes back after 20 days). DIFF_SEED=N
+// replays another sequence.
+TEST(StoreDifferentialTest, RandomSequencesGetTheSameAnswersFromBothStores) {
+  hive::testing::RedisServer server;
+  RedisStoreOptions options;
+  ASSERT_TRUE(ParseRedisAddress(server.address(), options).ok());
+  options.timeout = seconds(2);
+  RedisStore redis(options);
+  ManualClock clock;
+  MemoryStore memory(clock);
+
+  const Nanos period = hours(24 * 100);
+  // A quota window that has not ended on either clock (Redis expires its
+  // key at the window's end, by its own time).
+  const Nanos now = std::chrono::duration_cast<Nanos>(std::chrono::system_clock::now().time_since_epoch());
+  const Nanos window_start = now - hours(1);
+  const Nanos window_end = now + hours(24);
+  std::vector<BucketOp> pool;
+  for (int k = 0; k < 4; ++k) {
+    BucketOp op = Rate("rate" + std::to_string(k), 3 + k, period);
+    op.rule = k;
+    pool.push_back(op);
+  }
+  for (int k = 0; k < 2; ++k) {
+    BucketOp op = QuotaOp("quota" + std::to_string(k), 3 + k, window_start, window_end);
+    op.rule = 4 + k;
+    pool.push_back(op);
+  }
+  const std::vector<std::string> tokens = {"", "", "m:a", "m:b"};
+  const std::vector<std::string> onces = {"", "", "r:x", "r:y", "r:z"};
+
+  const char* seed = getenv("DIFF_SEED");
+  std::mt19937 rng(seed != nullptr ? std::atoi(seed) : 20261126);
+  auto pick = [&](std::size_t n) { return static_cast<std::size_t>(rng() % n); };
+  for (int step = 0; step < 400; ++step) {
+    SCOPED_TRACE("step " + std::to_string(step));
+    const std::string txn = "t" + std::to_string(pick(6));
+    const std::size_t what = pick(10);
+    if (what < 6) {
+      ReserveRequest request{txn, onces[pick(onces.size())], {}, std::chrono::minutes(10)};
+      // Distinct buckets, as the limiter sends them (a rule's windows have
+      // distinct periods, rule names are unique).
+      std::vector<std::size_t> order(pool.size());
+      std::iota(order.begin(), order.end(), 0);
+      std::shuffle(order.begin(), order.end(), rng);
+      const std::size_t n = 1 + pick(3);
+      for (std::size_t i = 0; i < n; ++i) {
+        BucketOp op = pool[order[i]];
+        op.group = static_cast<int>(pick(3) == 0);
+        op.token = tokens[pick(tokens.size())];
+        op.cost = 1 + static_cast<std::int64_t>(pick(4) == 0);
+        request.ops.push_back(op);
+      }
+      absl::StatusOr<ReserveResult> m = memory.Reserve(request);
+      absl::StatusOr<ReserveResult> r = redis.Reserve(request);
+      ASSERT_TRUE(m.ok()) << m.status();
+      ASSERT_TRUE(r.ok()) << r.status();
+      EXPECT_EQ(m->repeated, r->repeated);
+      if (m->repeated || r->repeated) continue;
+      EXPECT_EQ(m->allowed, r->allowed);
+      ASSERT_EQ(m->buckets.size(), r->buckets.size());
+      for (std::size_t i = 0; i < m->buckets.size(); ++i) {
+        SCOPED_TRACE("op " + std::to_string(i) + " " + request.ops[i].key);
+        EXPECT_EQ(m->buckets[i].allowed, r->buckets[i].allowed);
+        EXPECT_EQ(m->buckets[i].skipped, r->buckets[i].skipped);
+        EXPECT_EQ(m->buckets[i].remaining, r->buckets[i].remaining);
+      }
+    } else if (what < 8) {
+      absl::StatusOr<int> m = what == 6 ? memory.Commit(txn) : memory.Release(txn);
+      absl::StatusOr<int> r = what == 6 ? redis.Commit(txn) : redis.Release(txn);
+      ASSERT_TRUE(m.ok() && r.ok());
+      EXPECT_EQ(*m, *r) << (what == 6 ? "commit " : "release ") << txn;
+    } else {
+      const std::vector<BucketOp> ops = {pool[pick(pool.size())], pool[pick(pool.size())]};
+      absl::StatusOr<std::vector<BucketResult>> m = memory.Peek(ops);
+      absl::StatusOr<std::vector<BucketResult>> r = redis.Peek(ops);
+      ASSERT_TRUE(m.ok() && r.ok());
+      for (std::size_t i = 0; i < ops.size(); ++i) {
+        EXPECT_EQ((*m)[i].allowed, (*r)[i].allowed) << ops[i].key;
+        EXPECT_EQ((*m)[i].remaining, (*r)[i].remaining) << ops[i].key;
+      }
+    }
+  }
+}
 
 class RedisOutageTest : public ::testing::Test {
  protected:
