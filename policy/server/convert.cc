@@ -1,7 +1,9 @@
 #include "server/convert.h"
 
 #include <algorithm>
+#include <tuple>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -70,6 +72,22 @@ std::string RetryText(ratelimit::Nanos retry_after) {
   const auto secs = std::max<std::int64_t>(
       1, std::chrono::ceil<std::chrono::seconds>(retry_after).count());
   return absl::StrCat(secs, "s");
+}
+
+void KeepOneStatusPerWindow(v1::Verdict& verdict) {
+  if (verdict.limits_size() < 2) return;
+  // Copies of the names as keys: the statuses move below.
+  absl::flat_hash_map<std::tuple<std::string, std::string, std::string>, int> first;
+  google::protobuf::RepeatedPtrField<v1::LimitStatus> kept;
+  for (v1::LimitStatus& status : *verdict.mutable_limits()) {
+    const auto [it, added] = first.try_emplace(std::tuple(status.rule(), status.window(), status.key()), kept.size());
+    if (added) {
+      kept.Add()->Swap(&status);
+    } else {
+      kept.Mutable(it->second)->Swap(&status);
+    }
+  }
+  verdict.mutable_limits()->Swap(&kept);
 }
 
 void ApplyLimitDecision(const ratelimit::LimitDecision& decision, v1::Verdict& verdict,

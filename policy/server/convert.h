@@ -36,6 +36,11 @@ std::string RetryText(ratelimit::Nanos retry_after);
 void ApplyLimitDecision(const ratelimit::LimitDecision& decision, hive::policy::v1::Verdict& verdict,
                         bool keep_action_on_allow = false);
 
+// Lists each limit window (rule, window, key) once, where it first
+// appeared, with the status it was given last: an end-of-message verdict
+// holds every recipient's decision, and windows they share would repeat.
+void KeepOneStatusPerWindow(hive::policy::v1::Verdict& verdict);
+
 // Sets action, reply, score, quarantine reason and symbols from the content
 // result (the pool is the caller's business).
 void ApplyContentResult(const content::ContentResult& result, double quarantine_score,

@@ -227,6 +227,7 @@ grpc::Status PolicyServiceImpl::DoCheckMessage(const v1::MessageRequest& request
   if (snapshot->limits.at_end_of_message) {
     absl::StatusOr<bool> go_on = DecideEnvelopeLimits(*snapshot, request, verdict);
     if (!go_on.ok()) return Unavailable(go_on.status());
+    KeepOneStatusPerWindow(verdict);
     if (!*go_on) return grpc::Status::OK;
   }
   MessageInputs inputs = InputsFromMessage(request, snapshot->class_header);

@@ -238,6 +238,21 @@ TEST_F(EndOfMessageLimitsTest, ARecipientOverItsLimitRefusesTheMessageAndConsume
   EXPECT_EQ(Send("t3", "a@quota.example", {"y@gmail.com"}).action(), v1::ACTION_REJECT);
 }
 
+TEST_F(EndOfMessageLimitsTest, AWindowTwoRecipientsShareIsListedOnceWithItsLastStatus) {
+  // Both recipients count in a@quota.example:gmail.com: the second is
+  // refused there, and the verdict lists that window once, as it stands.
+  const v1::Verdict both = Send("t1", "a@quota.example", {"x@gmail.com", "y@gmail.com"});
+  ASSERT_EQ(both.action(), v1::ACTION_REJECT);
+  int listed = 0;
+  for (const v1::LimitStatus& s : both.limits()) {
+    if (s.rule() != "per-sender-domain") continue;
+    ++listed;
+    EXPECT_EQ(s.key(), "a@quota.example:gmail.com");
+    EXPECT_EQ(s.remaining(), 0);
+  }
+  EXPECT_EQ(listed, 1);
+}
+
 TEST_F(EndOfMessageLimitsTest, StagedCallsBeforeAreNotCountedTwice) {
   // A milter that has not yet learnt the stages (its first message) asks
   // at RCPT too: that recipient's reservation is the one the end counts.
