@@ -140,21 +140,16 @@ void Summarise(const LimitRule& rule, const std::string& key, std::span<const Bu
 absl::StatusOr<LimitDecision> Limiter::CheckSender(const LimitPolicy& policy, const match::Facts& facts) {
   if (policy.exempt.ExemptsTransaction(facts)) return LimitDecision{.exempt = true};
   const Nanos wall = clock_.Wall();
-  std::vector<LimitHit> hits;
-  std::vector<WindowStatus> windows;
+  std::vector<Planned> planned;
   for (std::size_t i = 0; i < policy.rules.size(); ++i) {
     const LimitRule& rule = policy.rules[i];
     if (!rule.SenderStage() || !rule.match.Matches(facts)) continue;
-    const std::optional<std::string> key = rule.key.Expand(facts);
+    std::optional<std::string> key = rule.key.Expand(facts);
     if (!key) continue;
-    const std::vector<BucketOp> ops = OpsFor(policy, rule, static_cast<int>(i), facts, *key, 1, wall);
-    absl::StatusOr<std::vector<BucketResult>> r = store_.Peek(ops);
-    if (!r.ok()) return r.status();
-    Summarise(rule, *key, ops, *r, Labels(rule, facts), wall, hits, windows);
+    planned.push_back({&rule, *key, OpsFor(policy, rule, static_cast<int>(i), facts, *key, 1, wall),
+                       Labels(rule, facts)});
   }
-  LimitDecision d = DecideFromHits(std::move(hits));
-  d.windows = std::move(windows);
-  return d;
+  return PeekPlanned(std::move(planned), wall);
 }
 
 absl::StatusOr<LimitDecision> Limiter::CheckRecipient(const LimitPolicy& policy,
@@ -223,8 +218,7 @@ absl::StatusOr<LimitDecision> Limiter::Peek(const LimitPolicy& policy, const mat
   std::int64_t recipients = 0;
   for (const match::Recipient& r : facts.recipients) recipients += policy.exempt.ExemptsRecipient(r) ? 0 : 1;
   const Nanos wall = clock_.Wall();
-  std::vector<LimitHit> hits;
-  std::vector<WindowStatus> windows;
+  std::vector<Planned> planned;
   bool found = false;
   for (std::size_t i = 0; i < policy.rules.size(); ++i) {
     const LimitRule& rule = policy.rules[i];
@@ -242,12 +236,34 @@ absl::StatusOr<LimitDecision> Limiter::Peek(const LimitPolicy& policy, const mat
     if (rule.cost == Cost::kRecipients) cost = std::max<std::int64_t>(recipients, 1);
     if (rule.cost == Cost::kBytes) cost = static_cast<std::int64_t>(facts.message_bytes);
     if (options.cost) cost = *options.cost;
-    const std::vector<BucketOp> ops = OpsFor(policy, rule, static_cast<int>(i), facts, *key, cost, wall);
-    absl::StatusOr<std::vector<BucketResult>> r = store_.Peek(ops);
-    if (!r.ok()) return r.status();
-    Summarise(rule, *key, ops, *r, Labels(rule, facts), wall, hits, windows);
+    planned.push_back({&rule, *key, OpsFor(policy, rule, static_cast<int>(i), facts, *key, cost, wall),
+                       Labels(rule, facts)});
   }
   if (one_rule && !found) return absl::NotFoundError(absl::StrCat("no limit named '", options.rule, "'"));
+  return PeekPlanned(std::move(planned), wall);
+}
+
+absl::StatusOr<LimitDecision> Limiter::PeekPlanned(std::vector<Planned> planned, Nanos wall) {
+  if (planned.empty()) return LimitDecision{};
+  std::vector<BucketOp> ops;
+  for (Planned& p : planned) {
+    // Moved, not copied: p.ops keeps only its size (as in Reserve).
+    for (BucketOp& op : p.ops) ops.push_back(std::move(op));
+  }
+  // A peek changes nothing, so one bucket's answer does not depend on the
+  // others asked with it: one call answers for every rule.
+  absl::StatusOr<std::vector<BucketResult>> r = store_.Peek(ops);
+  if (!r.ok()) return r.status();
+  if (r->size() != ops.size()) return absl::InternalError("rate-limit store: a peek answered for other buckets");
+  std::vector<LimitHit> hits;
+  std::vector<WindowStatus> windows;
+  std::size_t first = 0;
+  for (const Planned& p : planned) {
+    const std::size_t n = p.ops.size();
+    Summarise(*p.rule, p.key, std::span(ops).subspan(first, n), std::span(*r).subspan(first, n), p.labels, wall,
+              hits, windows);
+    first += n;
+  }
   LimitDecision d = DecideFromHits(std::move(hits));
   d.windows = std::move(windows);
   return d;

@@ -141,6 +141,9 @@ class Limiter {
   // (quota windows and reset times agree, and the clock is read once).
   absl::StatusOr<LimitDecision> Reserve(const LimitPolicy& policy, const std::string& transaction_id,
                                         const std::string& once, std::vector<Planned> planned, Nanos wall);
+  // Every planned rule evaluated without taking anything, in ONE store call
+  // (a Redis round trip per decision, not per rule).
+  absl::StatusOr<LimitDecision> PeekPlanned(std::vector<Planned> planned, Nanos wall);
 
   Store& store_;
   const Clock& clock_;

@@ -134,6 +134,47 @@ TEST_F(LimiterTest, SenderStagePeekConsumesNothing) {
   EXPECT_EQ(Sender("bob@example.com"), LimitOutcome::kAllow);
 }
 
+// Counts the store's peeks and passes everything on.
+class PeekCountingStore final : public Store {
+ public:
+  explicit PeekCountingStore(Store& inner) : inner_(inner) {}
+  absl::StatusOr<ReserveResult> Reserve(const ReserveRequest& request) override { return inner_.Reserve(request); }
+  absl::StatusOr<std::vector<BucketResult>> Peek(std::span<const BucketOp> ops) override {
+    ++peeks;
+    return inner_.Peek(ops);
+  }
+  absl::StatusOr<int> Commit(const std::string& transaction) override { return inner_.Commit(transaction); }
+  absl::StatusOr<int> Release(const std::string& transaction) override { return inner_.Release(transaction); }
+  int peeks = 0;
+
+ private:
+  Store& inner_;
+};
+
+TEST_F(LimiterTest, TheSenderStageIsOnePeekForEveryRule) {
+  PeekCountingStore counting(store_);
+  Limiter limiter(counting, clock_);
+  policy_.rules.push_back(Rule("per-sender", "{sender}", 5, hours(1)));
+  policy_.rules.push_back(Rule("per-ip", "{client_ip}", 1, hours(1)));
+  policy_.rules.push_back(Rule("per-domain", "{sender_domain}", 5, hours(1)));
+  policy_.rules.back().quotas = {{10, CalendarUnit::kDay}};
+  EXPECT_EQ(limiter.CheckRecipient(policy_, "t1", Facts("a@x.org")).value().outcome, LimitOutcome::kAllow);
+  ASSERT_EQ(limiter.Commit("t1").value(), 3);
+  LimitDecision d = limiter.CheckSender(policy_, Facts()).value();
+  EXPECT_EQ(counting.peeks, 1);
+  // Each rule still answers for its own buckets.
+  EXPECT_EQ(d.outcome, LimitOutcome::kTempfail);
+  EXPECT_EQ(d.refusal->rule, "per-ip");
+  ASSERT_EQ(d.windows.size(), 4u);
+  EXPECT_EQ(d.windows[0].rule, "per-sender");
+  EXPECT_EQ(d.windows[0].remaining, 3);
+  EXPECT_EQ(d.windows[1].rule, "per-ip");
+  EXPECT_EQ(d.windows[1].remaining, 0);
+  EXPECT_EQ(d.windows[2].rule, "per-domain");
+  EXPECT_EQ(d.windows[3].window, "day");
+  EXPECT_EQ(d.windows[3].remaining, 8);
+}
+
 TEST_F(LimiterTest, ARefusedRecipientChargesNoOtherRule) {
   policy_.rules.push_back(Rule("per-sender", "{sender}", 3, hours(1), Cost::kRecipients));
   policy_.rules.push_back(Rule("per-domain", "{sender}:{recipient_domain}", 1, hours(1)));
