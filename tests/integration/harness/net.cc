@@ -1,10 +1,15 @@
 #include "harness/net.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <fstream>
 #include <mutex>
 #include <set>
 #include <sstream>
@@ -22,13 +27,41 @@ sockaddr_in Loopback(uint16_t port) {
   return addr;
 }
 
+// Claims `port` for this process across every test process of the machine:
+// a file named after it holds the claiming PID. A claim whose process is
+// gone is taken over. Without it, a test that stops its hive-policyd frees
+// the port for a concurrent test's FreePort(), whose daemon then answers
+// the first test's milter (seen once in CI: "policy down" met a policyd).
+bool ClaimAcrossProcesses(uint16_t port) {
+  const std::string dir = "/tmp/hive-test-ports";
+  if (mkdir(dir.c_str(), 0777) == 0) chmod(dir.c_str(), 01777);  // shared like /tmp
+  const std::string path = dir + "/" + std::to_string(port);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd >= 0) {
+      const std::string pid = std::to_string(getpid());
+      const bool written = write(fd, pid.data(), pid.size()) == static_cast<ssize_t>(pid.size());
+      close(fd);
+      return written;
+    }
+    // No registry here (not writable): within one process is all there is.
+    if (errno != EEXIST) return true;
+    std::ifstream in(path);
+    pid_t owner = 0;
+    // A claim being written right now reads as 0: not taken over.
+    if (!(in >> owner) || owner <= 0 || owner == getpid() || kill(owner, 0) == 0 || errno != ESRCH) return false;
+    unlink(path.c_str());
+  }
+  return false;
+}
+
 }  // namespace
 
 uint16_t FreePort() {
   static std::mutex mu;
   static std::set<uint16_t> handed_out;
   std::lock_guard lock(mu);
-  for (int attempt = 0; attempt < 100; ++attempt) {
+  for (int attempt = 0; attempt < 200; ++attempt) {
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     sockaddr_in addr = Loopback(0);
     socklen_t len = sizeof addr;
@@ -39,7 +72,10 @@ uint16_t FreePort() {
     }
     close(fd);
     const uint16_t port = ntohs(addr.sin_port);
-    if (handed_out.insert(port).second) return port;
+    if (handed_out.count(port) == 0 && ClaimAcrossProcesses(port)) {
+      handed_out.insert(port);
+      return port;
+    }
   }
   throw std::runtime_error("no free port");
 }
