@@ -48,10 +48,14 @@ wait_listening() { # port pid name
   exit 1
 }
 # A port nothing listens on; the daemons fail loudly if it was taken meanwhile.
+# Below the kernel's ephemeral range: there, a client connection of a
+# concurrent test can hold the port without listening (seen once in CI).
+ephemeral_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
+[ "$ephemeral_low" -gt 21000 ] 2>/dev/null || ephemeral_low=60000
 free_port() {
   local port
   while :; do
-    port=$((20000 + RANDOM % 40000))
+    port=$((20000 + RANDOM % (ephemeral_low - 20000)))
     listening "$port" || { echo "$port"; return; }
   done
 }
