@@ -7,7 +7,7 @@
 set -euo pipefail
 bin=$1
 runs=${2:-5}
-port=$((20000 + RANDOM % 20000))
+port=$((20000 + RANDOM % 10000))  # below the ephemeral range (32768-)
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 for i in $(seq "$runs"); do

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <fstream>
 #include <mutex>
+#include <random>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -55,24 +56,27 @@ bool ClaimAcrossProcesses(uint16_t port) {
   return false;
 }
 
+// Below the kernel's ephemeral range (32768-60999 by default), where a
+// client connection of a concurrent test can hold a port without listening
+// on it; and below the 20000-32767 that run-miltertest.sh picks from.
+constexpr uint16_t kFirstTestPort = 10000;
+constexpr uint16_t kLastTestPort = 19999;
+
 }  // namespace
 
 uint16_t FreePort() {
   static std::mutex mu;
   static std::set<uint16_t> handed_out;
+  static std::mt19937 pick(static_cast<std::mt19937::result_type>(std::random_device{}() ^ getpid()));
   std::lock_guard lock(mu);
-  for (int attempt = 0; attempt < 200; ++attempt) {
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    const auto port = static_cast<uint16_t>(kFirstTestPort + pick() % (kLastTestPort - kFirstTestPort + 1));
+    if (handed_out.count(port) != 0) continue;
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in addr = Loopback(0);
-    socklen_t len = sizeof addr;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-      close(fd);
-      continue;
-    }
+    const sockaddr_in addr = Loopback(port);
+    const bool free = bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
     close(fd);
-    const uint16_t port = ntohs(addr.sin_port);
-    if (handed_out.count(port) == 0 && ClaimAcrossProcesses(port)) {
+    if (free && ClaimAcrossProcesses(port)) {
       handed_out.insert(port);
       return port;
     }

@@ -9,9 +9,11 @@
 
 namespace hive::testing {
 
-// A TCP port on 127.0.0.1 that was free a moment ago (bound to 0, closed).
-// Each call returns a different port within one process, and no two live
-// test processes get the same one (claims in /tmp/hive-test-ports).
+// A TCP port on 127.0.0.1 that was free a moment ago (bound, closed), in
+// 10000-19999: below the kernel's ephemeral range, so no client connection
+// takes it meanwhile. Each call returns a different port within one
+// process, and no two live test processes get the same one (claims in
+// /tmp/hive-test-ports).
 uint16_t FreePort();
 
 // True once something accepts TCP connections on 127.0.0.1:port ([::1]:port

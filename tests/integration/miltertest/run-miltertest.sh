@@ -50,6 +50,7 @@ wait_listening() { # port pid name
 # A port nothing listens on; the daemons fail loudly if it was taken meanwhile.
 # Below the kernel's ephemeral range: there, a client connection of a
 # concurrent test can hold the port without listening (seen once in CI).
+# Above the 10000-19999 that the C++ tests' FreePort() hands out.
 ephemeral_low=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range)
 [ "$ephemeral_low" -gt 21000 ] 2>/dev/null || ephemeral_low=60000
 free_port() {
