@@ -23,6 +23,10 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(const GrpcServerOp
   builder.AddListeningPort(options.listen,
                            options.credentials ? options.credentials : grpc::InsecureServerCredentials(), &port);
   builder.SetMaxReceiveMessageSize(options.max_receive_bytes);
+  // gRPC binds with SO_REUSEPORT by default: a second hive-policyd on a
+  // port in use would listen too, and the kernel would split the milters'
+  // connections between the two. A port in use is an error instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.RegisterService(&service);
   // The synchronous server's threads: with gRPC's default of at most 2 idle
   // pollers per completion queue, every burst of calls that wait on Redis

@@ -5,6 +5,7 @@
 //   auto server = GrpcServer::Start({"127.0.0.1:0", 8 << 20}, service);
 //   (*server)->port();      // the port actually bound
 //   (*server)->Shutdown(std::chrono::seconds(5));  // drains, then cancels
+// A port another process listens on is an error (no SO_REUSEPORT sharing).
 // Start/Shutdown from one thread; Wait() may block in another.
 #pragma once
 
