@@ -5,7 +5,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "hive/config/v1/milter_config.pb.h"
+#include "support/listen_address.h"
 #include "support/yaml_to_proto.h"
 
 namespace hive::milter {
@@ -18,13 +20,6 @@ absl::StatusOr<FailureMode> ParseFailureMode(std::string_view text) {
   if (text == "accept") return FailureMode::kAccept;
   return absl::InvalidArgumentError(
       absl::StrCat("--failure-mode: expected tempfail or accept, got '", std::string(text), "'"));
-}
-
-bool IsValidListen(const std::string& spec) {
-  for (const char* prefix : {"unix:", "local:", "inet:", "inet6:"}) {
-    if (absl::StartsWith(spec, prefix) && spec.size() > std::string_view(prefix).size()) return true;
-  }
-  return false;
 }
 
 // class_header and failure_modes: a class at most once, a class header
@@ -172,8 +167,15 @@ absl::StatusOr<Settings> LoadSettings(const CommandLine& cl) {
   if (file.observability().near_limit_ratio() != 0) {
     return bad("observability.near_limit_ratio", "applies to hive-policyd only");
   }
-  if (!file.listen().empty() && !IsValidListen(file.listen())) {
-    return bad("listen", "expected inet:PORT@HOST, inet6:PORT@HOST or unix:PATH");
+  if (!file.listen().empty()) {
+    if (absl::Status st = hive::support::CheckMilterSocket(file.listen()); !st.ok()) {
+      return bad("listen", std::string(st.message()));
+    }
+  }
+  if (!s.metrics_listen.empty()) {
+    if (absl::Status st = hive::support::CheckHostPort(s.metrics_listen); !st.ok()) {
+      return bad("observability.metrics_listen", std::string(st.message()));
+    }
   }
 
   if (cl.listen) s.listen = *cl.listen;
@@ -181,9 +183,16 @@ absl::StatusOr<Settings> LoadSettings(const CommandLine& cl) {
   if (cl.failure_mode) s.failure_mode = *cl.failure_mode;
   s.debug = cl.debug;
 
-  if (cl.listen && !IsValidListen(s.listen)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--listen: expected inet:PORT@HOST, inet6:PORT@HOST or unix:PATH, got '", s.listen, "'"));
+  if (cl.listen) {
+    if (absl::Status st = hive::support::CheckMilterSocket(s.listen); !st.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("--listen: ", st.message()));
+    }
+  }
+  for (absl::string_view target : absl::StrSplit(s.policy_target, ',', absl::SkipWhitespace())) {
+    if (absl::Status st = hive::support::CheckTargetPort(std::string(absl::StripAsciiWhitespace(target))); !st.ok()) {
+      return cl.policy_target ? absl::InvalidArgumentError(absl::StrCat("--policy: ", st.message()))
+                              : bad("policy_target", std::string(st.message()));
+    }
   }
   if (s.listen.empty()) {
     return absl::InvalidArgumentError(cl.config_path.empty()

@@ -49,6 +49,7 @@
 #include "server/policy_service.h"
 #include "support/grpc_tls.h"
 #include "support/tls_file_watch.h"
+#include "support/listen_address.h"
 #include "support/log.h"
 #include "support/sd_notify.h"
 #include "support/metrics.h"
@@ -119,6 +120,13 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
   if (flags.config.empty()) {
     std::cerr << "hive-policyd: --config is required\n";
     return false;
+  }
+  for (const auto& [flag, address] : {std::pair{"--listen", &flags.listen}, {"--admin-listen", &flags.admin_listen}}) {
+    if (address->empty()) continue;
+    if (absl::Status s = hive::support::CheckGrpcAddress(*address); !s.ok()) {
+      std::cerr << "hive-policyd: " << flag << ": " << s.message() << "\n";
+      return false;
+    }
   }
   return true;
 }

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "support/listen_address.h"
 
 namespace hive::policy::config {
 namespace {
@@ -92,6 +93,10 @@ class Compiler {
     if (in.max_request_bytes() != 0) out.server.max_request_bytes = in.max_request_bytes();
     out.server.tls = in.tls();
     out.server.admin = in.admin();
+    if (!in.listen().empty()) Check("server.listen", hive::support::CheckGrpcAddress(in.listen()));
+    if (!in.admin().listen().empty()) {
+      Check("server.admin.listen", hive::support::CheckGrpcAddress(in.admin().listen()));
+    }
     if (in.max_request_bytes() != 0 && in.max_request_bytes() < 1024) {
       Error("server.max_request_bytes", "must be at least 1024");
     }
@@ -108,6 +113,9 @@ class Compiler {
 
   void Observability(const v1::Observability& in, ObservabilitySettings& out) {
     out.metrics_listen = in.metrics_listen();
+    if (!in.metrics_listen().empty()) {
+      Check("observability.metrics_listen", hive::support::CheckHostPort(in.metrics_listen()));
+    }
     out.log_json = in.log_format() == v1::LOG_FORMAT_JSON;
     if (in.near_limit_ratio() != 0) {
       if (!(in.near_limit_ratio() > 0 && in.near_limit_ratio() < 1)) {

@@ -117,6 +117,27 @@ TEST(ConfigTest, BadCommandLines) {
   EXPECT_TRUE(ParseCommandLine({"--help"})->help);
 }
 
+// libmilter and gRPC read a port above 65535 modulo 65536: the milter said
+// it listened on 99999 while bound to 34463.
+TEST(ConfigTest, PortsAbove65535AreRefusedWithTheirField) {
+  const std::string path = WriteFile("milter_ports.yaml",
+                                     "listen: inet:99999@127.0.0.1\n"
+                                     "policy_target: 127.0.0.1:7450\n");
+  auto listen = LoadSettings(*ParseCommandLine({"--config", path}));
+  ASSERT_FALSE(listen.ok());
+  EXPECT_THAT(listen.status().message(), HasSubstr("milter_ports.yaml:1:9: listen: 'inet:99999@127.0.0.1': port 99999"));
+  auto target = LoadSettings(*ParseCommandLine({"--listen", "inet:7451@127.0.0.1", "--policy",
+                                                "127.0.0.1:7450,127.0.0.1:74600"}));
+  ASSERT_FALSE(target.ok());
+  EXPECT_THAT(target.status().message(), HasSubstr("--policy: '127.0.0.1:74600': port 74600 is above 65535"));
+  const std::string metrics = WriteFile("milter_metrics.yaml",
+                                        "listen: inet:7451@127.0.0.1\npolicy_target: 127.0.0.1:7450\n"
+                                        "observability: {metrics_listen: nonsense}\n");
+  auto m = LoadSettings(*ParseCommandLine({"--config", metrics}));
+  ASSERT_FALSE(m.ok());
+  EXPECT_THAT(m.status().message(), HasSubstr("observability.metrics_listen: 'nonsense': expected HOST:PORT"));
+}
+
 TEST(ConfigTest, ReloadKeepsSocketAndTargetAndRefusesBadFiles) {
   const std::string path = WriteFile("milter_reload.yaml",
                                      "listen: inet:1@127.0.0.1\n"

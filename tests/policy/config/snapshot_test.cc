@@ -44,6 +44,20 @@ std::string Errors(const std::string& yaml) {
   return s.ok() ? "OK" : std::string(s.status().message());
 }
 
+// Checked when the file loads (so `--check` and a reload see them): gRPC
+// bound port 99999 % 65536 = 34463 and the daemon said it listened on 99999.
+TEST(SnapshotTest, ListenAddressesNeedAValidPort) {
+  EXPECT_THAT(Errors("server: {listen: \"127.0.0.1:99999\"}\n"),
+              HasSubstr("p.yaml:1:18: server.listen: '127.0.0.1:99999': port 99999 is above 65535"));
+  EXPECT_THAT(Errors("server: {admin: {listen: \"localhost\"}}\n"),
+              HasSubstr("server.admin.listen: 'localhost': expected HOST:PORT"));
+  EXPECT_THAT(Errors("observability: {metrics_listen: \"127.0.0.1:7452x\"}\n"),
+              HasSubstr("observability.metrics_listen: '127.0.0.1:7452x': '7452x' is not a port number"));
+  EXPECT_EQ(Errors("server: {listen: \"unix:/run/hive/policyd.sock\", admin: {listen: \"[::1]:7454\"}}\n"
+                   "observability: {metrics_listen: \"127.0.0.1:0\"}\n"),
+            "OK");
+}
+
 TEST(SnapshotTest, CompilesAGoodConfigWithDefaults) {
   absl::StatusOr<SnapshotPtr> s = LoadSnapshotFromText(kGood, "p.yaml");
   ASSERT_TRUE(s.ok()) << s.status();
