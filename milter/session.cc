@@ -606,8 +606,9 @@ void Session::OnClose(Actions& /*mta*/) { EndMessage(pb::EndTransactionRequest::
 void Session::LogDecision(Stage stage, const Decision& decision, const absl::StatusOr<pb::Verdict>& verdict,
                           int64_t latency_ms, std::string_view extra) const {
   if (MilterMetrics* metrics = CurrentMilterMetrics()) metrics->RecordDecision(stage, decision);
+  // Values with spaces in double quotes (log.h): "550 5.7.1" is one value.
   std::string code = "-";
-  if (decision.reply) code = absl::StrCat(decision.reply->code, " ", decision.reply->enhanced_code);
+  if (decision.reply) code = absl::StrCat("\"", decision.reply->code, " ", decision.reply->enhanced_code, "\"");
   std::string symbols;
   double score = 0;
   std::string decision_id = "-";
@@ -634,7 +635,7 @@ void Session::LogDecision(Stage stage, const Decision& decision, const absl::Sta
       " decision_id=", hive::log::Sanitize(decision_id, 64), " latency_ms=", latency_ms, " ", std::string(extra));
   if (decision.policy_failed) {
     absl::StrAppend(&line, " policy_failed mode=", std::string(FailureModeName(settings_->failure_mode)),
-                    " reason=", hive::log::Sanitize(decision.failure));
+                    " reason=\"", hive::log::Sanitize(decision.failure), "\"");
     hive::log::Warning(line);
   } else {
     hive::log::Info(line);

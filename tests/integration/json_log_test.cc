@@ -21,6 +21,7 @@ namespace hive::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kPolicy[] = R"(
 observability: {log_format: json}
@@ -88,6 +89,9 @@ TEST(JsonLogTest, EveryLineIsJsonAndDecisionLinesCarryTheirKeys) {
   EXPECT_THAT(milter.lines[0], HasSubstr(R"("rcpts":2)"));
   EXPECT_THAT(milter.lines[0], HasSubstr(R"("symbols":"0")"));
   EXPECT_THAT(milter.lines[1], HasSubstr(R"("action":"reject")"));
+  // One value, not the number 550 and "5.7.1" left in "msg".
+  EXPECT_THAT(milter.lines[1], HasSubstr(R"("code":"550 5.7.1")"));
+  EXPECT_THAT(milter.lines[1], Not(HasSubstr(R"("msg")")));
   EXPECT_THAT(milter.lines[1], HasSubstr(R"("score":12)"));
   EXPECT_THAT(milter.lines[1], HasSubstr("PHARMA_BODY"));
   EXPECT_THAT(milter.lines[1], HasSubstr(R"("rcpts":1)"));

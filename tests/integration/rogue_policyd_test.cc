@@ -35,7 +35,7 @@ failure_modes:
 struct Case {
   Misbehaviour misbehaviour;
   RogueScope scope;
-  // In hive-milter's decision line ("policy_failed ... reason=...").
+  // In hive-milter's decision line ("policy_failed ... reason=\"...\"").
   std::string logged;
 };
 
@@ -75,13 +75,13 @@ TEST_P(RoguePolicydTest, EveryMessageTempfailedReasonLoggedMilterKeepsServing) {
   ASSERT_EQ(Send("rg-ok").outcome, Outcome::kAccepted) << stack_.Diagnostics();
 
   const std::vector<Case> cases = {
-      {Misbehaviour::kOversized, RogueScope::kEveryRpc, "reason=rpc RESOURCE_EXHAUSTED"},
-      {Misbehaviour::kOversized, RogueScope::kMessageOnly, "reason=rpc RESOURCE_EXHAUSTED"},
-      {Misbehaviour::kUnknownAction, RogueScope::kEveryRpc, "reason=invalid verdict: action 99"},
-      {Misbehaviour::kEmptyVerdict, RogueScope::kMessageOnly, "reason=invalid verdict: action 0"},
-      {Misbehaviour::kUndecodable, RogueScope::kEveryRpc, "reason=rpc UNIMPLEMENTED: No message returned"},
-      {Misbehaviour::kUndecodable, RogueScope::kMessageOnly, "reason=rpc UNIMPLEMENTED: No message returned"},
-      {Misbehaviour::kNotHttp2, RogueScope::kEveryRpc, "reason=rpc UNAVAILABLE"},
+      {Misbehaviour::kOversized, RogueScope::kEveryRpc, "reason=\"rpc RESOURCE_EXHAUSTED"},
+      {Misbehaviour::kOversized, RogueScope::kMessageOnly, "reason=\"rpc RESOURCE_EXHAUSTED"},
+      {Misbehaviour::kUnknownAction, RogueScope::kEveryRpc, "reason=\"invalid verdict: action 99"},
+      {Misbehaviour::kEmptyVerdict, RogueScope::kMessageOnly, "reason=\"invalid verdict: action 0"},
+      {Misbehaviour::kUndecodable, RogueScope::kEveryRpc, "reason=\"rpc UNIMPLEMENTED: No message returned"},
+      {Misbehaviour::kUndecodable, RogueScope::kMessageOnly, "reason=\"rpc UNIMPLEMENTED: No message returned"},
+      {Misbehaviour::kNotHttp2, RogueScope::kEveryRpc, "reason=\"rpc UNAVAILABLE"},
   };
   for (const Case& c : cases) {
     const std::string name = std::string(MisbehaviourName(c.misbehaviour)) +
