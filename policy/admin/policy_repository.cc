@@ -49,6 +49,11 @@ absl::StatusOr<ApplyOutcome> PolicyRepository::Edit(const Editor& edit, std::str
       }
       return next.status();
     }
+    if (DiffPolicies(ParsedOrEmpty(current->yaml), ParsedOrEmpty(*next)).empty()) {
+      // The object as it already is: writing would only re-render the file
+      // (a new version, the operator's comments gone) for no change.
+      return ApplyOutcome{.applied = false, .version = current->version, .previous_version = current->version};
+    }
     const bool last = attempt == kEditAttempts;
     absl::StatusOr<ApplyOutcome> out = ApplyLocked(*next, current->version, actor, action, validate_only, last);
     // Stale here: another replica wrote after our read; edit its text.
@@ -79,7 +84,8 @@ absl::StatusOr<ApplyOutcome> PolicyRepository::ApplyLocked(const std::string& ya
   out.version = (*next)->version;
   out.previous_version = current->version;
   out.changes = DiffPolicies(ParsedOrEmpty(current->yaml), ParsedOrEmpty(yaml));
-  if (validate_only) return out;
+  // validate_only, or the very text that runs: nothing to write.
+  if (validate_only || out.version == current->version) return out;
   av1::HistoryEntry entry;
   entry.set_time_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Wall()).count());
   entry.set_actor(std::string(actor));

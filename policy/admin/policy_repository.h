@@ -36,6 +36,9 @@
 
 namespace hive::policy::admin {
 
+// applied false: a validation, or a write that would change nothing (the
+// text that runs, or an object edit to what the object already is), in
+// which case version == previous_version and nothing was written or audited.
 struct ApplyOutcome {
   bool applied = false;
   std::string version;

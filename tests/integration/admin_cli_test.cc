@@ -62,8 +62,14 @@ TEST(AdminCliTest, RulesPoolsQuotaAndCheckAsAnOperatorRunsThem) {
   const std::string printed = admin.WriteTemp("printed.yaml", get.output);
   CtlResult same = admin.Ctl({"rules", "apply", "-f", printed, "--dry-run"});
   EXPECT_EQ(same.code, 0) << same.output;
-  // (An object write re-renders the whole policy: a new text, no change.)
-  EXPECT_THAT(same.output, HasSubstr(" (was " + v0 + ")\n  no change\n"));
+  EXPECT_EQ(same.output, "unchanged: version " + v0 + " is the running policy; nothing written\n");
+  // Applied as it is: the file (and its comments) stays as it was, no new
+  // version, no history entry.
+  const std::string file_before = ReadFile(admin.stack().dir().Sub("policyd.yaml"));
+  CtlResult same_applied = admin.Ctl({"rules", "apply", "-f", printed});
+  EXPECT_EQ(same_applied.code, 0) << same_applied.output;
+  EXPECT_EQ(same_applied.output, "unchanged: version " + v0 + " is the running policy; nothing written\n");
+  EXPECT_EQ(ReadFile(admin.stack().dir().Sub("policyd.yaml")), file_before);
 
   Transaction before = admin.Send("alice@shop.example", "before");
   ASSERT_EQ(before.data.code, 250) << before.data.ToString() << admin.Diagnostics();

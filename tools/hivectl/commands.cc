@@ -18,6 +18,11 @@ int PrintApply(const Context& ctx, const av1::ApplyReply& r) {
     PrintJson(r);
     return kExitOk;
   }
+  if (!r.applied() && r.version() == r.previous_version() && r.changes().empty()) {
+    // Nothing to apply (or nothing a validated apply would change).
+    std::cout << "unchanged: version " << r.version() << " is the running policy; nothing written\n";
+    return kExitOk;
+  }
   std::cout << (r.applied() ? "applied: version " : "valid: version ") << r.version() << " (was "
             << r.previous_version() << ")\n";
   if (r.changes().empty()) std::cout << "  no change\n";

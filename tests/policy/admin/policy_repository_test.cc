@@ -203,6 +203,39 @@ TEST_F(PolicyRepositoryTest, EditWritesWhatTheEditorMakesOfTheCurrentTextOrAudit
   EXPECT_EQ(FileText(), kV2);
 }
 
+// `hivectl rules apply` of an object as it is, or `policy apply` of the text
+// that runs: nothing written (an object write re-renders the whole file,
+// which would drop the operator's comments for no change), no history entry.
+TEST_F(PolicyRepositoryTest, AWriteThatChangesNothingWritesNothing) {
+  const std::string commented = std::string("# the operator's note\n") + kV1;
+  const std::string v1 = config::ConfigVersion(kV1);
+  ASSERT_TRUE(repo_->Apply(commented, v1, "alice", "apply", false).ok());
+  const std::string head = config::ConfigVersion(commented);
+  const std::size_t entries = repo_->History(100)->size();
+
+  auto same_object = repo_->Edit(
+      [](const PolicyText& current) -> absl::StatusOr<std::string> {
+        hive::config::v1::PolicyConfig config;
+        if (absl::Status s = hive::config::YamlToProto(current.yaml, "t", config); !s.ok()) return s;
+        return hive::config::ProtoToYaml(config);  // re-rendered: comments gone, nothing changed
+      },
+      "frank", "apply-object", false);
+  ASSERT_TRUE(same_object.ok()) << same_object.status();
+  EXPECT_FALSE(same_object->applied);
+  EXPECT_EQ(same_object->version, head);
+  EXPECT_EQ(same_object->previous_version, head);
+  EXPECT_TRUE(same_object->changes.empty());
+
+  auto same_text = repo_->Apply(commented, head, "frank", "apply", false);
+  ASSERT_TRUE(same_text.ok()) << same_text.status();
+  EXPECT_FALSE(same_text->applied);
+  EXPECT_EQ(same_text->version, head);
+
+  EXPECT_EQ(FileText(), commented);
+  EXPECT_EQ(holder_->Get()->version, head);
+  EXPECT_EQ(repo_->History(100)->size(), entries);
+}
+
 // Another replica (policy in Redis) publishes just before each of this
 // repository's next `races` writes: the write finds the policy moved.
 class AnotherReplicaWritesFirst final : public PolicyStorage {
