@@ -391,15 +391,21 @@ absl::StatusOr<SnapshotPtr> LoadSnapshotFromText(std::string_view yaml, std::str
   return CompileSnapshot(config, positions, std::string(source_name), ConfigVersion(yaml), std::string(yaml));
 }
 
-absl::StatusOr<SnapshotPtr> LoadSnapshot(const std::string& path) {
-  // Read once, so that the version hash and the parsed config are of the
-  // same bytes even when the file is being rewritten.
+absl::StatusOr<std::string> ReadConfigText(const std::string& path) {
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
   std::stringstream text;
   text << in.rdbuf();
   if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
-  return LoadSnapshotFromText(text.str(), path);
+  return text.str();
+}
+
+absl::StatusOr<SnapshotPtr> LoadSnapshot(const std::string& path) {
+  // Read once, so that the version hash and the parsed config are of the
+  // same bytes even when the file is being rewritten.
+  absl::StatusOr<std::string> text = ReadConfigText(path);
+  if (!text.ok()) return text.status();
+  return LoadSnapshotFromText(*text, path);
 }
 
 // 64-bit FNV-1a: cheap, stable, enough to tell config versions apart.

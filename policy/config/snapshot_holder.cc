@@ -7,8 +7,13 @@
 namespace hive::policy::config {
 
 absl::Status SnapshotHolder::Reload() {
-  absl::StatusOr<SnapshotPtr> next = LoadSnapshot(path_);
+  absl::StatusOr<std::string> text = ReadConfigText(path_);
+  absl::StatusOr<SnapshotPtr> next = text.ok() ? LoadSnapshotFromText(*text, path_) : text.status();
   if (!next.ok()) {
+    {
+      std::lock_guard lock(mu_);
+      failure_ = ReloadFailure{text.ok() ? ConfigVersion(*text) : "", std::string(next.status().message())};
+    }
     // One log line per problem: syslog entries must not span lines.
     hive::log::Error(absl::StrCat("reload of ", path_, " failed, keeping config version ", Get()->version));
     for (absl::string_view line : absl::StrSplit(next.status().message(), '\n')) {
@@ -31,7 +36,11 @@ void SnapshotHolder::Install(SnapshotPtr next, std::string_view why) {
   if (!(next->limit_store == old->limit_store)) {
     hive::log::Warning("reload: ratelimit.store changed; the running store is kept until a restart");
   }
-  Set(next);
+  {
+    std::lock_guard lock(mu_);
+    current_ = next;
+    failure_.reset();
+  }
   hive::log::Info(absl::StrCat(std::string(why), ": config version ", old->version, " -> ", next->version));
   if (observer_) observer_(*next);
 }

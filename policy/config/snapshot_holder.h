@@ -9,6 +9,7 @@
 
 #include <functional>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -31,8 +32,20 @@ class SnapshotHolder {
   }
 
   // Re-reads the file given at construction. On error the current snapshot
-  // stays and the error (naming file, line and field) is returned and logged.
+  // stays and the error (naming file, line and field) is returned, logged
+  // and kept for LastReloadFailure.
   absl::Status Reload();
+  // The last Reload that failed since a snapshot was last installed:
+  // `version` is the refused text's (ConfigVersion; "" when the file could
+  // not be read), `error` what Reload returned.
+  struct ReloadFailure {
+    std::string version;
+    std::string error;
+  };
+  std::optional<ReloadFailure> LastReloadFailure() const {
+    std::lock_guard lock(mu_);
+    return failure_;
+  }
   // Swaps in a snapshot that compiled, warning about settings that only
   // apply after a restart; `why` ("reloaded", "admin apply") starts the log
   // line. Calls the observer, if any.
@@ -45,6 +58,7 @@ class SnapshotHolder {
   const std::string path_;
   mutable std::mutex mu_;
   SnapshotPtr current_;
+  std::optional<ReloadFailure> failure_;
   std::function<void(const PolicySnapshot&)> observer_;
 };
 

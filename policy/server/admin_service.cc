@@ -343,7 +343,18 @@ grpc::Status AdminServiceImpl::GetStatus(grpc::ServerContext*, const av1::Status
       reply->set_policy_store(repository_.storage().Describe());
       absl::StatusOr<std::string> head = repository_.storage().HeadVersion();
       reply->set_policy_store_version(head.ok() ? *head : "");
-      if (!head.ok()) reply->set_last_reload_error(std::string(head.status().message()));
+      if (!head.ok()) {
+        reply->set_last_reload_error(std::string(head.status().message()));
+      } else if (*head != snapshot->version) {
+        // The file is not what runs: a reload refused it, or none was made.
+        const std::optional<config::SnapshotHolder::ReloadFailure> failed = config_.LastReloadFailure();
+        reply->set_last_reload_error(
+            failed && failed->version == *head
+                ? absl::StrCat("version ", *head, " refused, keeping version ", snapshot->version, ": ",
+                               failed->error)
+                : absl::StrCat("the file is at version ", *head, " and not loaded: reload to run it (SIGHUP, ",
+                               "systemctl reload hive-policyd)"));
+      }
     }
     return grpc::Status::OK;
   });

@@ -5,7 +5,10 @@
 // pools, quota show|reset, check, postfix-config, sendmail-config, --help.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/wait.h>
+
+#include <fstream>
 
 #include "admin_stack.h"
 #include "harness/process.h"
@@ -28,6 +31,41 @@ windows:
   - {limit: 1, period: 1h}
 cost: COST_MESSAGES
 )";
+
+// The file on disk is not what runs: `status` says why and exits 1, as it
+// does for a replica that cannot load the version in Redis.
+TEST(AdminCliTest, StatusNamesAFileThatIsNotRunning) {
+  AdminStack admin(kPolicy);
+  ASSERT_TRUE(admin.ok()) << admin.Diagnostics();
+  const std::string v0 = VersionAfter(admin.Ctl({"status"}).output, "config version: ");
+  ASSERT_EQ(v0.size(), 16u);
+  const std::string file = admin.stack().dir().Sub("policyd.yaml");
+
+  // A typo, then SIGHUP: refused, the old version keeps running.
+  std::ofstream(file) << kPolicy << "reject_scor: 5\n";
+  ASSERT_EQ(kill(admin.policyd_pid(), SIGHUP), 0);
+  ASSERT_TRUE(WaitForText(admin.PolicydLogPath(), "reload of " + file + " failed", kAdminWait)) << admin.PolicydLog();
+  CtlResult refused = admin.Ctl({"status"});
+  EXPECT_EQ(refused.code, 1) << refused.output;
+  EXPECT_THAT(refused.output, HasSubstr("config version: " + v0));
+  const std::string v_bad = VersionAfter(refused.output, "policy error: version ");
+  ASSERT_EQ(v_bad.size(), 16u) << refused.output;
+  EXPECT_THAT(refused.output, HasSubstr("policy error: version " + v_bad + " refused, keeping version " + v0 + ": " +
+                                        file + ":"));
+  EXPECT_THAT(refused.output, HasSubstr(":1: reject_scor: unknown field"));
+
+  // Mended but not reloaded yet.
+  std::ofstream(file) << kPolicy << "# mended\n";
+  CtlResult pending = admin.Ctl({"status"});
+  EXPECT_EQ(pending.code, 1) << pending.output;
+  EXPECT_THAT(pending.output, HasSubstr(" and not loaded: reload to run it (SIGHUP, systemctl reload hive-policyd)"));
+
+  ASSERT_EQ(kill(admin.policyd_pid(), SIGHUP), 0);
+  ASSERT_TRUE(WaitForText(admin.PolicydLogPath(), "reloaded " + file, kAdminWait)) << admin.PolicydLog();
+  CtlResult running = admin.Ctl({"status"});
+  EXPECT_EQ(running.code, 0) << running.output;
+  EXPECT_THAT(running.output, Not(HasSubstr("policy error")));
+}
 
 TEST(AdminCliTest, RulesPoolsQuotaAndCheckAsAnOperatorRunsThem) {
   AdminStack admin(kPolicy);

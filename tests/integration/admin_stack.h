@@ -67,6 +67,8 @@ class AdminStack {
   Transaction SendRaw(const std::string& from, const std::string& message);
 
   std::string PolicydLog() const { return Slurp(policyd_->log_path()); }
+  const std::string& PolicydLogPath() const { return policyd_->log_path(); }
+  pid_t policyd_pid() const { return policyd_->pid(); }
   std::string Diagnostics() const { return stack_->Diagnostics() + PolicydLog(); }
   HiveStack& stack() { return *stack_; }
   bool ok() const { return ok_; }

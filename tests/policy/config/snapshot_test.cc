@@ -161,18 +161,26 @@ TEST(SnapshotHolderTest, ReloadSwapsOnSuccessAndKeepsTheOldOnError) {
   SnapshotHolder holder(path, *first);
   const SnapshotPtr in_flight = holder.Get();  // a request holding the old one
 
-  write("limits:\n  - name: a\n    windows: [{limit: 0, period: 1s}]\n");
+  EXPECT_FALSE(holder.LastReloadFailure().has_value());
+  const std::string broken = "limits:\n  - name: a\n    windows: [{limit: 0, period: 1s}]\n";
+  write(broken);
   absl::Status bad = holder.Reload();
   EXPECT_THAT(bad.message(), HasSubstr(path + ":3:"));
   EXPECT_EQ(holder.Get(), *first);
+  // Kept for `hivectl status`: which text was refused and why.
+  ASSERT_TRUE(holder.LastReloadFailure().has_value());
+  EXPECT_EQ(holder.LastReloadFailure()->version, ConfigVersion(broken));
+  EXPECT_EQ(holder.LastReloadFailure()->error, bad.message());
 
   write("content:\n  reject_score: 3\n");
   ASSERT_TRUE(holder.Reload().ok());
+  EXPECT_FALSE(holder.LastReloadFailure().has_value());
   EXPECT_NE(holder.Get()->version, (*first)->version);
   EXPECT_EQ(holder.Get()->content.reject_score(), 3);
   EXPECT_EQ(in_flight->limits.rules.size(), 2u);  // untouched by the swap
   std::remove(path.c_str());
   EXPECT_FALSE(holder.Reload().ok());
+  EXPECT_EQ(holder.LastReloadFailure()->version, "");  // nothing read
 }
 
 }  // namespace
