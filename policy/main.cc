@@ -21,6 +21,7 @@
 #include <iostream>
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -72,13 +73,14 @@ struct Flags {
 };
 
 void Usage(std::ostream& out) {
-  out << "usage: hive-policyd --config PATH [--listen ADDR] [--check] [--debug]\n"
+  out << "usage: hive-policyd --config PATH [--listen ADDR] [--admin-listen ADDR] [--admin-history DIR]\n"
+         "                    [--check] [--debug]\n"
          "  --config PATH   policy configuration (YAML)\n"
          "  --listen ADDR   gRPC address, overrides server.listen (default 127.0.0.1:7450)\n"
          "  --admin-listen ADDR  serve hive.admin.v1.AdminService there, overrides server.admin.listen\n"
          "                  (plaintext: loopback or unix: only; see server.admin.tls)\n"
          "  --admin-history DIR  policy history of the admin API (default <config>.history)\n"
-         "  --check         validate the configuration and exit (0 valid, 2 invalid)\n"
+         "  --check         validate the configuration as a start would, and exit (0 valid, 2 invalid)\n"
          "  --debug         log debug lines\n";
 }
 
@@ -140,6 +142,48 @@ std::string ShownAddress(const std::string& listen, int port) {
 }
 
 
+// The listeners' settings as start uses them: credentials (a plaintext
+// listener off loopback refused, TLS files read and matched), the admin
+// listener apart from the policy one, its access settings. No socket is
+// opened, so --check makes these checks too: a file it passes does not stop
+// the daemon at start.
+struct Listeners {
+  std::string listen;
+  std::shared_ptr<grpc::ServerCredentials> policy_credentials;
+  std::string admin_listen;  // "": no admin API
+  std::shared_ptr<grpc::ServerCredentials> admin_credentials;
+  std::optional<hive::policy::server::AccessSettings> access;
+};
+
+absl::StatusOr<Listeners> PrepareListeners(const Flags& flags, const hive::policy::config::PolicySnapshot& snapshot) {
+  Listeners out;
+  const hive::policy::config::ServerSettings& server = snapshot.server;
+  out.listen = flags.listen.empty() ? server.listen : flags.listen;
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> policy =
+      hive::tls::MakeServerCredentials(server.tls, out.listen, "server.tls", /*local_credentials=*/false);
+  if (!policy.ok()) return absl::InvalidArgumentError(absl::StrCat("policy listener: ", policy.status().message()));
+  out.policy_credentials = *policy;
+  out.admin_listen = flags.admin_listen.empty() ? server.admin.listen() : flags.admin_listen;
+  if (out.admin_listen.empty()) return out;
+  if (hive::tls::SameListenAddress(out.admin_listen, out.listen)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        flags.admin_listen.empty() ? "server.admin.listen" : "--admin-listen", " (", out.admin_listen, ") and ",
+        flags.listen.empty() ? "server.listen" : "--listen", " (", out.listen,
+        ") are the same listener: the admin API needs its own (another port or a unix socket)"));
+  }
+  // Local credentials on plaintext: gRPC checks the peer is local, and
+  // AccessControl (an auth processor) then runs on every call either way.
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> admin =
+      hive::tls::MakeServerCredentials(server.admin.tls(), out.admin_listen, "server.admin.tls", /*local_credentials=*/true);
+  if (!admin.ok()) return absl::InvalidArgumentError(absl::StrCat("admin listener: ", admin.status().message()));
+  out.admin_credentials = *admin;
+  absl::StatusOr<hive::policy::server::AccessSettings> access =
+      hive::policy::server::AccessSettingsFrom(server.admin, /*plaintext=*/server.admin.tls().cert_file().empty());
+  if (!access.ok()) return access.status();
+  out.access = *std::move(access);
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -154,6 +198,11 @@ int main(int argc, char** argv) {
   if (flags.check) {
     if (!snapshot.ok()) {
       std::cerr << snapshot.status().message() << "\n";
+      return kExitConfig;
+    }
+    hive::log::Init({.ident = "hive-policyd", .to_syslog = false, .to_stderr = true});
+    if (absl::StatusOr<Listeners> listeners = PrepareListeners(flags, **snapshot); !listeners.ok()) {
+      std::cerr << flags.config << ": " << listeners.status().message() << "\n";
       return kExitConfig;
     }
     std::cout << flags.config << ": OK (config version " << (*snapshot)->version << ", "
@@ -254,43 +303,21 @@ int main(int argc, char** argv) {
   std::unique_ptr<adm::PolicyRepository> repository;
   // Both listeners' credentials now: a refused plaintext address or a bad
   // certificate is a configuration error, before anything listens.
-  const hive::policy::config::ServerSettings& server_settings = (*snapshot)->server;
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> policy_credentials =
-      hive::tls::MakeServerCredentials(server_settings.tls, listen, "server.tls", /*local_credentials=*/false);
-  if (!policy_credentials.ok()) {
-    hive::log::Error(absl::StrCat("hive-policyd: policy listener: ", policy_credentials.status().message()));
+  absl::StatusOr<Listeners> listeners = PrepareListeners(flags, **snapshot);
+  if (!listeners.ok()) {
+    hive::log::Error(absl::StrCat("hive-policyd: ", listeners.status().message()));
     return kExitConfig;
   }
-  const std::string admin_listen = flags.admin_listen.empty() ? server_settings.admin.listen() : flags.admin_listen;
+  const hive::policy::config::ServerSettings& server_settings = (*snapshot)->server;
+  const std::string& admin_listen = listeners->admin_listen;
   std::unique_ptr<hive::policy::server::AdminServiceImpl> admin_service;
   std::unique_ptr<hive::policy::server::AccessControl> access;
-  std::shared_ptr<grpc::ServerCredentials> admin_credentials;
+  std::shared_ptr<grpc::ServerCredentials> admin_credentials = listeners->admin_credentials;
   if (!admin_listen.empty()) {
-    if (hive::tls::SameListenAddress(admin_listen, listen)) {
-      hive::log::Error(absl::StrCat("hive-policyd: ", flags.admin_listen.empty() ? "server.admin.listen" : "--admin-listen",
-                                    " (", admin_listen, ") and ", flags.listen.empty() ? "server.listen" : "--listen",
-                                    " (", listen, ") are the same listener: the admin API needs its own (another ",
-                                    "port or a unix socket)"));
-      return kExitConfig;
-    }
-    // Local credentials on plaintext: gRPC checks the peer is local, and
-    // AccessControl (an auth processor) then runs on every call either way.
-    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> made = hive::tls::MakeServerCredentials(
-        server_settings.admin.tls(), admin_listen, "server.admin.tls", /*local_credentials=*/true);
-    if (!made.ok()) {
-      hive::log::Error(absl::StrCat("hive-policyd: admin listener: ", made.status().message()));
-      return kExitConfig;
-    }
-    admin_credentials = *made;
-    absl::StatusOr<hive::policy::server::AccessSettings> settings = hive::policy::server::AccessSettingsFrom(
-        server_settings.admin, /*plaintext=*/server_settings.admin.tls().cert_file().empty());
-    if (!settings.ok()) {
-      hive::log::Error(absl::StrCat("hive-policyd: ", settings.status().message()));
-      return kExitConfig;
-    }
-    if (settings->plaintext && settings->local_role != hive::policy::server::Role::kNone) {
+    hive::policy::server::AccessSettings& settings = *listeners->access;
+    if (settings.plaintext && settings.local_role != hive::policy::server::Role::kNone) {
       hive::log::Warning(absl::StrCat("admin API: every local client without credentials has role ",
-                                      hive::policy::server::RoleName(settings->local_role),
+                                      hive::policy::server::RoleName(settings.local_role),
                                       " (server.admin.local_role)"));
     }
     if (!policy_storage) {
@@ -309,7 +336,7 @@ int main(int argc, char** argv) {
     // (syslog, facility mail).
     hive::policy::admin::PolicyRepository* audit = repository.get();
     access = std::make_unique<hive::policy::server::AccessControl>(
-        *std::move(settings), [audit](const std::string& who, const std::string& method, const std::string& why) {
+        std::move(settings), [audit](const std::string& who, const std::string& method, const std::string& why) {
           hive::log::Warning(absl::StrCat("admin: refused actor=\"", hive::log::Sanitize(who, 96), "\" method=",
                                           method, " reason=\"", hive::log::Sanitize(why, 200), "\""));
           (void)audit->Audit(who, "refused", absl::StrCat("method=", method, " reason=", why));
@@ -340,7 +367,7 @@ int main(int argc, char** argv) {
   }
 
   absl::StatusOr<std::unique_ptr<hive::policy::server::GrpcServer>> server = hive::policy::server::GrpcServer::Start(
-      {listen, static_cast<int>((*snapshot)->server.max_request_bytes), *policy_credentials}, service);
+      {listen, static_cast<int>((*snapshot)->server.max_request_bytes), listeners->policy_credentials}, service);
   if (!server.ok()) {
     hive::log::Error(absl::StrCat("hive-policyd: ", server.status().message()));
     return kExitRuntime;

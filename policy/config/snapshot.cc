@@ -271,7 +271,7 @@ class Compiler {
       return;
     }
     if (r.address().empty()) Error("ratelimit.store.redis.address", "is required for store.kind redis");
-    else if (r.address().rfind(':') == std::string::npos) Error("ratelimit.store.redis.address", "needs host:port");
+    else Check("ratelimit.store.redis.address", hive::support::CheckHostPort(r.address()));
     s.redis_address = r.address();
     if (r.pool_size() != 0) s.redis_pool_size = r.pool_size();
     if (r.pool_size() > 256) Error("ratelimit.store.redis.pool_size", "at most 256");

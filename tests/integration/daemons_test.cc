@@ -128,6 +128,21 @@ TEST(ConfigErrorTest, PolicydRefusesABadRegexNamingTheLine) {
   EXPECT_THAT(out, HasSubstr("content.rules[0].regex"));
 }
 
+// `hive-policyd --check` (the unit's ExecStartPre) makes every check start
+// makes before it listens: it passed a plaintext listener off loopback or a
+// malformed admin token that start then refused.
+TEST(ConfigErrorTest, PolicydCheckRefusesWhatStartWouldRefuse) {
+  TempDir dir;
+  WriteFile(dir.Sub("open.yaml"), "server: {listen: \"0.0.0.0:" + std::to_string(FreePort()) + "\"}\n");
+  const std::string open = RunExpectingConfigError({HIVE_POLICYD_BIN, "--check", "--config", dir.Sub("open.yaml")}, dir);
+  EXPECT_THAT(open, HasSubstr("open.yaml: policy listener: plaintext gRPC on 0.0.0.0:"));
+  EXPECT_THAT(open, Not(HasSubstr(": OK")));
+  WriteFile(dir.Sub("token.yaml"), "server:\n  admin:\n    listen: " + PolicydTarget(FreePort()) +
+                                       "\n    tokens: [{name: grafana, sha256: abc, role: viewer}]\n");
+  const std::string token = RunExpectingConfigError({HIVE_POLICYD_BIN, "--check", "--config", dir.Sub("token.yaml")}, dir);
+  EXPECT_THAT(token, HasSubstr("server.admin.tokens[0].sha256: 64 hex digits"));
+}
+
 TEST(ConfigErrorTest, MilterRefusesABadFailureModeNamingTheLine) {
   TempDir dir;
   WriteFile(dir.Sub("bad.yaml"), "listen: inet:1@127.0.0.1\nfailure_mode: sometimes\n");
