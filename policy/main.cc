@@ -325,7 +325,10 @@ int main(int argc, char** argv) {
           flags.config, flags.admin_history,
           std::chrono::duration_cast<std::chrono::milliseconds>(clock.Wall()).count());
       if (!opened.ok()) {
-        hive::log::Error(absl::StrCat("hive-policyd: admin history: ", opened.status().message()));
+        hive::log::Error(absl::StrCat("hive-policyd: admin history: ", opened.status().message(),
+                                      " (the admin API writes the config file's directory and the history: the "
+                                      "daemon's user needs write access there; under the packaged unit see "
+                                      "docs/operations.md \"Enabling the admin API\")"));
         return kExitRuntime;
       }
       policy_storage = *std::move(opened);
