@@ -5,7 +5,9 @@
 // pools, quota show|reset, check, postfix-config, sendmail-config, --help.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <pwd.h>
 #include <signal.h>
+#include <unistd.h>
 #include <sys/wait.h>
 
 #include <fstream>
@@ -65,6 +67,23 @@ TEST(AdminCliTest, StatusNamesAFileThatIsNotRunning) {
   CtlResult running = admin.Ctl({"status"});
   EXPECT_EQ(running.code, 0) << running.output;
   EXPECT_THAT(running.output, Not(HasSubstr("policy error")));
+}
+
+// Without --actor the history names the operator's account, also where
+// $USER is not set (sudo -i, cron, a container's shell): it said "unknown".
+TEST(AdminCliTest, TheActorIsTheAccountWhenUserIsUnset) {
+  AdminStack admin(kPolicy);
+  ASSERT_TRUE(admin.ok()) << admin.Diagnostics();
+  const passwd* account = getpwuid(getuid());
+  ASSERT_NE(account, nullptr);
+  const std::string name = account->pw_name;
+  unsetenv("USER");
+  unsetenv("LOGNAME");
+  CtlResult reset = admin.Ctl({"counters", "reset", "--limit", "per-sender", "--key", "alice@shop.example"});
+  ASSERT_EQ(reset.code, 0) << reset.output;
+  CtlResult history = admin.Ctl({"policy", "history", "--count", "1"});
+  EXPECT_THAT(history.output, HasSubstr("counters-reset  version "));
+  EXPECT_THAT(history.output, HasSubstr(" by " + name + "@"));
 }
 
 TEST(AdminCliTest, RulesPoolsQuotaAndCheckAsAnOperatorRunsThem) {

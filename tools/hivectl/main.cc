@@ -3,6 +3,9 @@
 //
 //   hivectl [--server ADDR] [--tls-ca ..] [--token-file ..] [--json] <command> ...
 // Connection settings: connection.h.
+#include <pwd.h>
+#include <unistd.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -30,6 +33,19 @@ bool TakesValue(const std::string& name) {
 
 // Options without a value.
 bool IsFlag(const std::string& name) { return name == "spam" || name == "ham" || name == "dry-run"; }
+
+// Who the history names when --actor is not given: the login, else the
+// account of this uid ($USER is not set under sudo -i, cron, or a
+// container's shell), never "unknown".
+std::string DefaultActor() {
+  for (const char* variable : {"USER", "LOGNAME"}) {
+    if (const char* value = std::getenv(variable); value != nullptr && *value != '\0') return value;
+  }
+  if (const passwd* account = getpwuid(getuid()); account != nullptr && account->pw_name != nullptr) {
+    return account->pw_name;
+  }
+  return "uid:" + std::to_string(getuid());
+}
 
 }  // namespace
 
@@ -83,10 +99,7 @@ int main(int argc, char** argv) {
   hive::ctl::Context ctx;
   ctx.json = args.json;
   ctx.actor = args.Get("actor");
-  if (ctx.actor.empty()) {
-    const char* user = std::getenv("USER");
-    ctx.actor = user != nullptr ? user : "unknown";
-  }
+  if (ctx.actor.empty()) ctx.actor = DefaultActor();
   ctx.stub = hive::admin::v1::AdminService::NewStub(*channel);
   return hive::ctl::Run(ctx, args);
 }
