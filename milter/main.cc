@@ -9,7 +9,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <thread>
@@ -143,8 +145,13 @@ int Run(int argc, char** argv) {
   smfi_setmaxdatasize(kMaxDataSize);
   // true: remove a stale unix socket left by a previous run.
   const std::vector<int> listening_before = hive::milter::ListeningSockets();
+  errno = 0;
   if (smfi_opensocket(true) == MI_FAILURE) {
-    hive::log::Error(absl::StrCat("cannot listen on ", listen));
+    // libmilter says why only to syslog; its errno is the bind's or listen's.
+    const int why = errno;
+    hive::log::Error(absl::StrCat("cannot listen on ", listen, why != 0 ? absl::StrCat(": ", std::strerror(why)) : "",
+                                  why == EADDRINUSE ? " (another process listens there: a hive-milter already running?)"
+                                                    : ""));
     return kExitRuntime;
   }
   // Before the gRPC channel exists: the only listener is libmilter's.

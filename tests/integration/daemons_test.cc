@@ -74,6 +74,24 @@ TEST_F(PolicydProcessTest, ReflectionListsThePolicyService) {
   stream->WritesDone();
 }
 
+// A port in use stops a second daemon with the reason: a second
+// hive-policyd used to listen too (gRPC's SO_REUSEPORT) and share the
+// milters' connections; hive-milter said only "cannot listen".
+TEST_F(PolicydProcessTest, APortInUseStopsAnotherDaemonWithTheReason) {
+  Process second({HIVE_POLICYD_BIN, "--config", dir_.Sub("policyd.yaml"), "--listen", PolicydTarget(port_)},
+                 dir_.Sub("second.log"));
+  ASSERT_TRUE(second.WaitExit(std::chrono::seconds(15))) << ReadFile(dir_.Sub("second.log"));
+  EXPECT_TRUE(WIFEXITED(second.ExitStatus()) && WEXITSTATUS(second.ExitStatus()) == 1);
+  EXPECT_THAT(ReadFile(dir_.Sub("second.log")), HasSubstr("cannot listen on " + PolicydTarget(port_)));
+
+  const std::string spec = "inet:" + std::to_string(port_) + "@127.0.0.1";
+  Process milter({HIVE_MILTER_BIN, "--listen", spec, "--policy", PolicydTarget(port_)}, dir_.Sub("milter.log"));
+  ASSERT_TRUE(milter.WaitExit(std::chrono::seconds(15))) << ReadFile(dir_.Sub("milter.log"));
+  EXPECT_TRUE(WIFEXITED(milter.ExitStatus()) && WEXITSTATUS(milter.ExitStatus()) == 1);
+  EXPECT_THAT(ReadFile(dir_.Sub("milter.log")), HasSubstr("cannot listen on " + spec + ": Address already in use"));
+  EXPECT_EQ(policyd_->ExitStatus(), -1);  // the first one serves on
+}
+
 TEST_F(PolicydProcessTest, StopsCleanlyOnSigterm) {
   policyd_->Stop();
   const int status = policyd_->ExitStatus();
