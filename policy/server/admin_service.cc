@@ -1,6 +1,7 @@
 #include "server/admin_service.h"
 
 #include <algorithm>
+#include <limits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -243,7 +244,15 @@ grpc::Status AdminServiceImpl::AdjustCounters(grpc::ServerContext* ctx, const av
       absl::StatusOr<ratelimit::ReserveResult> taken = context_.store->Reserve(r);
       if (!taken.ok()) return ToGrpc(taken.status());
       if (!taken->allowed) {
-        return grpc::Status(grpc::StatusCode::OUT_OF_RANGE, "consume: more than the windows have left");
+        std::int64_t left = std::numeric_limits<std::int64_t>::max();
+        for (const ratelimit::BucketResult& b : taken->buckets) {
+          if (!b.allowed) left = std::min(left, b.remaining);
+        }
+        return grpc::Status(grpc::StatusCode::OUT_OF_RANGE,
+                            absl::StrCat("consume ", request->consume(), ": more than the windows have left",
+                                         left == std::numeric_limits<std::int64_t>::max()
+                                             ? ""
+                                             : absl::StrCat(" (at most ", left, " now; counters reset forgets the bucket)")));
       }
       if (absl::StatusOr<int> c = context_.store->Commit(r.transaction); !c.ok()) return ToGrpc(c.status());
       if (absl::Status s = repository_.Audit(actor, "counters-adjust", absl::StrCat(what, " consume=", request->consume()));

@@ -159,6 +159,17 @@ TEST(AdminCliTest, RulesPoolsQuotaAndCheckAsAnOperatorRunsThem) {
   EXPECT_EQ(reset.code, 0) << reset.output;
   EXPECT_THAT(reset.output, HasSubstr("per-sender\talice@shop.example\t1h\t1\t0\t1\t"));
 
+  // adjust uses units of every window of the bucket (per-sender allows 1
+  // an hour now); more than is left is refused with what is left.
+  CtlResult adjust = admin.Ctl({"counters", "adjust", "--limit", "per-sender", "--key", "carol@shop.example",
+                                "--consume", "1"});
+  EXPECT_EQ(adjust.code, 0) << adjust.output;
+  EXPECT_THAT(adjust.output, HasSubstr("per-sender\tcarol@shop.example\t1h\t1\t1\t0\t"));
+  CtlResult too_much = admin.Ctl({"counters", "adjust", "--limit", "per-sender", "--key", "dave@shop.example",
+                                  "--consume", "5"});
+  EXPECT_EQ(too_much.code, 2) << too_much.output;
+  EXPECT_THAT(too_much.output, HasSubstr("consume 5: more than the windows have left (at most 1 now;"));
+
   // check is dry-run with the words.
   const std::string eml = admin.WriteTemp("m.eml", MakeMessage("alice@shop.example", "bob@dest.example", "c", "hi"));
   CtlResult check = admin.Ctl({"check", eml, "--from", "alice@shop.example", "--rcpt", "bob@dest.example"});
