@@ -2,7 +2,8 @@
 # hive-milter, each with its binary (/usr/sbin), example config (/etc/hive,
 # a conffile), systemd unit, man page, and maintainer scripts that create
 # (postinst) and remove (postrm purge, once no hive package is left) the
-# system user "hive". hive-policyd also carries hivectl (/usr/bin), the
+# system user "hive". hive-policyd also carries the operator's docs
+# (/usr/share/doc/hive: README, docs/*.md), hivectl (/usr/bin), the
 # CLI of its admin API, and the IP-pool tools (hive-postfix-config,
 # hive-sendmail-config, hive-maillog-follower and its unit, not enabled).
 #
@@ -49,6 +50,12 @@ install(FILES ${PROJECT_SOURCE_DIR}/deploy/man/hive-postfix-config.8 ${PROJECT_S
         DESTINATION ${CMAKE_INSTALL_MANDIR}/man8 COMPONENT policyd)
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/systemd/hive-maillog-follower.service DESTINATION /lib/systemd/system
         COMPONENT policyd)
+# The operator's documentation the man pages point at (/usr/share/doc/hive).
+install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/docs/operations.md
+              ${PROJECT_SOURCE_DIR}/docs/config-reference.md ${PROJECT_SOURCE_DIR}/docs/troubleshooting.md
+              ${PROJECT_SOURCE_DIR}/docs/failure-modes.md ${PROJECT_SOURCE_DIR}/docs/pools.md
+              ${PROJECT_SOURCE_DIR}/docs/scoring.md
+        DESTINATION ${CMAKE_INSTALL_DOCDIR} COMPONENT policyd)
 set(CPACK_DEBIAN_POLICYD_DESCRIPTION "hive policy service: rate limits, content scoring, IP pools
  hive-policyd is the gRPC policy service behind hive-milter: per-sender
  throttling and quotas, anti-spam scoring of outgoing mail and IP-pool
