@@ -22,6 +22,7 @@
 #include "absl/strings/str_cat.h"
 #include "milter/callbacks.h"
 #include "milter/config.h"
+#include "milter/end_transaction_retry.h"
 #include "milter/lease_table.h"
 #include "milter/listen_socket.h"
 #include "milter/milter_metrics.h"
@@ -46,8 +47,8 @@ std::atomic<bool> g_stopping{false};
 
 // Waits for SIGUSR1 (blocked in every thread) and reloads.
 void ReloadLoop(const hive::milter::CommandLine& cl, std::shared_ptr<const hive::milter::Settings> running,
-                hive::milter::GrpcPolicyClient* client, hive::milter::LeaseTable* leases,
-                hive::milter::StagePlan* stages) {
+                hive::milter::GrpcPolicyClient* client, hive::milter::PolicyClient* policy,
+                hive::milter::LeaseTable* leases, hive::milter::StagePlan* stages) {
   sigset_t usr1;
   sigemptyset(&usr1);
   sigaddset(&usr1, SIGUSR1);
@@ -67,7 +68,7 @@ void ReloadLoop(const hive::milter::CommandLine& cl, std::shared_ptr<const hive:
     if (!note.empty()) hive::log::Warning(absl::StrCat("reload: ", note));
     running = std::make_shared<const hive::milter::Settings>(*std::move(loaded));
     client->SetRpcTimeout(running->rpc_timeout);
-    hive::milter::InstallRuntime(running, client, leases, stages);
+    hive::milter::InstallRuntime(running, policy, leases, stages);
     hive::log::Info(absl::StrCat("reloaded: rpc_timeout ", absl::FormatDuration(running->rpc_timeout),
                                  ", failure_mode ", std::string(hive::milter::FailureModeName(running->failure_mode))));
   }
@@ -170,8 +171,10 @@ int Run(int argc, char** argv) {
   hive::milter::LeaseTable leases(settings->max_leases);
   // The stages the policy decides at, learnt from its verdicts.
   hive::milter::StagePlan stages;
-  hive::milter::InstallRuntime(settings, client->get(), &leases, &stages);
-  std::thread reloader(ReloadLoop, *cl, settings, client->get(), &leases, &stages);
+  // What sessions ask through: the channel, with failed releases retried.
+  hive::milter::EndTransactionRetry policy(**client, hive::milter::kMaxPendingReleases);
+  hive::milter::InstallRuntime(settings, &policy, &leases, &stages);
+  std::thread reloader(ReloadLoop, *cl, settings, client->get(), &policy, &leases, &stages);
 
   const std::string ready =
       absl::StrCat("hive-milter listening on ", listen, ", policy ", settings->policy_target, " (rpc_timeout ",

@@ -592,7 +592,8 @@ void Session::EndMessage(pb::EndTransactionRequest::Reason reason) {
     if (st.ok()) {
       hive::log::Info(line);
     } else {
-      // Reservations then expire by their TTL in the policy service.
+      // Kept and sent again once the service answers (end_transaction_retry.h);
+      // failing that, the reservations expire by their TTL in the service.
       hive::log::Warning(line);
     }
   }

@@ -1,0 +1,139 @@
+#include "milter/end_transaction_retry.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "tests/milter/fakes.h"
+
+namespace hive::milter {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using testing::FakePolicyClient;
+namespace pb = hive::policy::v1;
+
+pb::EndTransactionRequest End(const std::string& id) {
+  pb::EndTransactionRequest r;
+  r.set_transaction_id(id);
+  r.set_reason(pb::EndTransactionRequest::REASON_REFUSED);
+  return r;
+}
+
+std::vector<std::string> Ids(const FakePolicyClient& fake) {
+  std::vector<std::string> ids;
+  for (const pb::EndTransactionRequest& r : fake.end_requests) ids.push_back(r.transaction_id());
+  return ids;
+}
+
+TEST(EndTransactionRetryTest, AFailedReleaseIsSentAgainAfterTheNextCallThatSucceeds) {
+  FakePolicyClient fake;
+  EndTransactionRetry policy(fake, 100);
+  fake.end_answer = absl::UnavailableError("connection refused");
+  EXPECT_FALSE(policy.EndTransaction(End("t1")).ok()) << "the caller still learns that it failed";
+  EXPECT_EQ(policy.pending(), 1u);
+
+  // Still down: a failed call sends nothing more.
+  fake.sender_answers.push_back(absl::UnavailableError("connection refused"));
+  EXPECT_FALSE(policy.CheckSender({}).ok());
+  EXPECT_THAT(Ids(fake), ElementsAre("t1"));
+
+  // Back: the next answer brings the release with it, once.
+  fake.end_answer = absl::OkStatus();
+  EXPECT_TRUE(policy.CheckSender({}).ok());
+  EXPECT_THAT(Ids(fake), ElementsAre("t1", "t1"));
+  EXPECT_EQ(fake.end_requests[1].reason(), pb::EndTransactionRequest::REASON_REFUSED);
+  EXPECT_EQ(policy.pending(), 0u);
+  EXPECT_TRUE(policy.CheckRecipient({}).ok());
+  EXPECT_EQ(fake.end_requests.size(), 2u);
+}
+
+TEST(EndTransactionRetryTest, EveryKindOfSuccessfulCallFlushes) {
+  FakePolicyClient fake;
+  EndTransactionRetry policy(fake, 100);
+  auto fail_one = [&](const std::string& id) {
+    fake.end_answer = absl::DeadlineExceededError("deadline");
+    EXPECT_FALSE(policy.EndTransaction(End(id)).ok());
+    fake.end_answer = absl::OkStatus();
+  };
+  fail_one("a");
+  EXPECT_TRUE(policy.CheckRecipient({}).ok());
+  fail_one("b");
+  EXPECT_TRUE(policy.CheckMessage({}).ok());
+  fail_one("c");
+  EXPECT_TRUE(policy.ReportLeaseUsage({}).ok());
+  fail_one("d");
+  EXPECT_TRUE(policy.EndTransaction(End("e")).ok());
+  EXPECT_THAT(Ids(fake), ElementsAre("a", "a", "b", "b", "c", "c", "d", "e", "d"));
+  EXPECT_EQ(policy.pending(), 0u);
+}
+
+TEST(EndTransactionRetryTest, ARetryThatFailsAgainStaysKeptInItsPlace) {
+  FakePolicyClient fake;
+  EndTransactionRetry policy(fake, 100);
+  fake.end_answer = absl::UnavailableError("down");
+  ASSERT_FALSE(policy.EndTransaction(End("t1")).ok());
+  ASSERT_FALSE(policy.EndTransaction(End("t2")).ok());
+  // The checks answer, but the releases still fail: the first is tried,
+  // put back, and the flush stops there.
+  EXPECT_TRUE(policy.CheckSender({}).ok());
+  EXPECT_THAT(Ids(fake), ElementsAre("t1", "t2", "t1"));
+  EXPECT_EQ(policy.pending(), 2u);
+  fake.end_answer = absl::OkStatus();
+  EXPECT_TRUE(policy.CheckSender({}).ok());
+  EXPECT_THAT(Ids(fake), ElementsAre("t1", "t2", "t1", "t1", "t2"));
+  EXPECT_EQ(policy.pending(), 0u);
+}
+
+TEST(EndTransactionRetryTest, AMalformedRequestIsNotKept) {
+  FakePolicyClient fake;
+  EndTransactionRetry policy(fake, 100);
+  fake.end_answer = absl::InvalidArgumentError("transaction_id is required");
+  EXPECT_FALSE(policy.EndTransaction(End("")).ok());
+  fake.end_answer = absl::UnimplementedError("old service");
+  EXPECT_FALSE(policy.EndTransaction(End("t1")).ok());
+  EXPECT_EQ(policy.pending(), 0u);
+}
+
+TEST(EndTransactionRetryTest, KeepsAtMostItsBoundDroppingTheOldest) {
+  FakePolicyClient fake;
+  EndTransactionRetry policy(fake, 2);
+  fake.end_answer = absl::UnavailableError("down");
+  for (const char* id : {"t1", "t2", "t3"}) ASSERT_FALSE(policy.EndTransaction(End(id)).ok());
+  EXPECT_EQ(policy.pending(), 2u);
+  fake.end_requests.clear();
+  fake.end_answer = absl::OkStatus();
+  EXPECT_TRUE(policy.CheckSender({}).ok());
+  EXPECT_THAT(Ids(fake), ElementsAre("t2", "t3"));
+}
+
+TEST(EndTransactionRetryTest, OneFlushSendsABoundedNumber) {
+  FakePolicyClient fake;
+  EndTransactionRetry policy(fake, 1000);
+  fake.end_answer = absl::UnavailableError("down");
+  for (std::size_t i = 0; i < kMaxRetriesPerFlush + 5; ++i) {
+    ASSERT_FALSE(policy.EndTransaction(End("t" + std::to_string(i))).ok());
+  }
+  fake.end_requests.clear();
+  fake.end_answer = absl::OkStatus();
+  EXPECT_TRUE(policy.CheckSender({}).ok());
+  EXPECT_EQ(fake.end_requests.size(), kMaxRetriesPerFlush);
+  EXPECT_EQ(policy.pending(), 5u);
+  EXPECT_TRUE(policy.CheckSender({}).ok());
+  EXPECT_EQ(policy.pending(), 0u);
+}
+
+TEST(EndTransactionRetryTest, NothingKeptCostsNothing) {
+  FakePolicyClient fake;
+  EndTransactionRetry policy(fake, 100);
+  EXPECT_TRUE(policy.CheckSender({}).ok());
+  EXPECT_TRUE(policy.EndTransaction(End("t1")).ok());
+  EXPECT_THAT(Ids(fake), ElementsAre("t1"));
+  EXPECT_EQ(fake.sender_requests.size(), 1u);
+  EXPECT_THAT(fake.lease_reports, IsEmpty());
+}
+
+}  // namespace
+}  // namespace hive::milter
