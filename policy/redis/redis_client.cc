@@ -99,7 +99,7 @@ void RedisClient::Return(Connection conn, bool healthy) {
 }
 
 absl::StatusOr<ReplyPtr> RedisClient::Send(Connection& conn, Deadline deadline,
-                                           const std::vector<std::string>& argv) {
+                                           std::span<const std::string_view> argv) {
   const auto left = deadline - SteadyTime::now();
   if (left <= std::chrono::nanoseconds(0)) return absl::DeadlineExceededError("redis: deadline exceeded");
   // The socket's timeout must not outlast the deadline, and should not cut
@@ -112,7 +112,9 @@ absl::StatusOr<ReplyPtr> RedisClient::Send(Connection& conn, Deadline deadline,
   redisContext* ctx = conn.ctx;
   std::vector<const char*> ptrs;
   std::vector<size_t> lens;
-  for (const std::string& a : argv) {
+  ptrs.reserve(argv.size());
+  lens.reserve(argv.size());
+  for (std::string_view a : argv) {
     ptrs.push_back(a.data());
     lens.push_back(a.size());
   }
@@ -130,7 +132,8 @@ absl::StatusOr<ReplyPtr> RedisClient::Command(const std::vector<std::string>& ar
   const Deadline deadline = SteadyTime::now() + options_.timeout;
   absl::StatusOr<Connection> ctx = Acquire(deadline);
   if (!ctx.ok()) return ctx.status();
-  absl::StatusOr<ReplyPtr> r = Send(*ctx, deadline, argv);
+  const std::vector<std::string_view> views(argv.begin(), argv.end());
+  absl::StatusOr<ReplyPtr> r = Send(*ctx, deadline, views);
   Return(*ctx, r.ok());
   if (!r.ok()) return r.status();
   if (IsError(*r)) return absl::InternalError(absl::StrCat("redis: ", StringOf(r->get())));
@@ -150,7 +153,8 @@ absl::StatusOr<ReplyPtr> RedisClient::Eval(const char* script, const std::vector
   absl::StatusOr<ReplyPtr> result;
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (sha.empty()) {
-      absl::StatusOr<ReplyPtr> loaded = Send(*ctx, deadline, {"SCRIPT", "LOAD", script});
+      const std::string_view load[] = {"SCRIPT", "LOAD", script};
+      absl::StatusOr<ReplyPtr> loaded = Send(*ctx, deadline, load);
       if (!loaded.ok() || (*loaded)->type != REDIS_REPLY_STRING) {
         Return(*ctx, false);
         return loaded.ok() ? absl::InternalError("redis: SCRIPT LOAD failed") : loaded.status();
@@ -159,7 +163,11 @@ absl::StatusOr<ReplyPtr> RedisClient::Eval(const char* script, const std::vector
       std::lock_guard lock(mu_);
       shas_[script] = sha;
     }
-    std::vector<std::string> argv{"EVALSHA", sha, std::to_string(keys.size())};
+    // Views of the caller's strings: a decision's ~150 arguments are not
+    // copied once more on their way to hiredis.
+    const std::string nkeys = std::to_string(keys.size());
+    std::vector<std::string_view> argv{"EVALSHA", sha, nkeys};
+    argv.reserve(3 + keys.size() + args.size());
     argv.insert(argv.end(), keys.begin(), keys.end());
     argv.insert(argv.end(), args.begin(), args.end());
     result = Send(*ctx, deadline, argv);

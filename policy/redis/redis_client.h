@@ -20,7 +20,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -74,7 +76,7 @@ class RedisClient {
   };
   absl::StatusOr<Connection> Acquire(Deadline deadline);
   void Return(Connection conn, bool healthy);
-  absl::StatusOr<ReplyPtr> Send(Connection& conn, Deadline deadline, const std::vector<std::string>& argv);
+  absl::StatusOr<ReplyPtr> Send(Connection& conn, Deadline deadline, std::span<const std::string_view> argv);
 
   const RedisClientOptions options_;
   std::mutex mu_;
