@@ -9,7 +9,8 @@
 // (the service is back), oldest first, at most kMaxRetriesPerFlush at a
 // time and by one thread at a time (others skip), so one session pays for a
 // few extra round trips once after an outage. A retry that fails again
-// stays kept. EndTransaction is idempotent (a settled, expired or unknown
+// stays kept (while releases keep failing and checks succeed, each check
+// costs one retry more). EndTransaction is idempotent (a settled, expired or unknown
 // transaction releases nothing), so retrying one the service did carry out
 // is harmless. A request the service refuses as malformed is not kept.
 //
