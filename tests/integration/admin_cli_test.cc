@@ -86,6 +86,17 @@ TEST(AdminCliTest, TheActorIsTheAccountWhenUserIsUnset) {
   EXPECT_THAT(history.output, HasSubstr(" by " + name + "@"));
 }
 
+// --server naming the policy listener (7450) instead of the admin one
+// (7454): hivectl said only "error 12: ".
+TEST(AdminCliTest, ThePolicyListenerIsNamedAsTheLikelyMistake) {
+  AdminStack admin(kPolicy);
+  ASSERT_TRUE(admin.ok()) << admin.Diagnostics();
+  CtlResult wrong = admin.CtlAt("127.0.0.1:" + std::to_string(admin.stack().policy_port()), {"status"});
+  EXPECT_EQ(wrong.code, 1) << wrong.output;
+  EXPECT_THAT(wrong.output, HasSubstr("hivectl: the server does not serve this admin call"));
+  EXPECT_THAT(wrong.output, HasSubstr("policy listener instead of its admin listener"));
+}
+
 TEST(AdminCliTest, RulesPoolsQuotaAndCheckAsAnOperatorRunsThem) {
   AdminStack admin(kPolicy);
   ASSERT_TRUE(admin.ok()) << admin.Diagnostics();

@@ -63,6 +63,13 @@ int Failed(const grpc::Status& s) {
     case grpc::StatusCode::PERMISSION_DENIED:
       std::cerr << "hivectl: refused by the admin API: " << s.error_message() << "\n";
       return kExitDenied;
+    case grpc::StatusCode::UNIMPLEMENTED:
+      // gRPC's own answer for a service or method the server lacks.
+      std::cerr << "hivectl: the server does not serve this admin call"
+                << (s.error_message().empty() ? "" : ": " + s.error_message())
+                << " (is --server hive-policyd's policy listener instead of its admin listener, "
+                   "server.admin.listen / --admin-listen? or an older hive-policyd)\n";
+      return kExitError;
     case grpc::StatusCode::UNAVAILABLE:
     case grpc::StatusCode::DEADLINE_EXCEEDED:
       std::cerr << "hivectl: cannot reach hive-policyd's admin API: " << s.error_message() << "\n";
