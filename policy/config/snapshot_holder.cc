@@ -1,5 +1,7 @@
 #include "config/snapshot_holder.h"
 
+#include <google/protobuf/util/message_differencer.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "support/log.h"
@@ -30,6 +32,13 @@ void SnapshotHolder::Install(SnapshotPtr next, std::string_view why) {
   // The listening socket and its message size are fixed at start.
   if (next->server.listen != old->server.listen || next->server.max_request_bytes != old->server.max_request_bytes) {
     hive::log::Warning("reload: server.listen / server.max_request_bytes changed; they apply after a restart");
+  }
+  // main.cc builds both listeners' credentials and the admin API's access
+  // control once: a revoked token or principal stays valid until a restart.
+  if (!google::protobuf::util::MessageDifferencer::Equals(next->server.admin, old->server.admin) ||
+      !google::protobuf::util::MessageDifferencer::Equals(next->server.tls, old->server.tls)) {
+    hive::log::Warning("reload: server.tls / server.admin changed (listeners, TLS, principals, tokens); they apply "
+                       "after a restart: until then the running ones stay in force, a removed token too");
   }
   // main.cc builds the counter store once: moving live counters between
   // stores (or Redis servers) on reload would silently reset every limit.

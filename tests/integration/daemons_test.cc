@@ -35,6 +35,18 @@ class PolicydProcessTest : public ::testing::Test {
     channel_ = grpc::CreateChannel(PolicydTarget(port_), grpc::InsecureChannelCredentials());
   }
 
+  // SIGHUP, then the log once it says "reloaded" (at most 15 s).
+  std::string ReloadAndLog() {
+    EXPECT_EQ(kill(policyd_->pid(), SIGHUP), 0);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    std::string log;
+    while ((log = ReadFile(dir_.Sub("policyd.log"))).find("reloaded") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return log;
+  }
+
   TempDir dir_;
   uint16_t port_ = FreePort();
   std::unique_ptr<Process> policyd_;
@@ -106,14 +118,21 @@ TEST_F(PolicydProcessTest, ReloadChangingTheStoreWarnsThatARestartIsNeeded) {
   WriteFile(dir_.Sub("policyd.yaml"),
             "routing:\n  pools: [{name: main}]\n  default_pool: main\n"
             "ratelimit:\n  store:\n    kind: redis\n    redis: {address: \"127.0.0.1:1\"}\n");
-  ASSERT_EQ(kill(policyd_->pid(), SIGHUP), 0);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  std::string log;
-  while ((log = ReadFile(dir_.Sub("policyd.log"))).find("reloaded") == std::string::npos &&
-         std::chrono::steady_clock::now() < deadline) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
+  const std::string log = ReloadAndLog();
   EXPECT_THAT(log, HasSubstr("ratelimit.store changed; the running store is kept until a restart"));
+  EXPECT_THAT(log, HasSubstr("reloaded"));
+}
+
+// The admin API's principals and tokens are read at start: a reload that
+// changes them (a token revoked) says that they apply after a restart.
+TEST_F(PolicydProcessTest, ReloadChangingAdminTokensWarnsThatARestartIsNeeded) {
+  WriteFile(dir_.Sub("policyd.yaml"),
+            "routing:\n  pools: [{name: main}]\n  default_pool: main\n"
+            "server:\n  admin:\n    tokens:\n      - {name: ci, sha256: "
+            "01a9119ca65b23539bbc977f36d9318334c72052593c35edb34cf3b162ec7136, role: viewer}\n");
+  const std::string log = ReloadAndLog();
+  EXPECT_THAT(log, HasSubstr("server.tls / server.admin changed (listeners, TLS, principals, tokens); they apply "
+                             "after a restart"));
   EXPECT_THAT(log, HasSubstr("reloaded"));
 }
 
