@@ -3,7 +3,13 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "tests/milter/fakes.h"
 
@@ -133,6 +139,54 @@ TEST(EndTransactionRetryTest, NothingKeptCostsNothing) {
   EXPECT_THAT(Ids(fake), ElementsAre("t1"));
   EXPECT_EQ(fake.sender_requests.size(), 1u);
   EXPECT_THAT(fake.lease_reports, IsEmpty());
+}
+
+// A service that is down or up for every call, safe to call from threads.
+class SwitchedPolicy final : public PolicyClient {
+ public:
+  std::atomic<bool> up{false};
+  absl::StatusOr<pb::Verdict> CheckSender(const pb::SenderRequest&) override { return Answer(pb::Verdict()); }
+  absl::StatusOr<pb::Verdict> CheckRecipient(const pb::RecipientRequest&) override { return Answer(pb::Verdict()); }
+  absl::StatusOr<pb::Verdict> CheckMessage(const pb::MessageRequest&) override { return Answer(pb::Verdict()); }
+  absl::Status EndTransaction(const pb::EndTransactionRequest& r) override {
+    if (!up.load()) return absl::UnavailableError("down");
+    std::lock_guard lock(mu);
+    ++released[r.transaction_id()];
+    return absl::OkStatus();
+  }
+  std::mutex mu;
+  std::map<std::string, int> released;
+
+ private:
+  absl::StatusOr<pb::Verdict> Answer(pb::Verdict v) {
+    if (!up.load()) return absl::UnavailableError("down");
+    return v;
+  }
+};
+
+TEST(EndTransactionRetryTest, ThreadsKeepingAndFlushingAtOnceReleaseEachTransactionOnce) {
+  SwitchedPolicy service;
+  EndTransactionRetry policy(service, 100000);
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 200;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        // Half the releases fail while the service is down, half after it
+        // came back but while others are still flushing.
+        static_cast<void>(policy.EndTransaction(End(absl::StrCat("t", t, "-", i))));
+        if (t == 0 && i == kPerThread / 2) service.up.store(true);
+        static_cast<void>(policy.CheckSender({}));
+      }
+    });
+  }
+  for (std::thread& th : threads) th.join();
+  service.up.store(true);
+  for (int i = 0; i < kThreads * kPerThread && policy.pending() > 0; ++i) ASSERT_TRUE(policy.CheckSender({}).ok());
+  EXPECT_EQ(policy.pending(), 0u);
+  ASSERT_EQ(service.released.size(), static_cast<std::size_t>(kThreads * kPerThread));
+  for (const auto& [id, times] : service.released) EXPECT_EQ(times, 1) << id;
 }
 
 }  // namespace
