@@ -95,6 +95,10 @@ TEST(AdminCliTest, ThePolicyListenerIsNamedAsTheLikelyMistake) {
   EXPECT_EQ(wrong.code, 1) << wrong.output;
   EXPECT_THAT(wrong.output, HasSubstr("hivectl: the server does not serve this admin call"));
   EXPECT_THAT(wrong.output, HasSubstr("policy listener instead of its admin listener"));
+  // A port gRPC would take modulo 65536 (99999: 34463) is refused as such.
+  CtlResult wrapped = admin.CtlAt("127.0.0.1:99999", {"status"});
+  EXPECT_EQ(wrapped.code, 2) << wrapped.output;
+  EXPECT_THAT(wrapped.output, HasSubstr("hivectl: server: '127.0.0.1:99999': port 99999 is above 65535"));
 }
 
 TEST(AdminCliTest, RulesPoolsQuotaAndCheckAsAnOperatorRunsThem) {

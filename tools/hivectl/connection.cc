@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "hive/config/v1/hivectl_config.pb.h"
 #include "support/grpc_tls.h"
+#include "support/listen_address.h"
 #include "support/yaml_to_proto.h"
 
 namespace hive::ctl {
@@ -35,6 +36,10 @@ absl::StatusOr<Connection> ResolveConnection(const Args& args) {
   Connection c;
   c.server = Pick(args, "server", "HIVECTL_SERVER", file.server());
   if (c.server.empty()) c.server = "127.0.0.1:7454";
+  // gRPC would connect to a port above 65535 modulo 65536.
+  if (absl::Status s = hive::support::CheckTargetPort(c.server); !s.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("server: ", s.message()));
+  }
   c.tls.set_ca_file(Pick(args, "tls-ca", "HIVECTL_CA", file.tls().ca_file()));
   c.tls.set_cert_file(Pick(args, "tls-cert", "HIVECTL_CERT", file.tls().cert_file()));
   c.tls.set_key_file(Pick(args, "tls-key", "HIVECTL_KEY", file.tls().key_file()));
