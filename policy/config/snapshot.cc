@@ -391,19 +391,10 @@ absl::StatusOr<SnapshotPtr> LoadSnapshotFromText(std::string_view yaml, std::str
   return CompileSnapshot(config, positions, std::string(source_name), ConfigVersion(yaml), std::string(yaml));
 }
 
-absl::StatusOr<std::string> ReadConfigText(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
-  std::stringstream text;
-  text << in.rdbuf();
-  if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
-  return text.str();
-}
-
 absl::StatusOr<SnapshotPtr> LoadSnapshot(const std::string& path) {
   // Read once, so that the version hash and the parsed config are of the
   // same bytes even when the file is being rewritten.
-  absl::StatusOr<std::string> text = ReadConfigText(path);
+  absl::StatusOr<std::string> text = hive::config::ReadConfigFile(path);
   if (!text.ok()) return text.status();
   return LoadSnapshotFromText(*text, path);
 }

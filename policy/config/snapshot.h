@@ -95,8 +95,6 @@ absl::StatusOr<SnapshotPtr> CompileSnapshot(const hive::config::v1::PolicyConfig
 // YAML text -> snapshot; `source_name` prefixes errors.
 absl::StatusOr<SnapshotPtr> LoadSnapshotFromText(std::string_view yaml, std::string_view source_name);
 absl::StatusOr<SnapshotPtr> LoadSnapshot(const std::string& path);
-// The file's bytes, read once (errors name the path).
-absl::StatusOr<std::string> ReadConfigText(const std::string& path);
 
 // The version of a config text (PolicySnapshot::version of it): 16 hex
 // digits of a 64-bit FNV-1a of its bytes.

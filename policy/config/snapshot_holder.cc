@@ -5,11 +5,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "support/log.h"
+#include "support/yaml_to_proto.h"
 
 namespace hive::policy::config {
 
 absl::Status SnapshotHolder::Reload() {
-  absl::StatusOr<std::string> text = ReadConfigText(path_);
+  absl::StatusOr<std::string> text = hive::config::ReadConfigFile(path_);
   absl::StatusOr<SnapshotPtr> next = text.ok() ? LoadSnapshotFromText(*text, path_) : text.status();
   if (!next.ok()) {
     {

@@ -1,5 +1,7 @@
 #include "support/yaml_to_proto.h"
 
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <cstring>
 #include <charconv>
@@ -309,14 +311,25 @@ absl::Status YamlToProto(std::string_view yaml_text, std::string_view source_nam
   }
 }
 
-absl::Status YamlFileToProto(const std::string& path, google::protobuf::Message& out,
-                             SourceMap* positions) {
+absl::StatusOr<std::string> ReadConfigFile(const std::string& path) {
+  // A directory opens and reads as empty: it would load as an empty config.
+  struct stat st {};
+  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": is a directory, not a configuration file"));
+  }
   std::ifstream in(path);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open: ", std::strerror(errno)));
   std::stringstream text;
   text << in.rdbuf();
   if (in.bad()) return absl::DataLossError(absl::StrCat(path, ": read error"));
-  return YamlToProto(text.str(), path, out, positions);
+  return text.str();
+}
+
+absl::Status YamlFileToProto(const std::string& path, google::protobuf::Message& out,
+                             SourceMap* positions) {
+  absl::StatusOr<std::string> text = ReadConfigFile(path);
+  if (!text.ok()) return text.status();
+  return YamlToProto(*text, path, out, positions);
 }
 
 }  // namespace hive::config

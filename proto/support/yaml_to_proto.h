@@ -49,6 +49,9 @@ absl::Status YamlToProto(std::string_view yaml_text, std::string_view source_nam
                          google::protobuf::Message& out, SourceMap* positions = nullptr);
 
 // Reads the file at `path` and calls YamlToProto with it.
+// A config file's bytes, read once; errors name the path (a directory is
+// refused: it would read as an empty file).
+absl::StatusOr<std::string> ReadConfigFile(const std::string& path);
 absl::Status YamlFileToProto(const std::string& path, google::protobuf::Message& out,
                              SourceMap* positions = nullptr);
 

@@ -71,6 +71,18 @@ TEST(YamlToProtoTest, SourceMapLocatesFieldsForLaterChecks) {
   EXPECT_EQ(where.Locate("content.rules[0].weight"), "c.yaml:3:7");
 }
 
+// `--config /etc/hive` (the directory): it read as an empty file, so
+// hive-policyd ran with no limits and the milter on defaults.
+TEST(YamlFileToProtoTest, ADirectoryIsNotAnEmptyConfig) {
+  const std::string dir = ::testing::TempDir();
+  v1::MilterConfig milter;
+  const absl::Status s = YamlFileToProto(dir, milter);
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr(": is a directory, not a configuration file"));
+  EXPECT_FALSE(ReadConfigFile(dir).ok());
+  EXPECT_THAT(ReadConfigFile(dir + "/no-such.yaml").status().message(), HasSubstr("cannot open"));
+}
+
 TEST(ParseDurationTest, UnitsAndErrors) {
   EXPECT_EQ(ParseDuration("2s")->seconds(), 2);
   EXPECT_EQ(ParseDuration("1d")->seconds(), 86400);
