@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iostream>
@@ -93,19 +94,39 @@ int main(int argc, char** argv) {
   std::signal(SIGINT, OnSignal);
   auto stub = v1::PolicyService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
 
+  hive::log::Info(absl::StrCat("hive-maillog-follower: following ", log_path, ", reporting to ", target));
+
   std::ifstream in;
   ino_t inode = 0;
   std::streamoff offset = 0;
   std::string partial;
   bool first_open = true;
+  std::string problem;  // what was last said about the file ("" = reading it)
+  // Said once per change: a wrong --log path or a missing group (adm)
+  // otherwise left the follower waiting without a word.
+  const auto say = [&](const std::string& now) {
+    if (now == problem) return;
+    problem = now;
+    if (!now.empty()) hive::log::Warning(absl::StrCat(log_path, ": ", now));
+  };
   while (!g_stop) {
     struct stat st {};
     const bool exists = ::stat(log_path.c_str(), &st) == 0;
+    if (!exists) say(absl::StrCat(std::strerror(errno), "; waiting for it (is --log the MTA's log file?)"));
     // (Re)open on a new file (rotation) or when it shrank (truncation).
     if (exists && (!in.is_open() || st.st_ino != inode || st.st_size < offset)) {
       in.close();
       in.clear();
+      errno = 0;
       in.open(log_path);
+      if (!in.is_open()) {
+        say(absl::StrCat("cannot open: ", std::strerror(errno != 0 ? errno : EACCES),
+                         "; trying again (the packaged unit reads it as group adm)"));
+        std::this_thread::sleep_for(std::chrono::milliseconds(poll_ms));
+        continue;
+      }
+      if (!problem.empty()) hive::log::Info(absl::StrCat(log_path, ": reading it"));
+      say("");
       inode = st.st_ino;
       offset = 0;
       partial.clear();

@@ -188,6 +188,32 @@ TEST(ConfigErrorTest, MilterRefusesABadFailureModeNamingTheLine) {
   EXPECT_THAT(out, HasSubstr("failure_mode"));
 }
 
+// hive-maillog-follower says when its --log file is missing (a wrong path:
+// /var/log/maillog instead of mail.log) and when it reads it; it waited
+// without a word.
+TEST(MaillogFollowerTest, SaysWhenTheLogIsMissingAndWhenItAppears) {
+  TempDir dir;
+  const std::string maillog = dir.Sub("mail.log");
+  Process follower({HIVE_MAILLOG_FOLLOWER_BIN, "--log", maillog, "--policy", "127.0.0.1:1", "--poll-ms", "20"},
+                   dir.Sub("follower.log"));
+  const auto wait_for = [&](const std::string& needle) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+    while (ReadFile(dir.Sub("follower.log")).find(needle) == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return ReadFile(dir.Sub("follower.log"));
+  };
+  EXPECT_THAT(wait_for("waiting for it"),
+              HasSubstr(maillog + ": No such file or directory; waiting for it (is --log the MTA's log file?)"));
+  WriteFile(maillog, "");
+  EXPECT_THAT(wait_for("reading it"), HasSubstr(maillog + ": reading it"));
+  const std::string log = ReadFile(dir.Sub("follower.log"));
+  EXPECT_EQ(log.find("waiting for it"), log.rfind("waiting for it"));  // said once
+  EXPECT_THAT(log, HasSubstr("following " + maillog + ", reporting to 127.0.0.1:1"));
+  follower.Stop();
+}
+
 // Under systemd with output to journald (JOURNAL_STREAM names the daemon's
 // stderr) a daemon logs to syslog only: journald would otherwise store every
 // line twice. Anywhere else (a file here, a terminal) stderr gets the lines.
