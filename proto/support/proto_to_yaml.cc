@@ -9,6 +9,7 @@
 #include <google/protobuf/reflection.h>
 
 #include "absl/strings/str_cat.h"
+#include "support/yaml_to_proto.h"
 
 namespace hive::config {
 namespace {
@@ -20,8 +21,13 @@ std::string DurationText(const Message& m) {
   google::protobuf::Duration d;
   d.CopyFrom(m);
   const std::int64_t ms = d.seconds() * 1000 + d.nanos() / 1'000'000;
-  // The reader takes ms at the finest; finer durations are not configured.
-  if (ms % 1000 == 0) return absl::StrCat(ms / 1000, "s");
+  // As an operator writes it (1h, not 3600s); the reader takes ms at the
+  // finest, finer durations are not configured.
+  if (ms == 0) return "0s";
+  for (const auto& [unit, unit_ms] : {std::pair{"w", 7 * 86'400'000LL}, {"d", 86'400'000LL}, {"h", 3'600'000LL},
+                                      {"m", 60'000LL}, {"s", 1'000LL}}) {
+    if (ms % unit_ms == 0) return absl::StrCat(ms / unit_ms, unit);
+  }
   return absl::StrCat(ms, "ms");
 }
 
@@ -39,7 +45,8 @@ void EmitValue(YAML::Emitter& out, const Message& m, const FieldDescriptor& f, i
     case FieldDescriptor::CPPTYPE_FLOAT: out << (rep ? r->GetRepeatedFloat(m, &f, index) : r->GetFloat(m, &f)); break;
     case FieldDescriptor::CPPTYPE_BOOL: out << (rep ? r->GetRepeatedBool(m, &f, index) : r->GetBool(m, &f)); break;
     case FieldDescriptor::CPPTYPE_ENUM:
-      out << (rep ? r->GetRepeatedEnum(m, &f, index) : r->GetEnum(m, &f))->name();
+      // In lower case as the docs write them (tempfail, messages).
+      out << ShortEnumName(*(rep ? r->GetRepeatedEnum(m, &f, index) : r->GetEnum(m, &f)));
       break;
     case FieldDescriptor::CPPTYPE_STRING:
       // Double-quoted: regexes and globs keep every character.

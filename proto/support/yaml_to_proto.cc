@@ -27,6 +27,16 @@ using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 using google::protobuf::Reflection;
 
+// FailureMode -> FAILURE_MODE_
+std::string EnumPrefix(const google::protobuf::EnumDescriptor& type) {
+  std::string prefix;
+  for (char c : type.name()) {
+    if (absl::ascii_isupper(c) && !prefix.empty()) prefix += '_';
+    prefix += absl::ascii_toupper(c);
+  }
+  return prefix + "_";
+}
+
 // Distinguishes an enum number from an int32 value in the scalar sinks.
 struct EnumNumber {
   int number;
@@ -196,23 +206,6 @@ class Converter {
     return absl::OkStatus();
   }
 
-  static std::string EnumPrefix(const google::protobuf::EnumDescriptor& type) {
-    // FailureMode -> FAILURE_MODE_
-    std::string prefix;
-    for (char c : type.name()) {
-      if (absl::ascii_isupper(c) && !prefix.empty()) prefix += '_';
-      prefix += absl::ascii_toupper(c);
-    }
-    return prefix + "_";
-  }
-
-  static std::string ShortEnumName(const EnumValueDescriptor& value) {
-    std::string prefix = EnumPrefix(*value.type());
-    std::string name = value.name();
-    if (name.rfind(prefix, 0) == 0) name = name.substr(prefix.size());
-    return absl::AsciiStrToLower(name);
-  }
-
   static const EnumValueDescriptor* FindEnumValue(const google::protobuf::EnumDescriptor& type,
                                                   const std::string& text) {
     if (const auto* exact = type.FindValueByName(text)) return exact;
@@ -309,6 +302,14 @@ absl::Status YamlToProto(std::string_view yaml_text, std::string_view source_nam
   } catch (const YAML::Exception& e) {
     return absl::InvalidArgumentError(absl::StrCat(std::string(source_name), ": ", e.what()));
   }
+}
+
+std::string ShortEnumName(const google::protobuf::EnumValueDescriptor& value) {
+  const std::string prefix = EnumPrefix(*value.type());
+  const std::string& name = value.name();
+  // Without the prefix only the full name reads back.
+  if (name.rfind(prefix, 0) != 0) return name;
+  return absl::AsciiStrToLower(name.substr(prefix.size()));
 }
 
 absl::StatusOr<std::string> ReadConfigFile(const std::string& path) {

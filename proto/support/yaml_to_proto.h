@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 
+#include <google/protobuf/descriptor.h>
 #include <google/protobuf/duration.pb.h>
 #include <google/protobuf/message.h>
 
@@ -49,6 +50,10 @@ absl::Status YamlToProto(std::string_view yaml_text, std::string_view source_nam
                          google::protobuf::Message& out, SourceMap* positions = nullptr);
 
 // Reads the file at `path` and calls YamlToProto with it.
+// How a config file writes an enum value: FAILURE_MODE_ACCEPT -> "accept"
+// (the reader takes both).
+std::string ShortEnumName(const google::protobuf::EnumValueDescriptor& value);
+
 // A config file's bytes, read once; errors name the path (a directory is
 // refused: it would read as an empty file).
 absl::StatusOr<std::string> ReadConfigFile(const std::string& path);

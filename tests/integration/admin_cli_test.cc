@@ -123,7 +123,8 @@ TEST(AdminCliTest, RulesPoolsQuotaAndCheckAsAnOperatorRunsThem) {
   const std::string object_v0 = VersionAfter(get.output, "# limit per-sender version ");
   ASSERT_EQ(object_v0.size(), 16u) << get.output;
   EXPECT_THAT(get.output, HasSubstr("(policy version " + v0 + ")\nname: \"per-sender\"\n"));
-  EXPECT_THAT(get.output, HasSubstr("  - limit: 100\n    period: 3600s\n"));
+  EXPECT_THAT(get.output, HasSubstr("  - limit: 100\n    period: 1h\n"));
+  EXPECT_THAT(get.output, HasSubstr("cost: messages\n"));
   CtlResult get_json = admin.Ctl({"--json", "rules", "get", "per-sender"});
   EXPECT_THAT(get_json.output, HasSubstr("\"version\": \"" + object_v0 + "\""));
   EXPECT_THAT(get_json.output, HasSubstr("\"limit\": {"));

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "hive/config/v1/milter_config.pb.h"
+#include "support/proto_to_yaml.h"
 #include "hive/config/v1/policy_config.pb.h"
 
 namespace hive::config {
@@ -81,6 +82,28 @@ TEST(YamlFileToProtoTest, ADirectoryIsNotAnEmptyConfig) {
   EXPECT_THAT(s.message(), HasSubstr(": is a directory, not a configuration file"));
   EXPECT_FALSE(ReadConfigFile(dir).ok());
   EXPECT_THAT(ReadConfigFile(dir + "/no-such.yaml").status().message(), HasSubstr("cannot open"));
+}
+
+// What hivectl rules get prints and an object edit writes into the file:
+// enums and durations as the docs and the packaged config write them, and
+// read back to the same message.
+TEST(ProtoToYamlTest, WritesShortEnumsAndDurationsInTheirLargestUnit) {
+  v1::PolicyConfig cfg;
+  ASSERT_TRUE(YamlToProto("limits:\n  - name: a\n    cost: COST_RECIPIENTS\n    action: reject\n"
+                          "    windows: [{limit: 1, period: 3600s}, {limit: 2, period: 90s}, {limit: 3, period: 1500ms},"
+                          " {limit: 4, period: 14d}]\n",
+                          "t", cfg)
+                  .ok());
+  const std::string yaml = ProtoToYaml(cfg);
+  EXPECT_THAT(yaml, HasSubstr("cost: recipients\n"));
+  EXPECT_THAT(yaml, HasSubstr("action: reject\n"));
+  EXPECT_THAT(yaml, HasSubstr("period: 1h\n"));
+  EXPECT_THAT(yaml, HasSubstr("period: 90s\n"));
+  EXPECT_THAT(yaml, HasSubstr("period: 1500ms\n"));
+  EXPECT_THAT(yaml, HasSubstr("period: 2w\n"));
+  v1::PolicyConfig back;
+  ASSERT_TRUE(YamlToProto(yaml, "back", back).ok()) << yaml;
+  EXPECT_EQ(back.SerializeAsString(), cfg.SerializeAsString()) << yaml;
 }
 
 TEST(ParseDurationTest, UnitsAndErrors) {
