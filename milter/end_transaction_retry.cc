@@ -1,6 +1,7 @@
 #include "milter/end_transaction_retry.h"
 
 #include "absl/strings/str_cat.h"
+#include "milter/milter_metrics.h"
 #include "support/log.h"
 
 namespace hive::milter {
@@ -47,6 +48,11 @@ absl::Status EndTransactionRetry::EndTransaction(const pb::EndTransactionRequest
 
 std::size_t EndTransactionRetry::pending() const { return pending_count_.load(); }
 
+void EndTransactionRetry::Counted() {
+  pending_count_.store(pending_.size());
+  if (MilterMetrics* metrics = CurrentMilterMetrics()) metrics->SetReleasesKept(pending_.size());
+}
+
 void EndTransactionRetry::Keep(const pb::EndTransactionRequest& request) {
   if (max_pending_ == 0) return;
   bool dropped = false;
@@ -57,7 +63,7 @@ void EndTransactionRetry::Keep(const pb::EndTransactionRequest& request) {
       dropped = true;
     }
     pending_.push_back(request);
-    pending_count_.store(pending_.size());
+    Counted();
   }
   if (dropped) {
     hive::log::Warning(absl::StrCat("end retry: ", max_pending_,
@@ -76,13 +82,13 @@ void EndTransactionRetry::Flush() {
       if (pending_.empty()) break;
       request = std::move(pending_.front());
       pending_.pop_front();
-      pending_count_.store(pending_.size());
+      Counted();
     }
     const absl::Status status = inner_.EndTransaction(request);
     if (!status.ok() && Retryable(status)) {
       std::lock_guard lock(mu_);
       pending_.push_front(std::move(request));
-      pending_count_.store(pending_.size());
+      Counted();
       break;
     }
     ++(status.ok() ? released : refused);

@@ -14,6 +14,7 @@
 // transaction releases nothing), so retrying one the service did carry out
 // is harmless. A request the service refuses as malformed is not kept.
 //
+// hive_milter_releases_kept (milter_metrics.h) says how many are kept.
 // Bounded: at most `max_pending` kept; beyond that the oldest is dropped
 // and its reservations expire by their TTL (the safe side: a sender can
 // only lose allowance, never gain it). Kept requests live in memory: a
@@ -64,6 +65,8 @@ class EndTransactionRetry final : public PolicyClient {
     return result;
   }
   void Keep(const hive::policy::v1::EndTransactionRequest& request);
+  // Under mu_, after pending_ changed: the count and its gauge.
+  void Counted();
 
   PolicyClient& inner_;
   const std::size_t max_pending_;

@@ -27,11 +27,15 @@ MilterMetrics::MilterMetrics(metrics::Registry& registry)
       reloads_(registry.AddCounter("hive_milter_config_reloads_total",
                                    "Configuration reloads (SIGUSR1), by result.", {"result"})),
       last_reload_(registry.AddGauge("hive_milter_config_last_reload_success_timestamp_seconds",
-                                     "Unix time of the last successful configuration load.")) {
+                                     "Unix time of the last successful configuration load.")),
+      releases_kept_(registry.AddGauge(
+          "hive_milter_releases_kept",
+          "EndTransaction calls that failed and wait to be sent again once the policy service answers.")) {
   // Both results exist from the start, so rate() and alerts see a zero.
   reloads_.WithLabels({"success"});
   reloads_.WithLabels({"failure"});
   SetLoadedNow();  // the configuration read at start
+  SetReleasesKept(0);
 }
 
 void MilterMetrics::RecordDecision(Stage stage, const Decision& decision) {
@@ -49,6 +53,10 @@ void MilterMetrics::RecordRpc(std::string_view rpc, std::string_view code, doubl
 void MilterMetrics::RecordReload(bool ok) {
   reloads_.WithLabels({ok ? "success" : "failure"}).Inc();
   if (ok) SetLoadedNow();
+}
+
+void MilterMetrics::SetReleasesKept(std::size_t kept) {
+  releases_kept_.WithLabels({}).Set(static_cast<double>(kept));
 }
 
 void MilterMetrics::SetLoadedNow() {

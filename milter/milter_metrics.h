@@ -1,6 +1,6 @@
 // hive-milter's Prometheus metrics (names hive_milter_*): decisions by stage
 // and action, failure-mode activations, policy RPC latency by RPC and gRPC
-// status, config reloads, and sessions in flight. Labels take values from
+// status, config reloads, sessions in flight, and releases kept for a retry. Labels take values from
 // enums and gRPC status names only, never from mail.
 //
 // Usage: main() builds one MilterMetrics over its Registry and installs it
@@ -17,6 +17,7 @@
 // Thread-safety: all methods are thread-safe.
 #pragma once
 
+#include <cstddef>
 #include <string_view>
 
 #include "milter/decision.h"
@@ -34,6 +35,8 @@ class MilterMetrics {
   // ("OK", "UNAVAILABLE", ...) and wall time.
   void RecordRpc(std::string_view rpc, std::string_view code, double seconds);
   void RecordReload(bool ok);
+  // Failed EndTransaction calls kept for a retry (end_transaction_retry.h).
+  void SetReleasesKept(std::size_t kept);
 
  private:
   void SetLoadedNow();
@@ -43,6 +46,7 @@ class MilterMetrics {
   metrics::HistogramFamily& rpc_seconds_;
   metrics::CounterFamily& reloads_;
   metrics::GaugeFamily& last_reload_;
+  metrics::GaugeFamily& releases_kept_;
 };
 
 void SetMilterMetrics(MilterMetrics* metrics);

@@ -501,7 +501,11 @@ ratelimit:
 )";
 
 TEST(FaultMatrixPostfix, PolicydKilledAfterRcptReservedReleasesTheUnitOnceBack) {
-  FaultStack stack({.policy_yaml = kOneRecipientPolicy, .milter_yaml = kMilterYaml, .with_redis = true});
+  const uint16_t metrics_port = FreePort();
+  FaultStack stack({.policy_yaml = kOneRecipientPolicy,
+                    .milter_yaml = std::string(kMilterYaml) + "observability: {metrics_listen: \"127.0.0.1:" +
+                                   std::to_string(metrics_port) + "\"}\n",
+                    .with_redis = true});
   const std::string sender = "once@capped.example";
   const std::string tag = Tag("killed-after-rcpt", 0);
   const std::string message = MakeMessage(sender, "rcpt@dest.example", "retry " + tag, "hi");
@@ -517,9 +521,11 @@ TEST(FaultMatrixPostfix, PolicydKilledAfterRcptReservedReleasesTheUnitOnceBack) 
     client.Command("QUIT");
   }
   EXPECT_THAT(stack.MilterLog(), HasSubstr("end reason=REASON_REFUSED")) << stack.Diagnostics();
+  EXPECT_EQ(MetricValue(ScrapeMetrics(metrics_port), "hive_milter_releases_kept"), 1);
   stack.StartPolicyd();
   EXPECT_RECOVERS(stack, "killed-after-rcpt-probe");
   EXPECT_THAT(stack.MilterLog(), HasSubstr("end retry: 1 transactions released")) << stack.Diagnostics();
+  EXPECT_EQ(MetricValue(ScrapeMetrics(metrics_port), "hive_milter_releases_kept"), 0);
   // The retry gets the unit its first attempt never used.
   Sent again = SendLetter(stack.smtp_port(), {.tag = tag, .sender = sender, .message = message});
   EXPECT_EQ(again.outcome, Outcome::kAccepted) << again.reply.ToString() << stack.Diagnostics();

@@ -11,6 +11,8 @@
 #include <thread>
 #include <vector>
 
+#include "milter/milter_metrics.h"
+#include "support/metrics.h"
 #include "tests/milter/fakes.h"
 
 namespace hive::milter {
@@ -54,6 +56,23 @@ TEST(EndTransactionRetryTest, AFailedReleaseIsSentAgainAfterTheNextCallThatSucce
   EXPECT_EQ(policy.pending(), 0u);
   EXPECT_TRUE(policy.CheckRecipient({}).ok());
   EXPECT_EQ(fake.end_requests.size(), 2u);
+}
+
+TEST(EndTransactionRetryTest, TheKeptCountIsAGauge) {
+  metrics::Registry registry;
+  MilterMetrics milter_metrics(registry);
+  SetMilterMetrics(&milter_metrics);
+  FakePolicyClient fake;
+  EndTransactionRetry policy(fake, 100);
+  EXPECT_THAT(registry.Render(), ::testing::HasSubstr("\nhive_milter_releases_kept 0\n"));
+  fake.end_answer = absl::UnavailableError("down");
+  ASSERT_FALSE(policy.EndTransaction(End("t1")).ok());
+  ASSERT_FALSE(policy.EndTransaction(End("t2")).ok());
+  EXPECT_THAT(registry.Render(), ::testing::HasSubstr("\nhive_milter_releases_kept 2\n"));
+  fake.end_answer = absl::OkStatus();
+  EXPECT_TRUE(policy.CheckSender({}).ok());
+  EXPECT_THAT(registry.Render(), ::testing::HasSubstr("\nhive_milter_releases_kept 0\n"));
+  SetMilterMetrics(nullptr);
 }
 
 TEST(EndTransactionRetryTest, EveryKindOfSuccessfulCallFlushes) {
