@@ -1,5 +1,7 @@
 #include "milter/end_transaction_retry.h"
 
+#include <chrono>
+
 #include "absl/strings/str_cat.h"
 #include "milter/milter_metrics.h"
 #include "support/log.h"
@@ -75,7 +77,8 @@ void EndTransactionRetry::Flush() {
   if (pending_count_.load(std::memory_order_relaxed) == 0 || flushing_.exchange(true)) return;
   std::size_t released = 0;
   std::size_t refused = 0;
-  for (std::size_t i = 0; i < kMaxRetriesPerFlush; ++i) {
+  const auto stop_at = std::chrono::steady_clock::now() + kMaxFlushTime;
+  for (std::size_t i = 0; i < kMaxRetriesPerFlush && std::chrono::steady_clock::now() < stop_at; ++i) {
     pb::EndTransactionRequest request;
     {
       std::lock_guard lock(mu_);

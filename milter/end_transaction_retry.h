@@ -6,9 +6,9 @@
 // its sender's retry is refused for allowance nobody used.
 //
 // Kept requests are sent after the next call of any kind that succeeded
-// (the service is back), oldest first, at most kMaxRetriesPerFlush at a
-// time and by one thread at a time (others skip), so one session pays for a
-// few extra round trips once after an outage. A retry that fails again
+// (the service is back), oldest first, at most kMaxRetriesPerFlush or
+// kMaxFlushTime at a time and by one thread at a time (others skip), so one
+// session pays for a few extra round trips once after an outage. A retry that fails again
 // stays kept (while releases keep failing and checks succeed, each check
 // costs one retry more). EndTransaction is idempotent (a settled, expired or unknown
 // transaction releases nothing), so retrying one the service did carry out
@@ -27,6 +27,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <deque>
 #include <mutex>
@@ -35,8 +36,10 @@
 
 namespace hive::milter {
 
-// Sent after one successful call at most.
+// Sent after one successful call at most, and for at most this long: the
+// session whose call triggered the flush waits for it.
 inline constexpr std::size_t kMaxRetriesPerFlush = 32;
+inline constexpr std::chrono::milliseconds kMaxFlushTime{250};
 // Kept at most: far above the transactions in flight at any moment (one
 // per SMTP session), so only a long outage with many refusals reaches it.
 inline constexpr std::size_t kMaxPendingReleases = 10000;

@@ -150,6 +150,26 @@ TEST(EndTransactionRetryTest, OneFlushSendsABoundedNumber) {
   EXPECT_EQ(policy.pending(), 0u);
 }
 
+// A slow service: the session that triggered the flush waits for at most
+// kMaxFlushTime of retries (each call here outlasts it, so one is sent).
+class SlowReleases final : public FakePolicyClient {
+ public:
+  absl::Status EndTransaction(const pb::EndTransactionRequest& r) override {
+    if (end_answer.ok()) std::this_thread::sleep_for(kMaxFlushTime + std::chrono::milliseconds(50));
+    return FakePolicyClient::EndTransaction(r);
+  }
+};
+
+TEST(EndTransactionRetryTest, OneFlushLastsABoundedTime) {
+  SlowReleases fake;
+  EndTransactionRetry policy(fake, 100);
+  fake.end_answer = absl::UnavailableError("down");
+  for (const char* id : {"t1", "t2", "t3"}) ASSERT_FALSE(policy.EndTransaction(End(id)).ok());
+  fake.end_answer = absl::OkStatus();
+  EXPECT_TRUE(policy.CheckSender({}).ok());
+  EXPECT_EQ(policy.pending(), 2u);
+}
+
 TEST(EndTransactionRetryTest, NothingKeptCostsNothing) {
   FakePolicyClient fake;
   EndTransactionRetry policy(fake, 100);
