@@ -69,7 +69,7 @@ void EndTransactionRetry::Keep(const pb::EndTransactionRequest& request) {
   }
   if (dropped) {
     hive::log::Warning(absl::StrCat("end retry: ", max_pending_,
-                                    " releases kept already; the oldest dropped (its reservations expire by their TTL)"));
+                                    " releases kept already; the oldest dropped (its units stay counted, as an unsettled reservation's do)"));
   }
 }
 

@@ -16,8 +16,8 @@
 //
 // hive_milter_releases_kept (milter_metrics.h) says how many are kept.
 // Bounded: at most `max_pending` kept; beyond that the oldest is dropped
-// and its reservations expire by their TTL (the safe side: a sender can
-// only lose allowance, never gain it). Kept requests live in memory: a
+// and its units stay counted, as before this class (the safe side: a
+// sender can only lose allowance, never gain it). Kept requests live in memory: a
 // milter restart loses them the same way.
 //
 // Usage: EndTransactionRetry policy(*grpc_client, kMaxPendingReleases);
