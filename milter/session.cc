@@ -593,7 +593,8 @@ void Session::EndMessage(pb::EndTransactionRequest::Reason reason) {
       hive::log::Info(line);
     } else {
       // Kept and sent again once the service answers (end_transaction_retry.h);
-      // failing that, the reservations expire by their TTL in the service.
+      // failing that, the reservations stay counted (settled as used at
+      // their TTL).
       hive::log::Warning(line);
     }
   }
