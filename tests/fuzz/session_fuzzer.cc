@@ -9,7 +9,9 @@
 //    parameter count, headers, header bytes, body bytes);
 //  - no leaked reservation: every transaction in which a recipient may have
 //    reserved something (any RCPT answer but an explicit refusal) ends with
-//    either a message verdict from the service or an EndTransaction, except
+//    either a message verdict from the service or exactly one EndTransaction
+//    that went through, once the service is back (a release that met the
+//    service down is kept and sent again by EndTransactionRetry), except
 //    a message delivered after a failed CheckMessage in failure mode
 //    accept (documented: its reservations stay counted until their TTL);
 //  - after abort, close or end of message no transaction is open.
@@ -23,10 +25,10 @@
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 
+#include "milter/end_transaction_retry.h"
 #include "milter/session.h"
 #include "support/log.h"
 #include "tests/milter/fakes.h"
@@ -36,6 +38,7 @@ namespace {
 namespace pb = hive::policy::v1;
 using hive::milter::Decide;
 using hive::milter::Disposition;
+using hive::milter::EndTransactionRetry;
 using hive::milter::FailureMode;
 using hive::milter::Session;
 using hive::milter::Settings;
@@ -86,6 +89,38 @@ bool Refused(const absl::StatusOr<pb::Verdict>& answer, Stage stage, FailureMode
   return d.disposition == Disposition::kTempfail || d.disposition == Disposition::kReject;
 }
 
+// The service as the fuzzed answers paint it: down after a check failed,
+// up after one answered. A release while it is down fails, and
+// EndTransactionRetry (between the session and this fake, as in
+// hive-milter) keeps it for later.
+class OutagePolicy final : public FakePolicyClient {
+ public:
+  bool down = false;
+  std::map<std::string, int> released;  // releases that went through
+
+  absl::StatusOr<pb::Verdict> CheckSender(const pb::SenderRequest& r) override {
+    return Seen(FakePolicyClient::CheckSender(r));
+  }
+  absl::StatusOr<pb::Verdict> CheckRecipient(const pb::RecipientRequest& r) override {
+    return Seen(FakePolicyClient::CheckRecipient(r));
+  }
+  absl::StatusOr<pb::Verdict> CheckMessage(const pb::MessageRequest& r) override {
+    return Seen(FakePolicyClient::CheckMessage(r));
+  }
+  absl::Status EndTransaction(const pb::EndTransactionRequest& r) override {
+    static_cast<void>(FakePolicyClient::EndTransaction(r));
+    if (down) return absl::UnavailableError("fuzzed outage");
+    ++released[r.transaction_id()];
+    return absl::OkStatus();
+  }
+
+ private:
+  absl::StatusOr<pb::Verdict> Seen(absl::StatusOr<pb::Verdict> answer) {
+    down = !answer.ok();
+    return answer;
+  }
+};
+
 // Per transaction id, what the fuzzer saw happen to it.
 struct TxModel {
   bool reserved = false;        // a RCPT answer other than an explicit refusal
@@ -110,7 +145,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   settings->max_body_bytes = in.ConsumeIntegralInRange<uint64_t>(0, 256);
   const FailureMode mode = settings->failure_mode;
 
-  FakePolicyClient policy;
+  OutagePolicy service;
+  EndTransactionRetry policy(service, hive::milter::kMaxPendingReleases);
   FakeActions mta;
   int next_id = 0;
   Session session(settings, policy, [&next_id] { return "tx" + std::to_string(next_id++); });
@@ -129,9 +165,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   };
 
   while (in.remaining_bytes() > 0) {
-    policy.sender_answers.clear();
-    policy.recipient_answers.clear();
-    policy.message_answers.clear();
+    service.sender_answers.clear();
+    service.recipient_answers.clear();
+    service.message_answers.clear();
     const std::string tx = session.transaction_id();
     const std::size_t replies = mta.replies.size();
     switch (in.ConsumeIntegralInRange(0, 11)) {
@@ -164,13 +200,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       case 2: {  // MAIL
         const auto answer = Answer(in);
-        policy.sender_answers.push_back(answer);
-        const std::size_t asked = policy.sender_requests.size();
+        service.sender_answers.push_back(answer);
+        const std::size_t asked = service.sender_requests.size();
         const Status st = session.OnEnvFrom(mta, Args(in));
         check_refusal(st, replies);
         end_open(tx);
-        Check(policy.sender_requests.size() == asked + 1);
-        const pb::Address& a = policy.sender_requests.back().transaction().sender();
+        Check(service.sender_requests.size() == asked + 1);
+        const pb::Address& a = service.sender_requests.back().transaction().sender();
         Check(a.address().size() <= kMaxFieldBytes && a.esmtp_params_size() <= kMaxEsmtpArgs);
         for (const std::string& p : a.esmtp_params()) Check(p.size() <= kMaxFieldBytes);
         Check(session.in_transaction() == (st == Status::kContinue));
@@ -178,14 +214,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       }
       case 3: {  // RCPT
         const auto answer = Answer(in);
-        policy.recipient_answers.push_back(answer);
-        const std::size_t asked = policy.recipient_requests.size();
+        service.recipient_answers.push_back(answer);
+        const std::size_t asked = service.recipient_requests.size();
         check_refusal(session.OnEnvRcpt(mta, Args(in)), replies);
         if (tx.empty()) {
-          Check(policy.recipient_requests.size() == asked);  // nothing to ask outside a transaction
+          Check(service.recipient_requests.size() == asked);  // nothing to ask outside a transaction
         } else {
-          Check(policy.recipient_requests.size() == asked + 1);
-          const pb::Address& a = policy.recipient_requests.back().recipient();
+          Check(service.recipient_requests.size() == asked + 1);
+          const pb::Address& a = service.recipient_requests.back().recipient();
           Check(a.address().size() <= kMaxFieldBytes && a.esmtp_params_size() <= kMaxEsmtpArgs);
           if (!answer.ok() || !Refused(answer, Stage::kRecipient, mode)) txs[tx].reserved = true;
         }
@@ -206,15 +242,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         break;
       case 8: {  // end of message
         const auto answer = Answer(in);
-        policy.message_answers.push_back(answer);
-        const std::size_t asked = policy.message_requests.size();
+        service.message_answers.push_back(answer);
+        const std::size_t asked = service.message_requests.size();
         mta.fail_edits = in.ConsumeIntegralInRange(0, 7) == 0;
         const Status st = session.OnEndOfMessage(mta);
         mta.fail_edits = false;
         check_refusal(st, replies);
         if (!tx.empty()) {
-          Check(policy.message_requests.size() == asked + 1);
-          const pb::MessageRequest& r = policy.message_requests.back();
+          Check(service.message_requests.size() == asked + 1);
+          const pb::MessageRequest& r = service.message_requests.back();
           Check(static_cast<uint64_t>(r.headers_size()) <= settings->max_headers);
           uint64_t header_bytes = 0;
           for (const auto& h : r.headers()) header_bytes += h.name().size() + h.value().size();
@@ -251,11 +287,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   session.OnClose(mta);
   end_open(tx);
 
-  std::set<std::string> released;
-  for (const auto& r : policy.end_requests) released.insert(r.transaction_id());
+  // The service comes back: the next answers carry every kept release.
+  service.down = false;
+  for (int i = 0; i < 1000 && policy.pending() > 0; ++i) Check(policy.CheckSender({}).ok());
+  Check(policy.pending() == 0);
   for (const auto& [id, m] : txs) {
     Check(m.ended);
-    if (m.reserved && !m.verdict && !m.accepted_unchecked) Check(released.count(id) == 1);
+    if (m.reserved && !m.verdict && !m.accepted_unchecked) Check(service.released[id] == 1);
+    Check(service.released[id] <= 1);
   }
   return 0;
 }
