@@ -184,6 +184,25 @@ absl::StatusOr<Listeners> PrepareListeners(const Flags& flags, const hive::polic
   return out;
 }
 
+// What a restart would refuse in a policy the admin API is about to write
+// into the config file: the checks PrepareListeners makes that need no file
+// (the TLS files are read at start).
+absl::Status StartRefusal(const Flags& flags, const hive::policy::config::PolicySnapshot& snapshot) {
+  const hive::policy::config::ServerSettings& server = snapshot.server;
+  const std::string listen = flags.listen.empty() ? server.listen : flags.listen;
+  if (server.tls.cert_file().empty() && !hive::tls::IsLocalAddress(listen)) {
+    return absl::InvalidArgumentError(absl::StrCat("server.listen: plaintext gRPC on ", listen,
+                                                   " is refused (only loopback or unix: may be plaintext; set server.tls)"));
+  }
+  const std::string admin_listen = flags.admin_listen.empty() ? server.admin.listen() : flags.admin_listen;
+  if (admin_listen.empty()) return absl::OkStatus();
+  if (server.admin.tls().cert_file().empty() && !hive::tls::IsLocalAddress(admin_listen)) {
+    return absl::InvalidArgumentError(absl::StrCat("server.admin.listen: plaintext gRPC on ", admin_listen,
+                                                   " is refused (set server.admin.tls)"));
+  }
+  return hive::policy::server::AccessSettingsFrom(server.admin, server.admin.tls().cert_file().empty()).status();
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -335,6 +354,12 @@ int main(int argc, char** argv) {
     }
     repository = std::make_unique<adm::PolicyRepository>(
         *policy_storage, holder, clock, follower ? policy_storage->Describe() : flags.config);
+    // The file is what a restart reads (with the policy in Redis, the
+    // listeners come from each replica's own file).
+    if (!follower) {
+      repository->SetStartCheck(
+          [&flags](const hive::policy::config::PolicySnapshot& s) { return StartRefusal(flags, s); });
+    }
     // Every refused call: the audit history (who, what, when) and the log
     // (syslog, facility mail).
     hive::policy::admin::PolicyRepository* audit = repository.get();

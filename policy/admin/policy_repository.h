@@ -81,6 +81,13 @@ class PolicyRepository {
 
   PolicyStorage& storage() { return storage_; }
 
+  // Checks a validated policy must also pass to be written: what a restart
+  // of this daemon would refuse in it (main.cc: a plaintext listener off
+  // loopback, a malformed admin token), so that an apply cannot leave a
+  // file hive-policyd does not start with. Set once, before serving.
+  using StartCheck = std::function<absl::Status(const config::PolicySnapshot&)>;
+  void SetStartCheck(StartCheck check) { start_check_ = std::move(check); }
+
  private:
   static constexpr int kEditAttempts = 3;
   // `audit_stale`: record a stale refusal in the history (not when the
@@ -97,6 +104,7 @@ class PolicyRepository {
   config::SnapshotHolder& holder_;
   const ratelimit::Clock& clock_;
   const std::string source_name_;
+  StartCheck start_check_;
   std::mutex mu_;
 };
 

@@ -101,6 +101,23 @@ TEST(AdminCliTest, ThePolicyListenerIsNamedAsTheLikelyMistake) {
   EXPECT_THAT(wrapped.output, HasSubstr("hivectl: server: '127.0.0.1:99999': port 99999 is above 65535"));
 }
 
+// An apply writes the file a restart reads: what a start would refuse in
+// it (here a malformed admin token) is refused now, not at the next restart.
+TEST(AdminCliTest, APolicyTheDaemonWouldNotStartWithIsRefused) {
+  AdminStack admin(kPolicy);
+  ASSERT_TRUE(admin.ok()) << admin.Diagnostics();
+  const std::string file = admin.stack().dir().Sub("policyd.yaml");
+  const std::string before = ReadFile(file);
+  const std::string bad = admin.WriteTemp(
+      "bad-token.yaml", std::string(kPolicy) + "server:\n  admin:\n    tokens: [{name: ci, sha256: abc, role: viewer}]\n");
+  CtlResult validate = admin.Ctl({"policy", "validate", bad});
+  EXPECT_EQ(validate.code, 2) << validate.output;
+  CtlResult apply = admin.Ctl({"policy", "apply", bad});
+  EXPECT_EQ(apply.code, 2) << apply.output;
+  EXPECT_THAT(apply.output, HasSubstr("hive-policyd would not start with it: server.admin.tokens[0].sha256: 64 hex digits"));
+  EXPECT_EQ(ReadFile(file), before);
+}
+
 TEST(AdminCliTest, RulesPoolsQuotaAndCheckAsAnOperatorRunsThem) {
   AdminStack admin(kPolicy);
   ASSERT_TRUE(admin.ok()) << admin.Diagnostics();
