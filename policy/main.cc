@@ -14,10 +14,12 @@
 // Exit codes: 0 ok, 1 runtime failure (cannot listen), 2 bad config or usage.
 #include <pthread.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <algorithm>
 #include <memory>
@@ -184,6 +186,37 @@ absl::StatusOr<Listeners> PrepareListeners(const Flags& flags, const hive::polic
   return out;
 }
 
+// The admin API in file mode writes the config file's directory (an apply
+// is a temporary file and a rename) and its history directory; start fails
+// when it cannot (a read-only /etc under the unit's ProtectSystem=strict).
+// --check says so first: the unit's ExecStartPre then fails with the reason.
+absl::Status CheckAdminWritable(const Flags& flags) {
+  const auto writable = [](const std::filesystem::path& wanted) -> absl::Status {
+    std::error_code ec;
+    std::filesystem::path at = wanted;  // the nearest existing ancestor
+    while (!at.empty() && at != at.root_path() && !std::filesystem::exists(at, ec)) at = at.parent_path();
+    if (at.empty()) at = ".";
+    if (!std::filesystem::is_directory(at, ec)) {
+      return absl::FailedPreconditionError(absl::StrCat(wanted.string(), ": ", at.string(), " is not a directory"));
+    }
+    if (access(at.c_str(), W_OK) != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(wanted.string(), ": ", at.string(), ": ", std::strerror(errno)));
+    }
+    return absl::OkStatus();
+  };
+  std::filesystem::path config_dir = std::filesystem::path(flags.config).parent_path();
+  if (config_dir.empty()) config_dir = ".";
+  for (const std::filesystem::path& dir :
+       {config_dir, std::filesystem::path(flags.admin_history.empty() ? flags.config + ".history" : flags.admin_history)}) {
+    if (absl::Status s = writable(dir); !s.ok()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "admin API: cannot write ", s.message(),
+          " (an apply writes the config's directory and the history; docs/operations.md \"Enabling the admin API\")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // What a restart would refuse in a policy the admin API is about to write
 // into the config file: the checks PrepareListeners makes that need no file
 // (the TLS files are read at start).
@@ -220,9 +253,17 @@ int main(int argc, char** argv) {
       return kExitConfig;
     }
     hive::log::Init({.ident = "hive-policyd", .to_syslog = false, .to_stderr = true});
-    if (absl::StatusOr<Listeners> listeners = PrepareListeners(flags, **snapshot); !listeners.ok()) {
+    absl::StatusOr<Listeners> listeners = PrepareListeners(flags, **snapshot);
+    if (!listeners.ok()) {
       std::cerr << flags.config << ": " << listeners.status().message() << "\n";
       return kExitConfig;
+    }
+    const hive::policy::config::LimitStoreSettings& store = (*snapshot)->limit_store;
+    if (!listeners->admin_listen.empty() && !(store.redis && store.policy_in_redis)) {
+      if (absl::Status s = CheckAdminWritable(flags); !s.ok()) {
+        std::cerr << flags.config << ": " << s.message() << "\n";
+        return kExitConfig;
+      }
     }
     std::cout << flags.config << ": OK (config version " << (*snapshot)->version << ", "
               << (*snapshot)->limits.rules.size() << " limits, " << (*snapshot)->routing.pools().size()

@@ -180,6 +180,19 @@ TEST(ConfigErrorTest, PolicydCheckRefusesWhatStartWouldRefuse) {
   EXPECT_THAT(token, HasSubstr("server.admin.tokens[0].sha256: 64 hex digits"));
 }
 
+// With the admin API in file mode an apply writes beside the config and in
+// the history: --check (the unit's ExecStartPre) says when it cannot,
+// instead of start failing (exit 1, restarted every second).
+TEST(ConfigErrorTest, PolicydCheckRefusesAnAdminHistoryItCannotWrite) {
+  TempDir dir;
+  WriteFile(dir.Sub("not-a-dir"), "");
+  WriteFile(dir.Sub("admin.yaml"), "server:\n  admin:\n    listen: " + PolicydTarget(FreePort()) + "\n");
+  const std::string out = RunExpectingConfigError(
+      {HIVE_POLICYD_BIN, "--check", "--config", dir.Sub("admin.yaml"), "--admin-history", dir.Sub("not-a-dir/h")}, dir);
+  EXPECT_THAT(out, HasSubstr("admin API: cannot write " + dir.Sub("not-a-dir/h") + ": " + dir.Sub("not-a-dir") +
+                             " is not a directory"));
+}
+
 TEST(ConfigErrorTest, MilterRefusesABadFailureModeNamingTheLine) {
   TempDir dir;
   WriteFile(dir.Sub("bad.yaml"), "listen: inet:1@127.0.0.1\nfailure_mode: sometimes\n");
