@@ -500,12 +500,13 @@ ratelimit:
     redis: {address: "{redis}", timeout: 200ms}
 )";
 
-TEST(FaultMatrixPostfix, PolicydKilledAfterRcptReservedReleasesTheUnitOnceBack) {
+TEST_P(FaultMatrix, PolicydKilledAfterRcptReservedReleasesTheUnitOnceBack) {
   const uint16_t metrics_port = FreePort();
   FaultStack stack({.policy_yaml = kOneRecipientPolicy,
                     .milter_yaml = std::string(kMilterYaml) + "observability: {metrics_listen: \"127.0.0.1:" +
                                    std::to_string(metrics_port) + "\"}\n",
-                    .with_redis = true});
+                    .with_redis = true,
+                    .mta = GetParam()});
   const std::string sender = "once@capped.example";
   const std::string tag = Tag("killed-after-rcpt", 0);
   const std::string message = MakeMessage(sender, "rcpt@dest.example", "retry " + tag, "hi");
