@@ -60,12 +60,14 @@ absl::Status LoadClassModes(const cfg::MilterConfig& file, const hive::config::S
 
 std::string Usage() {
   return "usage: hive-milter [--config PATH] [--listen SPEC] [--policy TARGET]\n"
-         "                   [--failure-mode tempfail|accept] [--debug]\n"
+         "                   [--failure-mode tempfail|accept] [--check] [--debug]\n"
          "  --config PATH        YAML file (hive.config.v1.MilterConfig); optional when\n"
          "                       --listen and --policy are given\n"
          "  --listen SPEC        libmilter socket: inet:PORT@HOST, inet6:PORT@HOST, unix:PATH\n"
          "  --policy TARGET      gRPC target of hive-policyd: HOST:PORT or unix:PATH\n"
          "  --failure-mode MODE  when the policy service fails: tempfail (default) or accept\n"
+         "  --check              validate the configuration as a start would, and exit\n"
+         "                       (0 valid, 2 invalid); nothing listens, nothing connects\n"
          "  --debug              log debug lines\n";
 }
 
@@ -88,6 +90,9 @@ absl::StatusOr<CommandLine> ParseCommandLine(const std::vector<std::string>& arg
     } else if (flag == "--debug") {
       if (inline_value) return absl::InvalidArgumentError("--debug takes no value");
       cl.debug = true;
+    } else if (flag == "--check") {
+      if (inline_value) return absl::InvalidArgumentError("--check takes no value");
+      cl.check = true;
     } else if (flag == "--config") {
       absl::StatusOr<std::string> v = value();
       if (!v.ok()) return v.status();

@@ -66,6 +66,8 @@ struct CommandLine {
   std::optional<FailureMode> failure_mode;
   bool debug = false;
   bool help = false;
+  // Validate as a start would, then exit (the unit's ExecStartPre).
+  bool check = false;
 };
 
 std::string Usage();

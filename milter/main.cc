@@ -74,6 +74,18 @@ void ReloadLoop(const hive::milter::CommandLine& cl, std::shared_ptr<const hive:
   }
 }
 
+// The policy client (target and TLS files checked; nothing connects yet),
+// or the configuration error, logged.
+absl::StatusOr<std::unique_ptr<hive::milter::GrpcPolicyClient>> MakePolicyClient(
+    const hive::milter::Settings& settings) {
+  absl::StatusOr<std::unique_ptr<hive::milter::GrpcPolicyClient>> client =
+      hive::milter::GrpcPolicyClient::Create(settings.policy_target, settings.rpc_timeout, settings.policy_tls);
+  if (!client.ok()) {
+    hive::log::Error(absl::StrCat("configuration error: policy client: ", client.status().message()));
+  }
+  return client;
+}
+
 int Run(int argc, char** argv) {
   using hive::milter::Settings;
   std::vector<std::string> args(argv + 1, argv + argc);
@@ -89,7 +101,7 @@ int Run(int argc, char** argv) {
   }
   hive::log::Options log_options;
   log_options.ident = "hive-milter";
-  log_options.to_syslog = true;
+  log_options.to_syslog = !cl->check;  // a check answers its caller only
   log_options.to_stderr = !hive::log::StderrIsJournal();
   log_options.debug = cl->debug;
   hive::log::Init(log_options);
@@ -103,6 +115,14 @@ int Run(int argc, char** argv) {
   if (settings->log_json) {
     log_options.json = true;
     hive::log::Init(log_options);  // errors before this point were plain text
+  }
+  if (cl->check) {
+    // What start refuses before it listens: the settings (read above) and
+    // the policy client (target, TLS files). It connects to nothing.
+    if (!MakePolicyClient(*settings).ok()) return kExitConfig;
+    std::printf("%s: OK (listen %s, policy %s)\n", cl->config_path.empty() ? "command line" : cl->config_path.c_str(),
+                settings->listen.c_str(), settings->policy_target.c_str());
+    return 0;
   }
 
   // Block the stop signals before any other thread exists (gRPC's included),
@@ -159,13 +179,8 @@ int Run(int argc, char** argv) {
   hive::milter::SetNoDelayOnListeningSockets();
 
   // We never fork, but keep the rule: the channel comes after any daemonising.
-  absl::StatusOr<std::unique_ptr<hive::milter::GrpcPolicyClient>> client =
-      hive::milter::GrpcPolicyClient::Create(settings->policy_target, settings->rpc_timeout,
-                                              settings->policy_tls);
-  if (!client.ok()) {
-    hive::log::Error(absl::StrCat("configuration error: policy client: ", client.status().message()));
-    return kExitConfig;
-  }
+  absl::StatusOr<std::unique_ptr<hive::milter::GrpcPolicyClient>> client = MakePolicyClient(*settings);
+  if (!client.ok()) return kExitConfig;
   // Degraded-mode leases live as long as the process (a reload keeps them;
   // max_leases is read at start).
   hive::milter::LeaseTable leases(settings->max_leases);

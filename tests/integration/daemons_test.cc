@@ -201,6 +201,31 @@ TEST(ConfigErrorTest, MilterRefusesABadFailureModeNamingTheLine) {
   EXPECT_THAT(out, HasSubstr("failure_mode"));
 }
 
+// `hive-milter --check` (the unit's ExecStartPre) makes the checks start
+// makes before it listens: the settings, and the policy client (a plaintext
+// target off loopback, an unreadable CA file). It listens to nothing and
+// connects to nothing (192.0.2.1 is never contacted).
+TEST(ConfigErrorTest, MilterCheckRefusesWhatStartWouldRefuseAndListensToNothing) {
+  TempDir dir;
+  const uint16_t port = FreePort();
+  const std::string listen = "inet:" + std::to_string(port) + "@127.0.0.1";
+  WriteFile(dir.Sub("ok.yaml"), "listen: " + listen + "\npolicy_target: 127.0.0.1:" + std::to_string(FreePort()) + "\n");
+  Process ok({HIVE_MILTER_BIN, "--check", "--config", dir.Sub("ok.yaml")}, dir.Sub("ok.log"));
+  ASSERT_TRUE(ok.WaitExit(std::chrono::seconds(15)));
+  ASSERT_TRUE(WIFEXITED(ok.ExitStatus()));
+  EXPECT_EQ(WEXITSTATUS(ok.ExitStatus()), 0) << ReadFile(dir.Sub("ok.log"));
+  EXPECT_THAT(ReadFile(dir.Sub("ok.log")), HasSubstr("ok.yaml: OK (listen " + listen + ", policy 127.0.0.1:"));
+  EXPECT_FALSE(WaitForListener(port, std::chrono::milliseconds(200)));
+
+  WriteFile(dir.Sub("open.yaml"), "listen: " + listen + "\npolicy_target: 192.0.2.1:7450\n");
+  EXPECT_THAT(RunExpectingConfigError({HIVE_MILTER_BIN, "--check", "--config", dir.Sub("open.yaml")}, dir),
+              HasSubstr("plaintext gRPC to 192.0.2.1:7450 refused"));
+  WriteFile(dir.Sub("tls.yaml"), "listen: " + listen + "\npolicy_target: 127.0.0.1:7450\npolicy_tls: {ca_file: " +
+                                     dir.Sub("missing-ca.pem") + "}\n");
+  EXPECT_THAT(RunExpectingConfigError({HIVE_MILTER_BIN, "--check", "--config", dir.Sub("tls.yaml")}, dir),
+              HasSubstr("policy_tls.ca_file: cannot read"));
+}
+
 // hive-maillog-follower says when its --log file is missing (a wrong path:
 // /var/log/maillog instead of mail.log) and when it reads it; it waited
 // without a word.
