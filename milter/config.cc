@@ -219,9 +219,14 @@ absl::StatusOr<Settings> LoadSettings(const CommandLine& cl) {
 }
 
 absl::StatusOr<Settings> ReloadSettings(const CommandLine& command_line, const Settings& running,
-                                        std::string* note) {
+                                        std::string* note, const StartCheck& start_check) {
   absl::StatusOr<Settings> loaded = LoadSettings(command_line);
   if (!loaded.ok()) return loaded;
+  if (start_check) {
+    if (absl::Status refused = start_check(*loaded); !refused.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("a restart would refuse it: ", refused.message()));
+    }
+  }
   note->clear();
   if (loaded->listen != running.listen) {
     absl::StrAppend(note, "listen stays ", running.listen, " until a restart; ");
@@ -241,6 +246,11 @@ absl::StatusOr<Settings> ReloadSettings(const CommandLine& command_line, const S
     absl::StrAppend(note, "sender_limits_at_first_rcpt stays ", running.sender_limits_at_first_rcpt ? "on" : "off",
                     " until a restart; ");
     loaded->sender_limits_at_first_rcpt = running.sender_limits_at_first_rcpt;
+  }
+  if (loaded->metrics_listen != running.metrics_listen || loaded->log_json != running.log_json) {
+    absl::StrAppend(note, "observability.metrics_listen / log_format stay as they were until a restart; ");
+    loaded->metrics_listen = running.metrics_listen;
+    loaded->log_json = running.log_json;
   }
   loaded->debug = running.debug;
   return loaded;

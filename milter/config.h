@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -81,8 +82,12 @@ absl::StatusOr<Settings> LoadSettings(const CommandLine& command_line);
 
 // SIGUSR1: LoadSettings again. An error leaves the caller on `running`. The
 // listen socket and the policy target cannot change without a restart: they
-// keep their running values and `note` says so; so does policy_tls.
+// keep their running values and `note` says so; so do policy_tls, the
+// metrics endpoint and the log format. `start_check` (main.cc: the policy
+// client as start builds it) runs on the file as loaded: what it refuses is
+// an error, so a reload that passes never leaves a restart to fail.
+using StartCheck = std::function<absl::Status(const Settings&)>;
 absl::StatusOr<Settings> ReloadSettings(const CommandLine& command_line, const Settings& running,
-                                        std::string* note);
+                                        std::string* note, const StartCheck& start_check = nullptr);
 
 }  // namespace hive::milter

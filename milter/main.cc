@@ -57,7 +57,10 @@ void ReloadLoop(const hive::milter::CommandLine& cl, std::shared_ptr<const hive:
     if (sigwait(&usr1, &sig) != 0) continue;
     if (g_stopping.load()) return;
     std::string note;
-    absl::StatusOr<hive::milter::Settings> loaded = hive::milter::ReloadSettings(cl, *running, &note);
+    absl::StatusOr<hive::milter::Settings> loaded =
+        hive::milter::ReloadSettings(cl, *running, &note, [](const hive::milter::Settings& s) {
+          return hive::milter::GrpcPolicyClient::Check(s.policy_target, s.rpc_timeout, s.policy_tls);
+        });
     hive::milter::MilterMetrics* metrics = hive::milter::CurrentMilterMetrics();
     if (metrics != nullptr) metrics->RecordReload(loaded.ok());
     if (!loaded.ok()) {

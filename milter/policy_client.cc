@@ -57,11 +57,15 @@ absl::StatusOr<pb::Verdict> Call(pb::PolicyService::Stub& stub, absl::Duration t
   return verdict;
 }
 
-}  // namespace
+// The channel Create makes, or why it refuses to (Check: the same checks).
+struct ChannelSpec {
+  std::string target;  // as gRPC takes it ("ipv4:a,b" for a list)
+  grpc::ChannelArguments args;
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+};
 
-absl::StatusOr<std::unique_ptr<GrpcPolicyClient>> GrpcPolicyClient::Create(const std::string& target,
-                                                                           absl::Duration rpc_timeout,
-                                                                           const hive::config::v1::ClientTls& tls) {
+absl::StatusOr<ChannelSpec> Spec(const std::string& target, absl::Duration rpc_timeout,
+                                 const hive::config::v1::ClientTls& tls) {
   if (target.empty()) return absl::InvalidArgumentError("empty policy target");
   if (rpc_timeout <= absl::ZeroDuration()) return absl::InvalidArgumentError("rpc timeout must be positive");
   grpc::ChannelArguments args;
@@ -107,7 +111,22 @@ absl::StatusOr<std::unique_ptr<GrpcPolicyClient>> GrpcPolicyClient::Create(const
   absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
       hive::tls::MakeChannelCredentials(tls, channel_target, "policy_tls", args);
   if (!credentials.ok()) return credentials.status();
-  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(channel_target, *credentials, args);
+  return ChannelSpec{.target = std::move(channel_target), .args = std::move(args), .credentials = *credentials};
+}
+
+}  // namespace
+
+absl::Status GrpcPolicyClient::Check(const std::string& target, absl::Duration rpc_timeout,
+                                     const hive::config::v1::ClientTls& tls) {
+  return Spec(target, rpc_timeout, tls).status();
+}
+
+absl::StatusOr<std::unique_ptr<GrpcPolicyClient>> GrpcPolicyClient::Create(const std::string& target,
+                                                                           absl::Duration rpc_timeout,
+                                                                           const hive::config::v1::ClientTls& tls) {
+  absl::StatusOr<ChannelSpec> spec = Spec(target, rpc_timeout, tls);
+  if (!spec.ok()) return spec.status();
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(spec->target, spec->credentials, spec->args);
   if (channel == nullptr) return absl::InternalError(absl::StrCat("cannot create a channel to ", target));
   return std::unique_ptr<GrpcPolicyClient>(new GrpcPolicyClient(channel, rpc_timeout));
 }

@@ -64,6 +64,9 @@ class GrpcPolicyClient final : public PolicyClient {
   static absl::StatusOr<std::unique_ptr<GrpcPolicyClient>> Create(
       const std::string& target, absl::Duration rpc_timeout,
       const hive::config::v1::ClientTls& tls = hive::config::v1::ClientTls());
+  // What Create would refuse, without building anything (--check, reload).
+  static absl::Status Check(const std::string& target, absl::Duration rpc_timeout,
+                            const hive::config::v1::ClientTls& tls);
 
   absl::StatusOr<hive::policy::v1::Verdict> CheckSender(const hive::policy::v1::SenderRequest& request) override;
   absl::StatusOr<hive::policy::v1::Verdict> CheckRecipient(
@@ -78,6 +81,7 @@ class GrpcPolicyClient final : public PolicyClient {
   absl::Duration rpc_timeout() const { return absl::Nanoseconds(rpc_timeout_ns_.load()); }
 
  private:
+
   GrpcPolicyClient(std::shared_ptr<grpc::Channel> channel, absl::Duration rpc_timeout);
   // Polls the channel while a connection attempt is under way (see policy_client.cc).
   void Watch();

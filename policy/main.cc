@@ -327,6 +327,9 @@ int main(int argc, char** argv) {
   hive::policy::config::SnapshotHolder holder(flags.config, *snapshot);
   // SIGHUP reloads and admin API applies alike.
   holder.SetObserver([&metrics](const hive::policy::config::PolicySnapshot& s) { metrics.SetConfigVersion(s.version); });
+  const hive::policy::config::SnapshotHolder::StartCheck start_check =
+      [&flags](const hive::policy::config::PolicySnapshot& s) { return StartRefusal(flags, s); };
+  holder.SetStartCheck(start_check);
   // Decisions for the admin API's live stream (nothing is built while no
   // stream is open).
   hive::policy::server::DecisionBus decisions;
@@ -398,8 +401,7 @@ int main(int argc, char** argv) {
     // The file is what a restart reads (with the policy in Redis, the
     // listeners come from each replica's own file).
     if (!follower) {
-      repository->SetStartCheck(
-          [&flags](const hive::policy::config::PolicySnapshot& s) { return StartRefusal(flags, s); });
+      repository->SetStartCheck(start_check);
     }
     // Every refused call: the audit history (who, what, when) and the log
     // (syslog, facility mail).

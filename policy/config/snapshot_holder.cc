@@ -12,6 +12,11 @@ namespace hive::policy::config {
 absl::Status SnapshotHolder::Reload() {
   absl::StatusOr<std::string> text = hive::config::ReadConfigFile(path_);
   absl::StatusOr<SnapshotPtr> next = text.ok() ? LoadSnapshotFromText(*text, path_) : text.status();
+  if (next.ok() && start_check_) {
+    if (absl::Status refused = start_check_(**next); !refused.ok()) {
+      next = absl::InvalidArgumentError(absl::StrCat(path_, ": a restart would refuse it: ", refused.message()));
+    }
+  }
   if (!next.ok()) {
     {
       std::lock_guard lock(mu_);
@@ -40,6 +45,12 @@ void SnapshotHolder::Install(SnapshotPtr next, std::string_view why) {
       !google::protobuf::util::MessageDifferencer::Equals(next->server.tls, old->server.tls)) {
     hive::log::Warning("reload: server.tls / server.admin changed (listeners, TLS, principals, tokens); they apply "
                        "after a restart: until then the running ones stay in force, a removed token too");
+  }
+  // main.cc opens the metrics endpoint and picks the log format once.
+  if (next->observability.metrics_listen != old->observability.metrics_listen ||
+      next->observability.log_json != old->observability.log_json) {
+    hive::log::Warning("reload: observability.metrics_listen / observability.log_json changed; they apply after a "
+                       "restart");
   }
   // main.cc builds the counter store once: moving live counters between
   // stores (or Redis servers) on reload would silently reset every limit.

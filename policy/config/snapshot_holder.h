@@ -33,8 +33,13 @@ class SnapshotHolder {
 
   // Re-reads the file given at construction. On error the current snapshot
   // stays and the error (naming file, line and field) is returned, logged
-  // and kept for LastReloadFailure.
+  // and kept for LastReloadFailure. A file the start check refuses is such
+  // an error: what passes a reload must also start.
   absl::Status Reload();
+  // What a restart would refuse beyond compiling (main.cc: the listeners'
+  // addresses and the admin API's access settings). Set it before serving.
+  using StartCheck = std::function<absl::Status(const PolicySnapshot&)>;
+  void SetStartCheck(StartCheck check) { start_check_ = std::move(check); }
   // The last Reload that failed since a snapshot was last installed:
   // `version` is the refused text's (ConfigVersion; "" when the file could
   // not be read), `error` what Reload returned.
@@ -60,6 +65,7 @@ class SnapshotHolder {
   SnapshotPtr current_;
   std::optional<ReloadFailure> failure_;
   std::function<void(const PolicySnapshot&)> observer_;
+  StartCheck start_check_;
 };
 
 }  // namespace hive::policy::config

@@ -23,6 +23,18 @@ using ::testing::Not;
 
 std::string PolicydTarget(uint16_t port) { return "127.0.0.1:" + std::to_string(port); }
 
+// Sends `sig` (a reload), then returns the log once it says `said` (at most
+// 15 s).
+std::string SignalAndLog(pid_t pid, int sig, const std::string& log_path, const std::string& said) {
+  EXPECT_EQ(kill(pid, sig), 0);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  std::string log;
+  while ((log = ReadFile(log_path)).find(said) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return log;
+}
+
 class PolicydProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -35,16 +47,8 @@ class PolicydProcessTest : public ::testing::Test {
     channel_ = grpc::CreateChannel(PolicydTarget(port_), grpc::InsecureChannelCredentials());
   }
 
-  // SIGHUP, then the log once it says "reloaded" (at most 15 s).
-  std::string ReloadAndLog() {
-    EXPECT_EQ(kill(policyd_->pid(), SIGHUP), 0);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-    std::string log;
-    while ((log = ReadFile(dir_.Sub("policyd.log"))).find("reloaded") == std::string::npos &&
-           std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return log;
+  std::string ReloadAndLog(const std::string& outcome = "reloaded") {
+    return SignalAndLog(policyd_->pid(), SIGHUP, dir_.Sub("policyd.log"), outcome);
   }
 
   TempDir dir_;
@@ -136,6 +140,38 @@ TEST_F(PolicydProcessTest, ReloadChangingAdminTokensWarnsThatARestartIsNeeded) {
   EXPECT_THAT(log, HasSubstr("reloaded"));
 }
 
+// What passes a reload must also start: a malformed admin token (read only
+// at start) used to pass SIGHUP with a warning and then stop the next
+// restart. The reload is refused with the reason; the running config serves.
+TEST_F(PolicydProcessTest, ReloadOfAFileARestartWouldRefuseKeepsTheRunningConfig) {
+  WriteFile(dir_.Sub("policyd.yaml"),
+            "routing:\n  pools: [{name: main}]\n  default_pool: main\n"
+            "server:\n  admin:\n    listen: " + PolicydTarget(FreePort()) +
+                "\n    tokens: [{name: grafana, sha256: abc, role: viewer}]\n");
+  const std::string log = ReloadAndLog("failed, keeping config version");
+  EXPECT_THAT(log, HasSubstr("a restart would refuse it: server.admin.tokens[0].sha256: 64 hex digits"));
+  EXPECT_THAT(log, Not(HasSubstr("reloaded")));
+  auto stub = grpc::health::v1::Health::NewStub(channel_);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::health::v1::HealthCheckResponse resp;
+  ASSERT_TRUE(stub->Check(&ctx, grpc::health::v1::HealthCheckRequest(), &resp).ok());
+  EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+// The metrics endpoint and the log format are set up at start: a reload
+// that changes them says so (else an operator looks for a port that is not
+// there).
+TEST_F(PolicydProcessTest, ReloadChangingTheMetricsEndpointWarnsThatARestartIsNeeded) {
+  WriteFile(dir_.Sub("policyd.yaml"),
+            "routing:\n  pools: [{name: main}]\n  default_pool: main\n"
+            "observability: {metrics_listen: \"" + PolicydTarget(FreePort()) + "\"}\n");
+  const std::string log = ReloadAndLog();
+  EXPECT_THAT(log, HasSubstr("observability.metrics_listen / observability.log_json changed; they apply after a "
+                             "restart"));
+  EXPECT_THAT(log, HasSubstr("reloaded"));
+}
+
 // Runs a daemon that must refuse its config at start: exit code 2 and an
 // error naming the file, line and field path.
 std::string RunExpectingConfigError(const std::vector<std::string>& argv, const TempDir& dir) {
@@ -224,6 +260,35 @@ TEST(ConfigErrorTest, MilterCheckRefusesWhatStartWouldRefuseAndListensToNothing)
                                      dir.Sub("missing-ca.pem") + "}\n");
   EXPECT_THAT(RunExpectingConfigError({HIVE_MILTER_BIN, "--check", "--config", dir.Sub("tls.yaml")}, dir),
               HasSubstr("policy_tls.ca_file: cannot read"));
+}
+
+// SIGUSR1 refuses a file that start would refuse (a plaintext policy target
+// off loopback): it used to pass with "policy_target stays ... until a
+// restart", and the next restart then failed. The running milter serves on.
+// A changed metrics endpoint is kept until a restart, and said.
+TEST(MilterReloadTest, RefusesWhatARestartWouldRefuseAndSaysWhatWaitsForOne) {
+  TempDir dir;
+  const uint16_t port = FreePort();
+  const std::string head = "listen: inet:" + std::to_string(port) + "@127.0.0.1\n";
+  WriteFile(dir.Sub("milter.yaml"), head + "policy_target: 127.0.0.1:" + std::to_string(FreePort()) + "\n");
+  Process milter({HIVE_MILTER_BIN, "--config", dir.Sub("milter.yaml")}, dir.Sub("milter.log"));
+  ASSERT_TRUE(WaitForListener(port, std::chrono::seconds(15))) << ReadFile(dir.Sub("milter.log"));
+  const auto reload_until = [&](const std::string& said) {
+    return SignalAndLog(milter.pid(), SIGUSR1, dir.Sub("milter.log"), said);
+  };
+
+  WriteFile(dir.Sub("milter.yaml"), head + "policy_target: 192.0.2.1:7450\nfailure_mode: accept\n");
+  const std::string refused = reload_until("keeping the running configuration");
+  EXPECT_THAT(refused, HasSubstr("a restart would refuse it: plaintext gRPC to 192.0.2.1:7450 refused"));
+  EXPECT_THAT(refused, Not(HasSubstr("reloaded:")));
+
+  WriteFile(dir.Sub("milter.yaml"), head + "policy_target: 127.0.0.1:1\nfailure_mode: accept\n"
+                                           "observability: {metrics_listen: \"127.0.0.1:" +
+                                           std::to_string(FreePort()) + "\"}\n");
+  const std::string reloaded = reload_until("reloaded:");
+  EXPECT_THAT(reloaded, HasSubstr("observability.metrics_listen / log_format stay as they were until a restart"));
+  EXPECT_THAT(reloaded, HasSubstr("failure_mode accept"));
+  EXPECT_TRUE(WaitForListener(port, std::chrono::seconds(1)));
 }
 
 // hive-maillog-follower says when its --log file is missing (a wrong path:

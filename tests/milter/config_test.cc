@@ -162,5 +162,32 @@ TEST(ConfigTest, ReloadKeepsSocketAndTargetAndRefusesBadFiles) {
   EXPECT_FALSE(ReloadSettings(cl, running, &note).ok());
 }
 
+// The start check sees the file as written (not the running target it is
+// then replaced with), and what it refuses fails the reload.
+TEST(ConfigTest, ReloadRefusesWhatTheStartCheckRefuses) {
+  const std::string path = WriteFile("milter_reload_check.yaml", "listen: inet:1@127.0.0.1\npolicy_target: a:1\n");
+  const CommandLine cl = *ParseCommandLine({"--config", path});
+  const Settings running = *LoadSettings(cl);
+  WriteFile("milter_reload_check.yaml",
+            "listen: inet:1@127.0.0.1\npolicy_target: b:1\nobservability: {log_format: LOG_FORMAT_JSON}\n");
+  std::string seen;
+  const StartCheck refuse_b = [&seen](const Settings& s) {
+    seen = s.policy_target;
+    return s.policy_target == "b:1" ? absl::InvalidArgumentError("no b") : absl::OkStatus();
+  };
+  std::string note;
+  auto refused = ReloadSettings(cl, running, &note, refuse_b);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(seen, "b:1");
+  EXPECT_THAT(refused.status().message(), HasSubstr("a restart would refuse it: no b"));
+
+  WriteFile("milter_reload_check.yaml",
+            "listen: inet:1@127.0.0.1\npolicy_target: a:1\nobservability: {log_format: LOG_FORMAT_JSON}\n");
+  auto reloaded = ReloadSettings(cl, running, &note, refuse_b);
+  ASSERT_TRUE(reloaded.ok()) << reloaded.status();
+  EXPECT_FALSE(reloaded->log_json);
+  EXPECT_THAT(note, HasSubstr("log_format stay as they were until a restart"));
+}
+
 }  // namespace
 }  // namespace hive::milter
