@@ -217,6 +217,16 @@ absl::Status CheckAdminWritable(const Flags& flags) {
   return absl::OkStatus();
 }
 
+// A plaintext admin listener gives every local client without credentials
+// this role: said at start and whenever a reload sets it.
+void WarnOfLocalRole(const hive::policy::server::AccessSettings& settings) {
+  if (settings.plaintext && settings.local_role != hive::policy::server::Role::kNone) {
+    hive::log::Warning(absl::StrCat("admin API: every local client without credentials has role ",
+                                    hive::policy::server::RoleName(settings.local_role),
+                                    " (server.admin.local_role)"));
+  }
+}
+
 // What a restart would refuse in a policy the admin API is about to write
 // into the config file: the checks PrepareListeners makes that need no file
 // (the TLS files are read at start).
@@ -326,7 +336,7 @@ int main(int argc, char** argv) {
   rl::Limiter limiter(metered, clock);
   hive::policy::config::SnapshotHolder holder(flags.config, *snapshot);
   // SIGHUP reloads and admin API applies alike.
-  holder.SetObserver([&metrics](const hive::policy::config::PolicySnapshot& s) { metrics.SetConfigVersion(s.version); });
+  holder.AddObserver([&metrics](const hive::policy::config::PolicySnapshot& s) { metrics.SetConfigVersion(s.version); });
   const hive::policy::config::SnapshotHolder::StartCheck start_check =
       [&flags](const hive::policy::config::PolicySnapshot& s) { return StartRefusal(flags, s); };
   holder.SetStartCheck(start_check);
@@ -378,11 +388,8 @@ int main(int argc, char** argv) {
   std::shared_ptr<grpc::ServerCredentials> admin_credentials = listeners->admin_credentials;
   if (!admin_listen.empty()) {
     hive::policy::server::AccessSettings& settings = *listeners->access;
-    if (settings.plaintext && settings.local_role != hive::policy::server::Role::kNone) {
-      hive::log::Warning(absl::StrCat("admin API: every local client without credentials has role ",
-                                      hive::policy::server::RoleName(settings.local_role),
-                                      " (server.admin.local_role)"));
-    }
+    const bool admin_plaintext = settings.plaintext;
+    WarnOfLocalRole(settings);
     if (!policy_storage) {
       absl::StatusOr<std::unique_ptr<adm::FilePolicyStorage>> opened = adm::FilePolicyStorage::Open(
           flags.config, flags.admin_history,
@@ -400,8 +407,25 @@ int main(int argc, char** argv) {
         *policy_storage, holder, clock, follower ? policy_storage->Describe() : flags.config);
     // The file is what a restart reads (with the policy in Redis, the
     // listeners come from each replica's own file).
+    // An admin-API write replaces the whole file. The server section
+    // (listeners, TLS, who may call the admin API) is the host's: changed
+    // in the file on the host and reloaded, never through the API, so an
+    // apply of a policy without it cannot drop the TLS or lock the admins
+    // out.
     if (!follower) {
-      repository->SetStartCheck(start_check);
+      repository->SetWriteCheck([&start_check, &holder](const hive::policy::config::PolicySnapshot& s) {
+        if (absl::Status refused = start_check(s); !refused.ok()) {
+          return absl::InvalidArgumentError(absl::StrCat("hive-policyd would not start with it: ", refused.message()));
+        }
+        if (!hive::policy::config::SameServerSettings(s.server, holder.Get()->server)) {
+          return absl::InvalidArgumentError(
+              "server: differs from the running one (listeners, TLS, admin access); these are the host's "
+              "settings: change them in the file on the host and reload it (systemctl reload hive-policyd), "
+              "not through the admin API; keep the running server section in what you apply (hivectl policy "
+              "get shows it)");
+        }
+        return absl::OkStatus();
+      });
     }
     // Every refused call: the audit history (who, what, when) and the log
     // (syslog, facility mail).
@@ -415,6 +439,30 @@ int main(int argc, char** argv) {
     admin_credentials->SetAuthMetadataProcessor(
         std::shared_ptr<hive::policy::server::AccessControl>(access.get(), [](auto*) {}));
     hive::policy::server::InstallAccessControl(access.get());
+    // With the policy in the file, a reload or an apply that changes the
+    // tokens, principals or local role is in force from the next call: a
+    // leaked token is revoked without the restart that would lose the
+    // in-memory counters. (With the policy in Redis the access stays the
+    // one this replica's file gave at start.)
+    if (!follower) {
+      holder.SetAccessFollowsReloads(true);
+      holder.AddObserver([&access = *access, admin_plaintext, applied = server_settings.admin](
+                             const hive::policy::config::PolicySnapshot& s) mutable {
+        if (hive::policy::config::AccessEquals(s.server.admin, applied)) return;
+        absl::StatusOr<hive::policy::server::AccessSettings> next =
+            hive::policy::server::AccessSettingsFrom(s.server.admin, admin_plaintext);
+        if (!next.ok()) {  // the start check refuses such a file before it is installed
+          hive::log::Error(absl::StrCat("admin: access settings not changed: ", next.status().message()));
+          return;
+        }
+        WarnOfLocalRole(*next);
+        hive::log::Info(absl::StrCat("admin: access settings in force: ", next->tokens.size(), " tokens, ",
+                                     next->principals.size(), " principals, local role ",
+                                     hive::policy::server::RoleName(next->local_role)));
+        access.Update(*std::move(next));
+        applied = s.server.admin;
+      });
+    }
     admin_service = std::make_unique<hive::policy::server::AdminServiceImpl>(
         holder, *repository, limiter,
         hive::policy::server::AdminContext{

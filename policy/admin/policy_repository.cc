@@ -76,10 +76,9 @@ absl::StatusOr<ApplyOutcome> PolicyRepository::ApplyLocked(const std::string& ya
   }
   // Exactly the checks of a load: file:line:col errors name the fields.
   absl::StatusOr<config::SnapshotPtr> next = config::LoadSnapshotFromText(yaml, source_name_);
-  if (next.ok() && start_check_) {
-    if (absl::Status s = start_check_(**next); !s.ok()) {
-      next = absl::InvalidArgumentError(
-          absl::StrCat(source_name_, ": hive-policyd would not start with it: ", s.message()));
+  if (next.ok() && write_check_) {
+    if (absl::Status s = write_check_(**next); !s.ok()) {
+      next = absl::InvalidArgumentError(absl::StrCat(source_name_, ": ", s.message()));
     }
   }
   if (!next.ok()) {

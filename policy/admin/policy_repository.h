@@ -81,12 +81,13 @@ class PolicyRepository {
 
   PolicyStorage& storage() { return storage_; }
 
-  // Checks a validated policy must also pass to be written: what a restart
-  // of this daemon would refuse in it (main.cc: a plaintext listener off
-  // loopback, a malformed admin token), so that an apply cannot leave a
-  // file hive-policyd does not start with. Set once, before serving.
-  using StartCheck = std::function<absl::Status(const config::PolicySnapshot&)>;
-  void SetStartCheck(StartCheck check) { start_check_ = std::move(check); }
+  // Checks a validated policy must also pass to be written, refusing it
+  // with their own message (main.cc: what a restart of this daemon would
+  // refuse, so that an apply cannot leave a file hive-policyd does not start
+  // with; and a changed server section, which is the host's). Set once,
+  // before serving.
+  using WriteCheck = std::function<absl::Status(const config::PolicySnapshot&)>;
+  void SetWriteCheck(WriteCheck check) { write_check_ = std::move(check); }
 
  private:
   static constexpr int kEditAttempts = 3;
@@ -104,7 +105,7 @@ class PolicyRepository {
   config::SnapshotHolder& holder_;
   const ratelimit::Clock& clock_;
   const std::string source_name_;
-  StartCheck start_check_;
+  WriteCheck write_check_;
   std::mutex mu_;
 };
 

@@ -9,6 +9,22 @@
 
 namespace hive::policy::config {
 
+bool AccessEquals(const hive::config::v1::AdminServer& a, const hive::config::v1::AdminServer& b) {
+  hive::config::v1::AdminServer x = a;
+  hive::config::v1::AdminServer y = b;
+  for (hive::config::v1::AdminServer* s : {&x, &y}) {
+    s->clear_listen();
+    s->clear_tls();
+  }
+  return google::protobuf::util::MessageDifferencer::Equals(x, y);
+}
+
+bool SameServerSettings(const ServerSettings& a, const ServerSettings& b) {
+  using google::protobuf::util::MessageDifferencer;
+  return a.listen == b.listen && a.max_request_bytes == b.max_request_bytes &&
+         MessageDifferencer::Equals(a.tls, b.tls) && MessageDifferencer::Equals(a.admin, b.admin);
+}
+
 absl::Status SnapshotHolder::Reload() {
   absl::StatusOr<std::string> text = hive::config::ReadConfigFile(path_);
   absl::StatusOr<SnapshotPtr> next = text.ok() ? LoadSnapshotFromText(*text, path_) : text.status();
@@ -39,12 +55,18 @@ void SnapshotHolder::Install(SnapshotPtr next, std::string_view why) {
   if (next->server.listen != old->server.listen || next->server.max_request_bytes != old->server.max_request_bytes) {
     hive::log::Warning("reload: server.listen / server.max_request_bytes changed; they apply after a restart");
   }
-  // main.cc builds both listeners' credentials and the admin API's access
-  // control once: a revoked token or principal stays valid until a restart.
-  if (!google::protobuf::util::MessageDifferencer::Equals(next->server.admin, old->server.admin) ||
-      !google::protobuf::util::MessageDifferencer::Equals(next->server.tls, old->server.tls)) {
-    hive::log::Warning("reload: server.tls / server.admin changed (listeners, TLS, principals, tokens); they apply "
-                       "after a restart: until then the running ones stay in force, a removed token too");
+  // main.cc builds both listeners and their credentials once.
+  using google::protobuf::util::MessageDifferencer;
+  if (!MessageDifferencer::Equals(next->server.tls, old->server.tls) ||
+      next->server.admin.listen() != old->server.admin.listen() ||
+      !MessageDifferencer::Equals(next->server.admin.tls(), old->server.admin.tls())) {
+    hive::log::Warning("reload: server.tls / server.admin.listen / server.admin.tls changed; they apply after a "
+                       "restart: until then the running listeners stay");
+  }
+  if (!access_follows_reloads_ && !AccessEquals(next->server.admin, old->server.admin)) {
+    hive::log::Warning("reload: server.admin principals / tokens / local_role changed; they apply after a restart "
+                       "(the admin API is off, or the policy lives in Redis and the access comes from this file at "
+                       "start): until then the running ones stay in force, a removed token too");
   }
   // main.cc opens the metrics endpoint and picks the log format once.
   if (next->observability.metrics_listen != old->observability.metrics_listen ||
@@ -63,7 +85,7 @@ void SnapshotHolder::Install(SnapshotPtr next, std::string_view why) {
     failure_.reset();
   }
   hive::log::Info(absl::StrCat(std::string(why), ": config version ", old->version, " -> ", next->version));
-  if (observer_) observer_(*next);
+  for (const auto& observer : observers_) observer(*next);
 }
 
 }  // namespace hive::policy::config

@@ -12,11 +12,19 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "config/snapshot.h"
 
 namespace hive::policy::config {
+
+// Whether two admin sections grant the same access (principals, tokens,
+// local role: everything but the listener and its TLS).
+bool AccessEquals(const hive::config::v1::AdminServer& a, const hive::config::v1::AdminServer& b);
+
+// Whether two server sections are the same: listeners, limits, TLS, admin.
+bool SameServerSettings(const ServerSettings& a, const ServerSettings& b);
 
 class SnapshotHolder {
  public:
@@ -55,16 +63,22 @@ class SnapshotHolder {
   // apply after a restart; `why` ("reloaded", "admin apply") starts the log
   // line. Calls the observer, if any.
   void Install(SnapshotPtr next, std::string_view why);
-  // Called after every Install (metrics' config version). Set it before
-  // serving; it runs on the installing thread.
-  void SetObserver(std::function<void(const PolicySnapshot&)> observer) { observer_ = std::move(observer); }
+  // Called after every Install, in the order added (metrics' config
+  // version, the admin API's access settings). Add them before serving;
+  // they run on the installing thread.
+  void AddObserver(std::function<void(const PolicySnapshot&)> observer) { observers_.push_back(std::move(observer)); }
+  // Whether an observer applies server.admin's tokens, principals and local
+  // role (main.cc, the policy in the file): then a change to them is not
+  // warned about as waiting for a restart. Set before serving.
+  void SetAccessFollowsReloads(bool follows) { access_follows_reloads_ = follows; }
 
  private:
   const std::string path_;
   mutable std::mutex mu_;
   SnapshotPtr current_;
   std::optional<ReloadFailure> failure_;
-  std::function<void(const PolicySnapshot&)> observer_;
+  std::vector<std::function<void(const PolicySnapshot&)>> observers_;
+  bool access_follows_reloads_ = false;
   StartCheck start_check_;
 };
 

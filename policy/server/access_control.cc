@@ -131,9 +131,24 @@ absl::StatusOr<AccessSettings> AccessSettingsFrom(const cv1::AdminServer& admin,
 }
 
 AccessControl::AccessControl(AccessSettings settings, RefusalSink sink)
-    : settings_(std::move(settings)), sink_(std::move(sink)) {}
+    : plaintext_(settings.plaintext),
+      settings_(std::make_shared<const AccessSettings>(std::move(settings))),
+      sink_(std::move(sink)) {}
+
+void AccessControl::Update(AccessSettings settings) {
+  settings.plaintext = plaintext_;
+  auto next = std::make_shared<const AccessSettings>(std::move(settings));
+  std::lock_guard lock(mu_);
+  settings_ = std::move(next);
+}
+
+std::shared_ptr<const AccessSettings> AccessControl::Settings() const {
+  std::lock_guard lock(mu_);
+  return settings_;
+}
 
 Caller AccessControl::Identify(const grpc::AuthContext& auth, const std::string& authorization) const {
+  const std::shared_ptr<const AccessSettings> settings = Settings();
   Caller caller;
   if (!authorization.empty()) {
     constexpr char kBearer[] = "Bearer ";
@@ -142,7 +157,7 @@ Caller AccessControl::Identify(const grpc::AuthContext& auth, const std::string&
       return caller;
     }
     const std::string hash = Sha256Hex(authorization.substr(sizeof kBearer - 1));
-    for (const AccessSettings::Token& t : settings_.tokens) {
+    for (const AccessSettings::Token& t : settings->tokens) {
       // Constant time: the comparison says nothing about how close a guess was.
       if (CRYPTO_memcmp(hash.data(), t.sha256.data(), hash.size()) == 0) {
         caller.identity = "token:" + t.name;
@@ -160,7 +175,7 @@ Caller AccessControl::Identify(const grpc::AuthContext& auth, const std::string&
     names.push_back(Value(san));
   }
   for (const std::string& name : names) {
-    for (const auto& [principal, role] : settings_.principals) {
+    for (const auto& [principal, role] : settings->principals) {
       if (principal == name) {
         caller.identity = "cert:" + name;
         caller.role = role;
@@ -172,9 +187,9 @@ Caller AccessControl::Identify(const grpc::AuthContext& auth, const std::string&
     caller.identity = "cert:" + names.front();  // verified, but no principal
     return caller;
   }
-  if (settings_.plaintext) {
+  if (settings->plaintext) {
     caller.identity = "local";
-    caller.role = settings_.local_role;
+    caller.role = settings->local_role;
   }
   return caller;
 }

@@ -21,10 +21,18 @@
 // each refusal goes to the refusal sink (main.cc: the audit history and the
 // log, hence syslog).
 //
-// Thread-safe: immutable after construction; the sink must be thread-safe.
+// Tokens, principals and the local role follow reloads (Update, from
+// main.cc): a revoked token is refused from the next call on, without the
+// restart that would cost the in-memory counters. Whether the listener is
+// plaintext is fixed with the listener.
+//
+// Thread-safe (Update swaps the settings under a mutex; a call in progress
+// finishes with the ones it started with); the sink must be thread-safe.
 #pragma once
 
 #include <functional>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
@@ -81,6 +89,10 @@ class AccessControl final : public grpc::AuthMetadataProcessor {
 
   AccessControl(AccessSettings settings, RefusalSink sink);
 
+  // Replaces the tokens, principals and local role; `settings.plaintext` is
+  // ignored (the listener's stays).
+  void Update(AccessSettings settings);
+
   // `authorization`: the metadata value, "" when absent.
   Caller Identify(const grpc::AuthContext& auth, const std::string& authorization) const;
   // OK, UNAUTHENTICATED or PERMISSION_DENIED for `caller` calling `path`.
@@ -92,7 +104,11 @@ class AccessControl final : public grpc::AuthMetadataProcessor {
                        OutputMetadata* consumed_auth_metadata, OutputMetadata* response_metadata) override;
 
  private:
-  const AccessSettings settings_;
+  std::shared_ptr<const AccessSettings> Settings() const;
+
+  const bool plaintext_;
+  mutable std::mutex mu_;
+  std::shared_ptr<const AccessSettings> settings_;  // guarded by mu_
   const RefusalSink sink_;
 };
 

@@ -208,7 +208,8 @@ TEST_F(SecurityTest, PolicyListenerRefusesClientsWithoutAValidCertificate) {
 TEST_F(SecurityTest, RolesFromClientCertificatesEachRefusalAudited) {
   StartPolicyd();
   const std::string policy = dir_.Sub("new-policy.yaml");
-  WriteFile(policy, std::string(kLimits) + "routing:\n  pools:\n    - {name: bulk}\n  default_pool: bulk\n");
+  // The running file with a pool added: an apply keeps the server section.
+  WriteFile(policy, ReadFile(dir_.Sub("policyd.yaml")) + "routing:\n  pools:\n    - {name: bulk}\n  default_pool: bulk\n");
 
   // viewer: reads, cannot apply.
   CtlRun status = Ctl(As(viewer_, {"status"}));
@@ -456,6 +457,49 @@ TEST_F(SecurityTest, RenewedCertificatesAndANewCaAreServedWithoutARestart) {
     const std::string log = Log();
     return log.find(mismatch) != log.rfind(mismatch);  // said twice
   })) << Log();
+}
+
+// A leaked token is revoked by editing the file and reloading: refused from
+// the next call on, by the same process (no restart, which would lose the
+// in-memory counters); the token that replaces it works at once. The admin
+// API cannot change the server section: an apply without it (which would
+// have dropped every token and principal, the admin's too) is refused.
+TEST_F(SecurityTest, ARevokedTokenIsRefusedAfterAReloadWithoutARestart) {
+  StartPolicyd();
+  const pid_t pid = policyd_->pid();
+  const std::vector<std::string> old_token{"HIVECTL_CA=" + pki_.ca_file(), std::string("HIVECTL_TOKEN=") + kToken};
+  const std::vector<std::string> new_token{"HIVECTL_CA=" + pki_.ca_file(), "HIVECTL_TOKEN=n3w-operator-token"};
+  ASSERT_EQ(Ctl({"status"}, old_token).code, 0) << Log();
+  EXPECT_EQ(Ctl({"status"}, new_token).code, 5);
+
+  const std::string old_entry = "{name: ci, sha256: " + Sha(kToken) + ", role: operator}";
+  std::string yaml = ReadFile(dir_.Sub("policyd.yaml"));
+  ASSERT_NE(yaml.find(old_entry), std::string::npos) << yaml;
+  yaml.replace(yaml.find(old_entry), old_entry.size(),
+               "{name: ci-2, sha256: " + Sha("n3w-operator-token") + ", role: operator}");
+  WriteFile(dir_.Sub("policyd.yaml"), yaml);
+  ASSERT_EQ(kill(pid, SIGHUP), 0);
+  EXPECT_TRUE(Eventually([&] {
+    return Log().find("admin: access settings in force: 1 tokens, 3 principals") != std::string::npos;
+  })) << Log();
+  EXPECT_THAT(Log(), Not(HasSubstr("tokens / local_role changed; they apply after a restart")));
+
+  CtlRun revoked = Ctl({"status"}, old_token);
+  EXPECT_EQ(revoked.code, 5) << revoked.output;
+  EXPECT_THAT(revoked.output, HasSubstr("GetStatus: bearer token not recognised"));
+  CtlRun replaced = Ctl({"status"}, new_token);
+  EXPECT_EQ(replaced.code, 0) << replaced.output;
+
+  const std::string applied = dir_.Sub("limits-only.yaml");
+  WriteFile(applied, std::string(kLimits) + "routing:\n  pools:\n    - {name: bulk}\n  default_pool: bulk\n");
+  CtlRun apply = Ctl(As(admin_, {"policy", "apply", applied}));
+  EXPECT_EQ(apply.code, 2) << apply.output;
+  EXPECT_THAT(apply.output, HasSubstr("server: differs from the running one (listeners, TLS, admin access)"));
+  EXPECT_EQ(ReadFile(dir_.Sub("policyd.yaml")), yaml);
+  EXPECT_EQ(Ctl({"status"}, new_token).code, 0);
+  EXPECT_EQ(Ctl(As(admin_, {"status"})).code, 0);
+  EXPECT_EQ(policyd_->pid(), pid);
+  EXPECT_TRUE(policyd_->Running());
 }
 
 // The milter's side: its policy client (the same GrpcPolicyClient, made
