@@ -5,6 +5,12 @@
 //
 //   hive-maillog-follower --log /var/log/mail.log --policy 127.0.0.1:7450
 //                         [--from-start] [--poll-ms 200] [--sendmail-tag hive]
+//                         [--tls-ca FILE [--tls-cert FILE --tls-key FILE] [--tls-server-name NAME]]
+//
+// Towards a hive-policyd off this host the policy listener has TLS (often
+// mutual: the milters' client certificates), so the follower speaks it too;
+// plaintext is refused towards anything but loopback or a unix socket, as
+// the milter's client does. Exit 2 on bad arguments or TLS files.
 //
 // Starts at the end of the file (--from-start: at its beginning); reopens
 // it when it is rotated (a new inode) or truncated. A report that fails is
@@ -25,6 +31,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "hive/policy/v1/policy.grpc.pb.h"
+#include "support/grpc_tls.h"
 #include "support/log.h"
 #include "tools/maillog_reader.h"
 
@@ -67,7 +74,7 @@ void Report(v1::PolicyService::Stub& stub, const hive::policy::tools::MaillogDel
 
 int Usage() {
   std::cerr << "usage: hive-maillog-follower --log FILE --policy TARGET [--from-start] [--poll-ms N] "
-               "[--sendmail-tag TAG]\n";
+               "[--sendmail-tag TAG] [--tls-ca FILE [--tls-cert FILE --tls-key FILE] [--tls-server-name NAME]]\n";
   return 2;
 }
 
@@ -78,6 +85,7 @@ int main(int argc, char** argv) {
   bool from_start = false;
   int poll_ms = 200;
   hive::policy::tools::MaillogReader::Options reader_options;
+  hive::config::v1::ClientTls tls;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     if (a == "--log" && i + 1 < argc) log_path = argv[++i];
@@ -85,6 +93,10 @@ int main(int argc, char** argv) {
     else if (a == "--from-start") from_start = true;
     else if (a == "--sendmail-tag" && i + 1 < argc) reader_options.sendmail_tag = argv[++i];
     else if (a == "--poll-ms" && i + 1 < argc) poll_ms = std::max(10, std::atoi(argv[++i]));
+    else if (a == "--tls-ca" && i + 1 < argc) tls.set_ca_file(argv[++i]);
+    else if (a == "--tls-cert" && i + 1 < argc) tls.set_cert_file(argv[++i]);
+    else if (a == "--tls-key" && i + 1 < argc) tls.set_key_file(argv[++i]);
+    else if (a == "--tls-server-name" && i + 1 < argc) tls.set_server_name(argv[++i]);
     else return Usage();
   }
   if (log_path.empty() || target.empty() || reader_options.sendmail_tag.empty()) return Usage();
@@ -92,7 +104,14 @@ int main(int argc, char** argv) {
   hive::log::Init({.ident = "hive-maillog-follower", .to_syslog = true, .to_stderr = !hive::log::StderrIsJournal()});
   std::signal(SIGTERM, OnSignal);
   std::signal(SIGINT, OnSignal);
-  auto stub = v1::PolicyService::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials()));
+  grpc::ChannelArguments channel_args;
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials =
+      hive::tls::MakeChannelCredentials(tls, target, "tls", channel_args);
+  if (!credentials.ok()) {
+    hive::log::Error(absl::StrCat("hive-maillog-follower: ", credentials.status().message()));
+    return 2;
+  }
+  auto stub = v1::PolicyService::NewStub(grpc::CreateCustomChannel(target, *credentials, channel_args));
 
   hive::log::Info(absl::StrCat("hive-maillog-follower: following ", log_path, ", reporting to ", target));
 

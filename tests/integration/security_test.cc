@@ -502,6 +502,50 @@ TEST_F(SecurityTest, ARevokedTokenIsRefusedAfterAReloadWithoutARestart) {
   EXPECT_TRUE(policyd_->Running());
 }
 
+// hive-maillog-follower reports deliveries to a hive-policyd whose policy
+// listener requires a client certificate (--tls-ca, --tls-cert, --tls-key),
+// and refuses plaintext towards an address off loopback. It used to speak
+// plaintext only, so a TLS deployment lost its warm-up feedback.
+TEST_F(SecurityTest, TheMaillogFollowerReportsOverMutualTls) {
+  StartPolicyd();
+  WriteFile(dir_.Sub("policyd.yaml"), ReadFile(dir_.Sub("policyd.yaml")) +
+                                          "routing:\n  pools:\n    - name: bulk\n      members:\n"
+                                          "        - {name: warm-1, address: 127.0.0.2, helo: warm-1.example.com}\n"
+                                          "  default_pool: bulk\n");
+  ASSERT_EQ(kill(policyd_->pid(), SIGHUP), 0);
+  ASSERT_TRUE(Eventually([&] { return Log().find("reloaded") != std::string::npos; })) << Log();
+  const std::string maillog = dir_.Sub("mail.log");
+  WriteFile(maillog,
+            "2026-11-26T10:00:01.123+00:00 mta postfix/hive-warm-1/smtp[12]: 4B1C: to=<a@x.example>, relay=r, "
+            "delay=1, delays=0/0/0/0, dsn=2.0.0, status=sent (250 2.0.0 Ok)\n");
+  const std::string target = "127.0.0.1:" + std::to_string(policy_port_);
+  const auto follow = [&](const std::string& name, std::vector<std::string> tls) {
+    std::vector<std::string> argv{HIVE_MAILLOG_FOLLOWER_BIN, "--log", maillog, "--policy", target, "--from-start"};
+    argv.insert(argv.end(), tls.begin(), tls.end());
+    return std::make_unique<Process>(argv, dir_.Sub(name));
+  };
+
+  auto with_tls = follow("tls.log", {"--tls-ca", pki_.ca_file(), "--tls-cert", milter_.cert_file, "--tls-key",
+                                     milter_.key_file});
+  EXPECT_TRUE(Eventually([&] {
+    return ReadFile(dir_.Sub("tls.log")).find("reported queue=4B1C member=warm-1 status=sent") != std::string::npos;
+  })) << ReadFile(dir_.Sub("tls.log")) << Log();
+  with_tls->Stop();
+
+  // Plaintext to the same listener: the handshake fails, the report is
+  // dropped (UNAVAILABLE) and said.
+  auto plaintext = follow("plain.log", {});
+  EXPECT_TRUE(Eventually([&] { return ReadFile(dir_.Sub("plain.log")).find("dropped: 14") != std::string::npos; }))
+      << ReadFile(dir_.Sub("plain.log"));
+  plaintext->Stop();
+
+  Process off_loopback({HIVE_MAILLOG_FOLLOWER_BIN, "--log", maillog, "--policy", "192.0.2.1:7450"},
+                       dir_.Sub("off.log"));
+  ASSERT_TRUE(off_loopback.WaitExit(kWait));
+  EXPECT_TRUE(WIFEXITED(off_loopback.ExitStatus()) && WEXITSTATUS(off_loopback.ExitStatus()) == 2);
+  EXPECT_THAT(ReadFile(dir_.Sub("off.log")), HasSubstr("plaintext gRPC to 192.0.2.1:7450 refused"));
+}
+
 // The milter's side: its policy client (the same GrpcPolicyClient, made
 // once) follows its renewed client certificate and CA when hive-policyd
 // comes back with a certificate of the new CA.
