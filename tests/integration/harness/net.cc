@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <fstream>
 #include <mutex>
 #include <random>
@@ -33,10 +34,28 @@ sockaddr_in Loopback(uint16_t port) {
 // gone is taken over. Without it, a test that stops its hive-policyd frees
 // the port for a concurrent test's FreePort(), whose daemon then answers
 // the first test's milter (seen once in CI: "policy down" met a policyd).
+constexpr char kClaimDir[] = "/tmp/hive-test-ports";
+
+std::string ClaimPath(uint16_t port) { return std::string(kClaimDir) + "/" + std::to_string(port); }
+
+// The ports this process handed out (FreePort), and the lock of both.
+std::mutex g_ports_mu;
+std::set<uint16_t> g_handed_out;
+
+// At exit, the claims this process still holds go: without it the
+// directory grew by a file per port ever handed out (thousands per run).
+void ReleaseClaims() {
+  std::lock_guard lock(g_ports_mu);
+  for (uint16_t port : g_handed_out) {
+    std::ifstream in(ClaimPath(port));
+    pid_t owner = 0;
+    if (in >> owner && owner == getpid()) unlink(ClaimPath(port).c_str());
+  }
+}
+
 bool ClaimAcrossProcesses(uint16_t port) {
-  const std::string dir = "/tmp/hive-test-ports";
-  if (mkdir(dir.c_str(), 0777) == 0) chmod(dir.c_str(), 01777);  // shared like /tmp
-  const std::string path = dir + "/" + std::to_string(port);
+  if (mkdir(kClaimDir, 0777) == 0) chmod(kClaimDir, 01777);  // shared like /tmp
+  const std::string path = ClaimPath(port);
   for (int attempt = 0; attempt < 2; ++attempt) {
     const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd >= 0) {
@@ -65,19 +84,18 @@ constexpr uint16_t kLastTestPort = 19999;
 }  // namespace
 
 uint16_t FreePort() {
-  static std::mutex mu;
-  static std::set<uint16_t> handed_out;
   static std::mt19937 pick(static_cast<std::mt19937::result_type>(std::random_device{}() ^ getpid()));
-  std::lock_guard lock(mu);
+  [[maybe_unused]] static const bool release_at_exit = std::atexit(ReleaseClaims) == 0;
+  std::lock_guard lock(g_ports_mu);
   for (int attempt = 0; attempt < 1000; ++attempt) {
     const auto port = static_cast<uint16_t>(kFirstTestPort + pick() % (kLastTestPort - kFirstTestPort + 1));
-    if (handed_out.count(port) != 0) continue;
+    if (g_handed_out.count(port) != 0) continue;
     const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
     const sockaddr_in addr = Loopback(port);
     const bool free = bind(fd, reinterpret_cast<const sockaddr*>(&addr), sizeof addr) == 0;
     close(fd);
     if (free && ClaimAcrossProcesses(port)) {
-      handed_out.insert(port);
+      g_handed_out.insert(port);
       return port;
     }
   }
