@@ -255,13 +255,19 @@ absl::StatusOr<LimitDecision> Limiter::PeekPlanned(std::vector<Planned> planned,
   absl::StatusOr<std::vector<BucketResult>> r = store_.Peek(ops);
   if (!r.ok()) return r.status();
   if (r->size() != ops.size()) return absl::InternalError("rate-limit store: a peek answered for other buckets");
+  return DecisionFrom(planned, ops, *r, /*all_evaluated=*/true, wall);
+}
+
+LimitDecision Limiter::DecisionFrom(const std::vector<Planned>& planned, std::span<const BucketOp> ops,
+                                    std::span<const BucketResult> results, bool all_evaluated, Nanos wall) {
   std::vector<LimitHit> hits;
   std::vector<WindowStatus> windows;
   std::size_t first = 0;
   for (const Planned& p : planned) {
     const std::size_t n = p.ops.size();
-    Summarise(*p.rule, p.key, std::span(ops).subspan(first, n), std::span(*r).subspan(first, n), p.labels, wall,
-              hits, windows);
+    if (all_evaluated || Enforcing(p.rule->action)) {
+      Summarise(*p.rule, p.key, ops.subspan(first, n), results.subspan(first, n), p.labels, wall, hits, windows);
+    }
     first += n;
   }
   LimitDecision d = DecideFromHits(std::move(hits));
@@ -294,20 +300,10 @@ absl::StatusOr<LimitDecision> Limiter::Reserve(const LimitPolicy& policy, const 
   absl::StatusOr<ReserveResult> r = store_.Reserve(request);
   if (!r.ok()) return r.status();
   if (r->repeated) return LimitDecision{};
-  std::vector<LimitHit> hits;
-  std::vector<WindowStatus> windows;
-  std::size_t first = 0;
-  for (const Planned& p : planned) {
-    const std::size_t n = p.ops.size();
-    // When group 0 refused, the other groups were not evaluated.
-    if (r->allowed || Enforcing(p.rule->action)) {
-      Summarise(*p.rule, p.key, std::span(request.ops).subspan(first, n), std::span(r->buckets).subspan(first, n),
-                p.labels, wall, hits, windows);
-    }
-    first += n;
+  if (r->buckets.size() != request.ops.size()) {
+    return absl::InternalError("rate-limit store: a reserve answered for other buckets");
   }
-  LimitDecision d = DecideFromHits(std::move(hits));
-  d.windows = std::move(windows);
+  LimitDecision d = DecisionFrom(planned, request.ops, r->buckets, /*all_evaluated=*/r->allowed, wall);
   d.degraded = r->degraded;
   return d;
 }

@@ -144,6 +144,12 @@ class Limiter {
   // Every planned rule evaluated without taking anything, in ONE store call
   // (a Redis round trip per decision, not per rule).
   absl::StatusOr<LimitDecision> PeekPlanned(std::vector<Planned> planned, Nanos wall);
+  // The decision from the store's answers: `ops` and `results` hold each
+  // planned rule's buckets in turn. `all_evaluated` false: only the
+  // enforcing rules' answers count (group 0 refused, so the store looked at
+  // no other group).
+  static LimitDecision DecisionFrom(const std::vector<Planned>& planned, std::span<const BucketOp> ops,
+                                    std::span<const BucketResult> results, bool all_evaluated, Nanos wall);
 
   Store& store_;
   const Clock& clock_;
