@@ -360,6 +360,7 @@ int main(int argc, char** argv) {
     (void)hive::policy::redis::ParseHostPort(st.redis_address, co.host, co.port);  // checked above
     policy_client = std::make_unique<hive::policy::redis::RedisClient>(co);
     policy_storage = std::make_unique<adm::RedisPolicyStorage>(*policy_client, st.redis_key_prefix);
+    holder.SetStartSettingsFromFile(true);
     follower = std::make_unique<adm::PolicyFollower>(
         *policy_storage, holder, clock,
         adm::FollowerOptions{.interval = st.policy_poll_interval,

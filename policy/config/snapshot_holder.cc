@@ -49,36 +49,39 @@ absl::Status SnapshotHolder::Reload() {
   return absl::OkStatus();
 }
 
-void SnapshotHolder::Install(SnapshotPtr next, std::string_view why) {
-  const SnapshotPtr old = Get();
+void SnapshotHolder::WarnOfStartOnlyChanges(const PolicySnapshot& old, const PolicySnapshot& next) const {
   // The listening socket and its message size are fixed at start.
-  if (next->server.listen != old->server.listen || next->server.max_request_bytes != old->server.max_request_bytes) {
+  if (next.server.listen != old.server.listen || next.server.max_request_bytes != old.server.max_request_bytes) {
     hive::log::Warning("reload: server.listen / server.max_request_bytes changed; they apply after a restart");
   }
   // main.cc builds both listeners and their credentials once.
   using google::protobuf::util::MessageDifferencer;
-  if (!MessageDifferencer::Equals(next->server.tls, old->server.tls) ||
-      next->server.admin.listen() != old->server.admin.listen() ||
-      !MessageDifferencer::Equals(next->server.admin.tls(), old->server.admin.tls())) {
+  if (!MessageDifferencer::Equals(next.server.tls, old.server.tls) ||
+      next.server.admin.listen() != old.server.admin.listen() ||
+      !MessageDifferencer::Equals(next.server.admin.tls(), old.server.admin.tls())) {
     hive::log::Warning("reload: server.tls / server.admin.listen / server.admin.tls changed; they apply after a "
                        "restart: until then the running listeners stay");
   }
-  if (!access_follows_reloads_ && !AccessEquals(next->server.admin, old->server.admin)) {
+  if (!access_follows_reloads_ && !AccessEquals(next.server.admin, old.server.admin)) {
     hive::log::Warning("reload: server.admin principals / tokens / local_role changed; they apply after a restart "
-                       "(the admin API is off, or the policy lives in Redis and the access comes from this file at "
-                       "start): until then the running ones stay in force, a removed token too");
+                       "(the admin API was off at start)");
   }
   // main.cc opens the metrics endpoint and picks the log format once.
-  if (next->observability.metrics_listen != old->observability.metrics_listen ||
-      next->observability.log_json != old->observability.log_json) {
+  if (next.observability.metrics_listen != old.observability.metrics_listen ||
+      next.observability.log_json != old.observability.log_json) {
     hive::log::Warning("reload: observability.metrics_listen / observability.log_json changed; they apply after a "
                        "restart");
   }
   // main.cc builds the counter store once: moving live counters between
   // stores (or Redis servers) on reload would silently reset every limit.
-  if (!(next->limit_store == old->limit_store)) {
+  if (!(next.limit_store == old.limit_store)) {
     hive::log::Warning("reload: ratelimit.store changed; the running store is kept until a restart");
   }
+}
+
+void SnapshotHolder::Install(SnapshotPtr next, std::string_view why) {
+  const SnapshotPtr old = Get();
+  if (!start_settings_from_file_) WarnOfStartOnlyChanges(*old, *next);
   {
     std::lock_guard lock(mu_);
     current_ = next;

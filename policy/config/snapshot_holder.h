@@ -71,14 +71,25 @@ class SnapshotHolder {
   // role (main.cc, the policy in the file): then a change to them is not
   // warned about as waiting for a restart. Set before serving.
   void SetAccessFollowsReloads(bool follows) { access_follows_reloads_ = follows; }
+  // With the policy in Redis (main.cc) what is installed comes from the
+  // store, but the settings read at start (server, counter store, metrics
+  // endpoint, log format) always come from this replica's file, never from
+  // a stored version: an install then warns about none of them (a restart
+  // would not apply them either). Set before serving.
+  void SetStartSettingsFromFile(bool from_file) { start_settings_from_file_ = from_file; }
 
  private:
+  // Settings main.cc reads at start only: a change says it waits for a
+  // restart.
+  void WarnOfStartOnlyChanges(const PolicySnapshot& old, const PolicySnapshot& next) const;
+
   const std::string path_;
   mutable std::mutex mu_;
   SnapshotPtr current_;
   std::optional<ReloadFailure> failure_;
   std::vector<std::function<void(const PolicySnapshot&)>> observers_;
   bool access_follows_reloads_ = false;
+  bool start_settings_from_file_ = false;
   StartCheck start_check_;
 };
 
