@@ -498,6 +498,17 @@ TEST_F(SecurityTest, ARevokedTokenIsRefusedAfterAReloadWithoutARestart) {
   EXPECT_EQ(ReadFile(dir_.Sub("policyd.yaml")), yaml);
   EXPECT_EQ(Ctl({"status"}, new_token).code, 0);
   EXPECT_EQ(Ctl(As(admin_, {"status"})).code, 0);
+  // An object edit writes the whole file again as hive renders it: the
+  // server section (TLS, principals, tokens) comes through unchanged, so
+  // the edit is taken and the access stays.
+  const std::string limit = dir_.Sub("limit.yaml");
+  WriteFile(limit, "name: per-sender\nmatch: {sender_domain: [shop.example]}\nkey: \"{sender}\"\ncost: messages\n"
+                   "windows:\n  - {limit: 50, period: 1h}\n");
+  CtlRun edit = Ctl(As(admin_, {"rules", "apply", "-f", limit}));
+  EXPECT_EQ(edit.code, 0) << edit.output << Log();
+  EXPECT_THAT(ReadFile(dir_.Sub("policyd.yaml")), HasSubstr("limit: 50"));
+  EXPECT_EQ(Ctl({"status"}, new_token).code, 0);
+  EXPECT_EQ(Ctl({"status"}, old_token).code, 5);
   EXPECT_EQ(policyd_->pid(), pid);
   EXPECT_TRUE(policyd_->Running());
 }
