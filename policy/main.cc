@@ -406,13 +406,13 @@ int main(int argc, char** argv) {
     }
     repository = std::make_unique<adm::PolicyRepository>(
         *policy_storage, holder, clock, follower ? policy_storage->Describe() : flags.config);
-    // The file is what a restart reads (with the policy in Redis, the
-    // listeners come from each replica's own file).
-    // An admin-API write replaces the whole file. The server section
-    // (listeners, TLS, who may call the admin API) is the host's: changed
-    // in the file on the host and reloaded, never through the API, so an
-    // apply of a policy without it cannot drop the TLS or lock the admins
-    // out.
+    // An admin-API write replaces the whole file, which is what a restart
+    // reads: refused when the daemon would not start with it. Its server
+    // section (listeners, TLS, who may call the admin API) is the host's:
+    // changed in the file on the host and reloaded, never through the API,
+    // so an apply of a policy without it cannot drop the TLS or lock the
+    // admins out. (With the policy in Redis each replica's listeners come
+    // from its own file: no such check.)
     if (!follower) {
       repository->SetWriteCheck([&start_check, &holder](const hive::policy::config::PolicySnapshot& s) {
         if (absl::Status refused = start_check(s); !refused.ok()) {
