@@ -23,7 +23,8 @@ namespace hive::policy::config {
 // local role: everything but the listener and its TLS).
 bool AccessEquals(const hive::config::v1::AdminServer& a, const hive::config::v1::AdminServer& b);
 
-// Whether two server sections are the same: listeners, limits, TLS, admin.
+// Whether two server sections are the same: listeners, request size, TLS,
+// admin.
 bool SameServerSettings(const ServerSettings& a, const ServerSettings& b);
 
 class SnapshotHolder {
@@ -61,7 +62,7 @@ class SnapshotHolder {
   }
   // Swaps in a snapshot that compiled, warning about settings that only
   // apply after a restart; `why` ("reloaded", "admin apply") starts the log
-  // line. Calls the observer, if any.
+  // line. Calls the observers.
   void Install(SnapshotPtr next, std::string_view why);
   // Called after every Install, in the order added (metrics' config
   // version, the admin API's access settings). Add them before serving;
