@@ -92,6 +92,8 @@ class AccessControl final : public grpc::AuthMetadataProcessor {
   // Replaces the tokens, principals and local role; `settings.plaintext` is
   // ignored (the listener's stays).
   void Update(AccessSettings settings);
+  // The settings in force now.
+  std::shared_ptr<const AccessSettings> Settings() const;
 
   // `authorization`: the metadata value, "" when absent.
   Caller Identify(const grpc::AuthContext& auth, const std::string& authorization) const;
@@ -104,8 +106,6 @@ class AccessControl final : public grpc::AuthMetadataProcessor {
                        OutputMetadata* consumed_auth_metadata, OutputMetadata* response_metadata) override;
 
  private:
-  std::shared_ptr<const AccessSettings> Settings() const;
-
   const bool plaintext_;
   mutable std::mutex mu_;
   std::shared_ptr<const AccessSettings> settings_;  // guarded by mu_

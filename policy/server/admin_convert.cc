@@ -48,4 +48,18 @@ void AddCounters(const ratelimit::LimitDecision& decision, hive::admin::v1::Coun
   }
 }
 
+void AccessToProto(const AccessSettings& settings, hive::admin::v1::AdminAccess& out) {
+  for (const AccessSettings::Token& t : settings.tokens) {
+    auto* e = out.add_tokens();
+    e->set_name(t.name);
+    e->set_role(RoleName(t.role));
+  }
+  for (const auto& [name, role] : settings.principals) {
+    auto* e = out.add_principals();
+    e->set_name(name);
+    e->set_role(RoleName(role));
+  }
+  out.set_local_role(RoleName(settings.plaintext ? settings.local_role : Role::kNone));
+}
+
 }  // namespace hive::policy::server

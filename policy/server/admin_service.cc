@@ -342,6 +342,9 @@ grpc::Status AdminServiceImpl::GetStatus(grpc::ServerContext*, const av1::Status
     const ratelimit::Nanos now = context_.clock->Wall();
     reply->set_started_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(context_.started_wall).count());
     reply->set_uptime_seconds(std::chrono::duration_cast<std::chrono::seconds>(now - context_.started_wall).count());
+    if (const AccessControl* access = InstalledAccessControl(); access != nullptr) {
+      AccessToProto(*access->Settings(), *reply->mutable_access());
+    }
     if (context_.follower != nullptr) {
       const admin::FollowerState f = context_.follower->state();
       reply->set_policy_store(f.storage);

@@ -469,7 +469,10 @@ TEST_F(SecurityTest, ARevokedTokenIsRefusedAfterAReloadWithoutARestart) {
   const pid_t pid = policyd_->pid();
   const std::vector<std::string> old_token{"HIVECTL_CA=" + pki_.ca_file(), std::string("HIVECTL_TOKEN=") + kToken};
   const std::vector<std::string> new_token{"HIVECTL_CA=" + pki_.ca_file(), "HIVECTL_TOKEN=n3w-operator-token"};
-  ASSERT_EQ(Ctl({"status"}, old_token).code, 0) << Log();
+  CtlRun before = Ctl({"status"}, old_token);
+  ASSERT_EQ(before.code, 0) << before.output << Log();
+  EXPECT_THAT(before.output, HasSubstr("admin access: tokens ci (operator); principals viewer.ops (viewer), "
+                                       "operator.ops (operator), admin.ops (admin); local role none\n"));
   EXPECT_EQ(Ctl({"status"}, new_token).code, 5);
 
   const std::string old_entry = "{name: ci, sha256: " + Sha(kToken) + ", role: operator}";
@@ -489,6 +492,11 @@ TEST_F(SecurityTest, ARevokedTokenIsRefusedAfterAReloadWithoutARestart) {
   EXPECT_THAT(revoked.output, HasSubstr("GetStatus: bearer token not recognised"));
   CtlRun replaced = Ctl({"status"}, new_token);
   EXPECT_EQ(replaced.code, 0) << replaced.output;
+  // What hivectl status shows an operator checking the revocation.
+  EXPECT_THAT(replaced.output, HasSubstr("admin access: tokens ci-2 (operator); principals"));
+  CtlRun json = Ctl({"--json", "status"}, new_token);
+  EXPECT_THAT(json.output, HasSubstr("\"name\": \"ci-2\""));
+  EXPECT_THAT(json.output, Not(HasSubstr(Sha("n3w-operator-token"))));
 
   const std::string applied = dir_.Sub("limits-only.yaml");
   WriteFile(applied, std::string(kLimits) + "routing:\n  pools:\n    - {name: bulk}\n  default_pool: bulk\n");

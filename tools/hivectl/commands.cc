@@ -243,6 +243,19 @@ int DryRun(Context& ctx, const Args& args) {
   return kExitOk;
 }
 
+// "tokens ci (operator); principals viewer.ops (viewer); local role none".
+std::string AccessText(const av1::AdminAccess& access) {
+  const auto entries = [](const auto& list) {
+    std::string out;
+    for (const av1::AdminAccess::Entry& e : list) {
+      absl::StrAppend(&out, out.empty() ? "" : ", ", e.name(), " (", e.role(), ")");
+    }
+    return out.empty() ? std::string("none") : out;
+  };
+  return absl::StrCat("tokens ", entries(access.tokens()), "; principals ", entries(access.principals()),
+                      "; local role ", access.local_role());
+}
+
 int Status(Context& ctx) {
   av1::StatusReply reply;
   grpc::Status s = ctx.stub->GetStatus(Call().get(), {}, &reply);
@@ -260,6 +273,7 @@ int Status(Context& ctx) {
   if (!reply.last_reload_error().empty()) std::cout << "policy error: " << reply.last_reload_error() << "\n";
   std::cout << "store: " << reply.store() << " (" << reply.store_status() << ")\n"
             << "uptime: " << reply.uptime_seconds() << "s (since " << TimeText(reply.started_unix_ms()) << ")\n";
+  if (reply.has_access()) std::cout << "admin access: " << AccessText(reply.access()) << "\n";
   // 1 when something needs an operator: the counter store or the policy.
   return reply.store_status() == "ok" && reply.last_reload_error().empty() ? kExitOk : kExitError;
 }
