@@ -43,6 +43,7 @@
 #include "ratelimit/outage_store.h"
 #include "ratelimit/redis_store.h"
 #include "server/access_control.h"
+#include "server/admin_convert.h"
 #include "server/admin_service.h"
 #include "server/decision_bus.h"
 #include "server/grpc_server.h"
@@ -447,7 +448,7 @@ int main(int argc, char** argv) {
     // one this replica's file gave at start.)
     if (!follower) {
       holder.SetAccessFollowsReloads(true);
-      holder.AddObserver([&access = *access, admin_plaintext, applied = server_settings.admin](
+      holder.AddObserver([&access = *access, audit, admin_plaintext, applied = server_settings.admin](
                              const hive::policy::config::PolicySnapshot& s) mutable {
         if (hive::policy::config::AccessEquals(s.server.admin, applied)) return;
         absl::StatusOr<hive::policy::server::AccessSettings> next =
@@ -460,6 +461,10 @@ int main(int argc, char** argv) {
         hive::log::Info(absl::StrCat("admin: access settings in force: ", next->tokens.size(), " tokens, ",
                                      next->principals.size(), " principals, local role ",
                                      hive::policy::server::RoleName(next->local_role)));
+        // In the history beside the applies: when a token was revoked.
+        hive::admin::v1::AdminAccess names;
+        hive::policy::server::AccessToProto(*next, names);
+        (void)audit->Audit("hive-policyd", "access", names.ShortDebugString());
         access.Update(*std::move(next));
         applied = s.server.admin;
       });

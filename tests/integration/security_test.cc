@@ -492,6 +492,10 @@ TEST_F(SecurityTest, ARevokedTokenIsRefusedAfterAReloadWithoutARestart) {
   EXPECT_THAT(revoked.output, HasSubstr("GetStatus: bearer token not recognised"));
   CtlRun replaced = Ctl({"status"}, new_token);
   EXPECT_EQ(replaced.code, 0) << replaced.output;
+  // The history says when the access changed, by names (never a hash).
+  EXPECT_THAT(History(), HasSubstr(R"("action":"access")")) << History();
+  EXPECT_THAT(History(), HasSubstr("ci-2"));
+  EXPECT_THAT(History(), Not(HasSubstr(Sha("n3w-operator-token"))));
   // What hivectl status shows an operator checking the revocation.
   EXPECT_THAT(replaced.output, HasSubstr("admin access: tokens ci-2 (operator); principals"));
   CtlRun json = Ctl({"--json", "status"}, new_token);
