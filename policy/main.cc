@@ -23,6 +23,7 @@
 #include <iostream>
 #include <algorithm>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -247,6 +248,46 @@ absl::Status StartRefusal(const Flags& flags, const hive::policy::config::Policy
   return hive::policy::server::AccessSettingsFrom(server.admin, server.admin.tls().cert_file().empty()).status();
 }
 
+// Puts a config's admin access (tokens, principals, local role) in force on
+// the running admin API when it differs from what is in force, saying so in
+// the log and the admin history: a leaked token is revoked without the
+// restart that would lose the in-memory counters. Thread-safe (a SIGHUP and
+// an admin apply may install at once).
+class AccessFollower {
+ public:
+  AccessFollower(hive::policy::server::AccessControl& access, hive::policy::admin::PolicyRepository& audit,
+                 bool plaintext, hive::config::v1::AdminServer in_force)
+      : access_(access), audit_(audit), plaintext_(plaintext), in_force_(std::move(in_force)) {}
+
+  void Follow(const hive::config::v1::AdminServer& admin) {
+    std::lock_guard lock(mu_);
+    if (hive::policy::config::AccessEquals(admin, in_force_)) return;
+    absl::StatusOr<hive::policy::server::AccessSettings> next =
+        hive::policy::server::AccessSettingsFrom(admin, plaintext_);
+    if (!next.ok()) {  // the start check refuses such a file before it gets here
+      hive::log::Error(absl::StrCat("admin: access settings not changed: ", next.status().message()));
+      return;
+    }
+    WarnOfLocalRole(*next);
+    hive::log::Info(absl::StrCat("admin: access settings in force: ", next->tokens.size(), " tokens, ",
+                                 next->principals.size(), " principals, local role ",
+                                 hive::policy::server::RoleName(next->local_role)));
+    // In the history beside the applies: when a token was revoked.
+    hive::admin::v1::AdminAccess names;
+    hive::policy::server::AccessToProto(*next, names);
+    (void)audit_.Audit("hive-policyd", "access", names.ShortDebugString());
+    access_.Update(*std::move(next));
+    in_force_ = admin;
+  }
+
+ private:
+  hive::policy::server::AccessControl& access_;
+  hive::policy::admin::PolicyRepository& audit_;
+  const bool plaintext_;
+  std::mutex mu_;
+  hive::config::v1::AdminServer in_force_;  // guarded by mu_
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -387,6 +428,7 @@ int main(int argc, char** argv) {
   const std::string& admin_listen = listeners->admin_listen;
   std::unique_ptr<hive::policy::server::AdminServiceImpl> admin_service;
   std::unique_ptr<hive::policy::server::AccessControl> access;
+  std::unique_ptr<AccessFollower> access_follower;
   std::shared_ptr<grpc::ServerCredentials> admin_credentials = listeners->admin_credentials;
   if (!admin_listen.empty()) {
     hive::policy::server::AccessSettings& settings = *listeners->access;
@@ -441,32 +483,15 @@ int main(int argc, char** argv) {
     admin_credentials->SetAuthMetadataProcessor(
         std::shared_ptr<hive::policy::server::AccessControl>(access.get(), [](auto*) {}));
     hive::policy::server::InstallAccessControl(access.get());
-    // With the policy in the file, a reload or an apply that changes the
-    // tokens, principals or local role is in force from the next call: a
-    // leaked token is revoked without the restart that would lose the
-    // in-memory counters. (With the policy in Redis the access stays the
-    // one this replica's file gave at start.)
+    // A reload that changes the tokens, principals or local role puts them
+    // in force from the next call. With the policy in the file, every
+    // install (SIGHUP, apply) carries them; with the policy in Redis they
+    // come from this replica's file, which SIGHUP re-reads (below).
+    access_follower = std::make_unique<AccessFollower>(*access, *repository, admin_plaintext, server_settings.admin);
     if (!follower) {
       holder.SetAccessFollowsReloads(true);
-      holder.AddObserver([&access = *access, audit, admin_plaintext, applied = server_settings.admin](
-                             const hive::policy::config::PolicySnapshot& s) mutable {
-        if (hive::policy::config::AccessEquals(s.server.admin, applied)) return;
-        absl::StatusOr<hive::policy::server::AccessSettings> next =
-            hive::policy::server::AccessSettingsFrom(s.server.admin, admin_plaintext);
-        if (!next.ok()) {  // the start check refuses such a file before it is installed
-          hive::log::Error(absl::StrCat("admin: access settings not changed: ", next.status().message()));
-          return;
-        }
-        WarnOfLocalRole(*next);
-        hive::log::Info(absl::StrCat("admin: access settings in force: ", next->tokens.size(), " tokens, ",
-                                     next->principals.size(), " principals, local role ",
-                                     hive::policy::server::RoleName(next->local_role)));
-        // In the history beside the applies: when a token was revoked.
-        hive::admin::v1::AdminAccess names;
-        hive::policy::server::AccessToProto(*next, names);
-        (void)audit->Audit("hive-policyd", "access", names.ShortDebugString());
-        access.Update(*std::move(next));
-        applied = s.server.admin;
+      holder.AddObserver([&access_of = *access_follower](const hive::policy::config::PolicySnapshot& s) {
+        access_of.Follow(s.server.admin);
       });
     }
     admin_service = std::make_unique<hive::policy::server::AdminServiceImpl>(
@@ -549,6 +574,16 @@ int main(int argc, char** argv) {
       if (sig == SIGHUP && follower) {
         hive::log::Info(absl::StrCat("SIGHUP: polling the policy in ", policy_storage->Describe()));
         (void)follower->PollOnce();  // logs and counts what it did
+        if (access_follower) {
+          // The admin access comes from this replica's file, not the store.
+          absl::StatusOr<hive::policy::config::SnapshotPtr> file = hive::policy::config::LoadSnapshot(flags.config);
+          const absl::Status usable = file.ok() ? start_check(**file) : file.status();
+          if (usable.ok()) {
+            access_follower->Follow((*file)->server.admin);
+          } else {
+            hive::log::Error(absl::StrCat("SIGHUP: admin access unchanged: ", usable.message()));
+          }
+        }
         continue;
       }
       if (sig == SIGHUP) {

@@ -8,8 +8,12 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
+
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <thread>
 
 #include "admin_stack.h"
@@ -164,6 +168,58 @@ TEST(AdminReplicasTest, ApplyThroughOneReplicaIsEnforcedByTheOtherBrokenVersions
   EXPECT_THAT(healthy.output, HasSubstr("at version " + v1));
   EXPECT_THAT(ScrapeMetrics(b_metrics), HasSubstr("hive_policyd_policy_store_in_step 1"));
   EXPECT_THAT(ReadFile(dir.Sub("b.log")), HasSubstr("in step again, running version " + v1));
+}
+
+// With the policy in Redis a replica's admin access comes from its own
+// file, not the store: SIGHUP (which polls the store) re-reads the file's
+// tokens too, so a leaked token is revoked without a restart there as well.
+TEST(AdminReplicasTest, ARevokedTokenIsRefusedAfterSighupWithThePolicyInRedis) {
+  RedisServer redis;
+  TempDir dir;
+  const uint16_t port = FreePort(), admin = FreePort();
+  const auto token_file = [&](const std::string& name, const std::string& token) {
+    WriteFile(dir.Sub(name), token);
+    return dir.Sub(name);
+  };
+  const std::string old_token = token_file("old.token", "first-secret");
+  const std::string new_token = token_file("new.token", "second-secret");
+  // The token's hash as an operator makes it (sha256sum), not our code.
+  const auto config = [&](const std::string& name, const std::string& token) {
+    const std::string cmd = "printf %s '" + token + "' | sha256sum > " + dir.Sub("sha.txt");
+    EXPECT_EQ(std::system(cmd.c_str()), 0);
+    return Policy(redis.address()) + "server:\n  admin:\n    tokens: [{name: " + name +
+           ", sha256: " + ReadFile(dir.Sub("sha.txt")).substr(0, 64) + ", role: viewer}]\n";
+  };
+  WriteFile(dir.Sub("p.yaml"), config("ci", "first-secret"));
+  Process policyd({HIVE_POLICYD_BIN, "--config", dir.Sub("p.yaml"), "--listen", "127.0.0.1:" + std::to_string(port),
+                   "--admin-listen", "127.0.0.1:" + std::to_string(admin)},
+                  dir.Sub("p.log"));
+  ASSERT_TRUE(WaitForListener(admin, kAdminWait)) << ReadFile(dir.Sub("p.log"));
+  const auto status = [&](const std::string& token) {
+    std::vector<std::string> argv{HIVECTL_BIN, "--server", "127.0.0.1:" + std::to_string(admin), "--token-file",
+                                  token, "status"};
+    Process ctl(argv, dir.Sub("ctl.log"));
+    EXPECT_TRUE(ctl.WaitExit(kAdminWait));
+    return CtlResult{WIFEXITED(ctl.ExitStatus()) ? WEXITSTATUS(ctl.ExitStatus()) : -1, ReadFile(dir.Sub("ctl.log"))};
+  };
+  CtlResult before = status(old_token);
+  ASSERT_EQ(before.code, 0) << before.output << ReadFile(dir.Sub("p.log"));
+  EXPECT_THAT(before.output, HasSubstr("policy store: redis "));
+
+  WriteFile(dir.Sub("p.yaml"), config("ci-2", "second-secret"));
+  ASSERT_EQ(kill(policyd.pid(), SIGHUP), 0);
+  const auto deadline = std::chrono::steady_clock::now() + kAdminWait;
+  while (ReadFile(dir.Sub("p.log")).find("admin: access settings in force") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  CtlResult revoked = status(old_token);
+  EXPECT_EQ(revoked.code, 5) << revoked.output << ReadFile(dir.Sub("p.log"));
+  EXPECT_THAT(revoked.output, HasSubstr("bearer token not recognised"));
+  CtlResult replaced = status(new_token);
+  EXPECT_EQ(replaced.code, 0) << replaced.output;
+  EXPECT_THAT(replaced.output, HasSubstr("admin access: tokens ci-2 (viewer)"));
+  EXPECT_TRUE(policyd.Running());
 }
 
 }  // namespace
