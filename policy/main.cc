@@ -23,7 +23,6 @@
 #include <iostream>
 #include <algorithm>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -44,7 +43,7 @@
 #include "ratelimit/outage_store.h"
 #include "ratelimit/redis_store.h"
 #include "server/access_control.h"
-#include "server/admin_convert.h"
+#include "server/access_follower.h"
 #include "server/admin_service.h"
 #include "server/decision_bus.h"
 #include "server/grpc_server.h"
@@ -219,16 +218,6 @@ absl::Status CheckAdminWritable(const Flags& flags) {
   return absl::OkStatus();
 }
 
-// A plaintext admin listener gives every local client without credentials
-// this role: said at start and whenever a reload sets it.
-void WarnOfLocalRole(const hive::policy::server::AccessSettings& settings) {
-  if (settings.plaintext && settings.local_role != hive::policy::server::Role::kNone) {
-    hive::log::Warning(absl::StrCat("admin API: every local client without credentials has role ",
-                                    hive::policy::server::RoleName(settings.local_role),
-                                    " (server.admin.local_role)"));
-  }
-}
-
 // What a restart would refuse in a policy the admin API is about to write
 // into the config file: the checks PrepareListeners makes that need no file
 // (the TLS files are read at start).
@@ -247,46 +236,6 @@ absl::Status StartRefusal(const Flags& flags, const hive::policy::config::Policy
   }
   return hive::policy::server::AccessSettingsFrom(server.admin, server.admin.tls().cert_file().empty()).status();
 }
-
-// Puts a config's admin access (tokens, principals, local role) in force on
-// the running admin API when it differs from what is in force, saying so in
-// the log and the admin history: a leaked token is revoked without the
-// restart that would lose the in-memory counters. Thread-safe (a SIGHUP and
-// an admin apply may install at once).
-class AccessFollower {
- public:
-  AccessFollower(hive::policy::server::AccessControl& access, hive::policy::admin::PolicyRepository& audit,
-                 bool plaintext, hive::config::v1::AdminServer in_force)
-      : access_(access), audit_(audit), plaintext_(plaintext), in_force_(std::move(in_force)) {}
-
-  void Follow(const hive::config::v1::AdminServer& admin) {
-    std::lock_guard lock(mu_);
-    if (hive::policy::config::AccessEquals(admin, in_force_)) return;
-    absl::StatusOr<hive::policy::server::AccessSettings> next =
-        hive::policy::server::AccessSettingsFrom(admin, plaintext_);
-    if (!next.ok()) {  // the start check refuses such a file before it gets here
-      hive::log::Error(absl::StrCat("admin: access settings not changed: ", next.status().message()));
-      return;
-    }
-    WarnOfLocalRole(*next);
-    hive::log::Info(absl::StrCat("admin: access settings in force: ", next->tokens.size(), " tokens, ",
-                                 next->principals.size(), " principals, local role ",
-                                 hive::policy::server::RoleName(next->local_role)));
-    // In the history beside the applies: when a token was revoked.
-    hive::admin::v1::AdminAccess names;
-    hive::policy::server::AccessToProto(*next, names);
-    (void)audit_.Audit("hive-policyd", "access", names.ShortDebugString());
-    access_.Update(*std::move(next));
-    in_force_ = admin;
-  }
-
- private:
-  hive::policy::server::AccessControl& access_;
-  hive::policy::admin::PolicyRepository& audit_;
-  const bool plaintext_;
-  std::mutex mu_;
-  hive::config::v1::AdminServer in_force_;  // guarded by mu_
-};
 
 }  // namespace
 
@@ -428,12 +377,12 @@ int main(int argc, char** argv) {
   const std::string& admin_listen = listeners->admin_listen;
   std::unique_ptr<hive::policy::server::AdminServiceImpl> admin_service;
   std::unique_ptr<hive::policy::server::AccessControl> access;
-  std::unique_ptr<AccessFollower> access_follower;
+  std::unique_ptr<hive::policy::server::AccessFollower> access_follower;
   std::shared_ptr<grpc::ServerCredentials> admin_credentials = listeners->admin_credentials;
   if (!admin_listen.empty()) {
     hive::policy::server::AccessSettings& settings = *listeners->access;
     const bool admin_plaintext = settings.plaintext;
-    WarnOfLocalRole(settings);
+    hive::policy::server::WarnOfLocalRole(settings);
     if (!policy_storage) {
       absl::StatusOr<std::unique_ptr<adm::FilePolicyStorage>> opened = adm::FilePolicyStorage::Open(
           flags.config, flags.admin_history,
@@ -487,7 +436,8 @@ int main(int argc, char** argv) {
     // in force from the next call. With the policy in the file, every
     // install (SIGHUP, apply) carries them; with the policy in Redis they
     // come from this replica's file, which SIGHUP re-reads (below).
-    access_follower = std::make_unique<AccessFollower>(*access, *repository, admin_plaintext, server_settings.admin);
+    access_follower = std::make_unique<hive::policy::server::AccessFollower>(*access, *repository, admin_plaintext,
+                                                                             server_settings.admin);
     if (!follower) {
       holder.SetAccessFollowsReloads(true);
       holder.AddObserver([&access_of = *access_follower](const hive::policy::config::PolicySnapshot& s) {
