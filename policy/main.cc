@@ -14,12 +14,10 @@
 // Exit codes: 0 ok, 1 runtime failure (cannot listen), 2 bad config or usage.
 #include <pthread.h>
 #include <signal.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
-#include <filesystem>
 #include <iostream>
 #include <algorithm>
 #include <memory>
@@ -39,14 +37,14 @@
 #include "config/snapshot_holder.h"
 #include "ratelimit/clock.h"
 #include "ratelimit/limiter.h"
-#include "ratelimit/memory_store.h"
-#include "ratelimit/outage_store.h"
-#include "ratelimit/redis_store.h"
+#include "redis/redis_client.h"
 #include "server/access_control.h"
 #include "server/access_follower.h"
 #include "server/admin_service.h"
+#include "server/counter_store.h"
 #include "server/decision_bus.h"
 #include "server/grpc_server.h"
+#include "server/listeners.h"
 #include "server/metered_store.h"
 #include "server/policy_metrics.h"
 #include "server/warmup_metrics.h"
@@ -136,107 +134,6 @@ bool ParseFlags(int argc, char** argv, Flags& flags) {
   return true;
 }
 
-std::string ShownAddress(const std::string& listen, int port) {
-  // "127.0.0.1:0" -> the port the kernel picked.
-  if (listen.size() > 2 && listen.compare(listen.size() - 2, 2, ":0") == 0) {
-    return absl::StrCat(listen.substr(0, listen.size() - 1), port);
-  }
-  return listen;
-}
-
-
-// The listeners' settings as start uses them: credentials (a plaintext
-// listener off loopback refused, TLS files read and matched), the admin
-// listener apart from the policy one, its access settings. No socket is
-// opened, so --check makes these checks too: a file it passes does not stop
-// the daemon at start.
-struct Listeners {
-  std::string listen;
-  std::shared_ptr<grpc::ServerCredentials> policy_credentials;
-  std::string admin_listen;  // "": no admin API
-  std::shared_ptr<grpc::ServerCredentials> admin_credentials;
-  std::optional<hive::policy::server::AccessSettings> access;
-};
-
-absl::StatusOr<Listeners> PrepareListeners(const Flags& flags, const hive::policy::config::PolicySnapshot& snapshot) {
-  Listeners out;
-  const hive::policy::config::ServerSettings& server = snapshot.server;
-  out.listen = flags.listen.empty() ? server.listen : flags.listen;
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> policy =
-      hive::tls::MakeServerCredentials(server.tls, out.listen, "server.tls", /*local_credentials=*/false);
-  if (!policy.ok()) return absl::InvalidArgumentError(absl::StrCat("policy listener: ", policy.status().message()));
-  out.policy_credentials = *policy;
-  out.admin_listen = flags.admin_listen.empty() ? server.admin.listen() : flags.admin_listen;
-  if (out.admin_listen.empty()) return out;
-  if (hive::tls::SameListenAddress(out.admin_listen, out.listen)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        flags.admin_listen.empty() ? "server.admin.listen" : "--admin-listen", " (", out.admin_listen, ") and ",
-        flags.listen.empty() ? "server.listen" : "--listen", " (", out.listen,
-        ") are the same listener: the admin API needs its own (another port or a unix socket)"));
-  }
-  // Local credentials on plaintext: gRPC checks the peer is local, and
-  // AccessControl (an auth processor) then runs on every call either way.
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> admin =
-      hive::tls::MakeServerCredentials(server.admin.tls(), out.admin_listen, "server.admin.tls", /*local_credentials=*/true);
-  if (!admin.ok()) return absl::InvalidArgumentError(absl::StrCat("admin listener: ", admin.status().message()));
-  out.admin_credentials = *admin;
-  absl::StatusOr<hive::policy::server::AccessSettings> access =
-      hive::policy::server::AccessSettingsFrom(server.admin, /*plaintext=*/server.admin.tls().cert_file().empty());
-  if (!access.ok()) return access.status();
-  out.access = *std::move(access);
-  return out;
-}
-
-// The admin API in file mode writes the config file's directory (an apply
-// is a temporary file and a rename) and its history directory; start fails
-// when it cannot (a read-only /etc under the unit's ProtectSystem=strict).
-// --check says so first: the unit's ExecStartPre then fails with the reason.
-absl::Status CheckAdminWritable(const Flags& flags) {
-  const auto writable = [](const std::filesystem::path& wanted) -> absl::Status {
-    std::error_code ec;
-    std::filesystem::path at = wanted;  // the nearest existing ancestor
-    while (!at.empty() && at != at.root_path() && !std::filesystem::exists(at, ec)) at = at.parent_path();
-    if (at.empty()) at = ".";
-    if (!std::filesystem::is_directory(at, ec)) {
-      return absl::FailedPreconditionError(absl::StrCat(wanted.string(), ": ", at.string(), " is not a directory"));
-    }
-    if (access(at.c_str(), W_OK) != 0) {
-      return absl::FailedPreconditionError(absl::StrCat(wanted.string(), ": ", at.string(), ": ", std::strerror(errno)));
-    }
-    return absl::OkStatus();
-  };
-  std::filesystem::path config_dir = std::filesystem::path(flags.config).parent_path();
-  if (config_dir.empty()) config_dir = ".";
-  for (const std::filesystem::path& dir :
-       {config_dir, std::filesystem::path(flags.admin_history.empty() ? flags.config + ".history" : flags.admin_history)}) {
-    if (absl::Status s = writable(dir); !s.ok()) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "admin API: cannot write ", s.message(),
-          " (an apply writes the config's directory and the history; docs/operations.md \"Enabling the admin API\")"));
-    }
-  }
-  return absl::OkStatus();
-}
-
-// What a restart would refuse in a policy the admin API is about to write
-// into the config file: the checks PrepareListeners makes that need no file
-// (the TLS files are read at start).
-absl::Status StartRefusal(const Flags& flags, const hive::policy::config::PolicySnapshot& snapshot) {
-  const hive::policy::config::ServerSettings& server = snapshot.server;
-  const std::string listen = flags.listen.empty() ? server.listen : flags.listen;
-  if (server.tls.cert_file().empty() && !hive::tls::IsLocalAddress(listen)) {
-    return absl::InvalidArgumentError(absl::StrCat("server.listen: plaintext gRPC on ", listen,
-                                                   " is refused (only loopback or unix: may be plaintext; set server.tls)"));
-  }
-  const std::string admin_listen = flags.admin_listen.empty() ? server.admin.listen() : flags.admin_listen;
-  if (admin_listen.empty()) return absl::OkStatus();
-  if (server.admin.tls().cert_file().empty() && !hive::tls::IsLocalAddress(admin_listen)) {
-    return absl::InvalidArgumentError(absl::StrCat("server.admin.listen: plaintext gRPC on ", admin_listen,
-                                                   " is refused (set server.admin.tls)"));
-  }
-  return hive::policy::server::AccessSettingsFrom(server.admin, server.admin.tls().cert_file().empty()).status();
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -247,6 +144,8 @@ int main(int argc, char** argv) {
     return kExitConfig;
   }
 
+  namespace ps = hive::policy::server;
+  const ps::ListenAddresses overrides{flags.listen, flags.admin_listen};
   absl::StatusOr<hive::policy::config::SnapshotPtr> snapshot = hive::policy::config::LoadSnapshot(flags.config);
   if (flags.check) {
     if (!snapshot.ok()) {
@@ -254,15 +153,18 @@ int main(int argc, char** argv) {
       return kExitConfig;
     }
     hive::log::Init({.ident = "hive-policyd", .to_syslog = false, .to_stderr = true});
-    absl::StatusOr<Listeners> listeners = PrepareListeners(flags, **snapshot);
+    absl::StatusOr<ps::Listeners> listeners = ps::PrepareListeners(overrides, (*snapshot)->server);
     if (!listeners.ok()) {
       std::cerr << flags.config << ": " << listeners.status().message() << "\n";
       return kExitConfig;
     }
     const hive::policy::config::LimitStoreSettings& store = (*snapshot)->limit_store;
     if (!listeners->admin_listen.empty() && !(store.redis && store.policy_in_redis)) {
-      if (absl::Status s = CheckAdminWritable(flags); !s.ok()) {
-        std::cerr << flags.config << ": " << s.message() << "\n";
+      if (absl::Status s = hive::policy::admin::FilePolicyStorage::CheckWritable(flags.config, flags.admin_history);
+          !s.ok()) {
+        std::cerr << flags.config << ": admin API: cannot write " << s.message()
+                  << " (an apply writes the config's directory and the history; docs/operations.md \"Enabling the "
+                     "admin API\")\n";
         return kExitConfig;
       }
     }
@@ -291,53 +193,37 @@ int main(int argc, char** argv) {
                    .debug = flags.debug,
                    .json = (*snapshot)->observability.log_json});
 
-  const std::string listen = flags.listen.empty() ? (*snapshot)->server.listen : flags.listen;
   hive::metrics::Registry registry;
-  hive::policy::server::PolicyMetrics metrics(registry);
+  ps::PolicyMetrics metrics(registry);
   metrics.SetConfigVersion((*snapshot)->version);
   hive::policy::ratelimit::SteadyClock clock;
-  // The counter store is chosen once at start (a reload cannot move
-  // counters between stores).
   namespace rl = hive::policy::ratelimit;
   const hive::policy::config::LimitStoreSettings& st = (*snapshot)->limit_store;
-  rl::MemoryStore memory(clock, {.max_buckets = st.max_buckets});
-  std::unique_ptr<rl::RedisStore> redis;
-  std::unique_ptr<rl::MemoryStore> fallback;
-  std::unique_ptr<rl::OutageStore> outage;
-  rl::Store* store = &memory;
+  absl::StatusOr<std::unique_ptr<ps::CounterStore>> counters = ps::CounterStore::Open(st, clock);
+  if (!counters.ok()) {
+    std::cerr << "hive-policyd: " << counters.status().message() << "\n";
+    return kExitConfig;
+  }
+  rl::Store* store = &(*counters)->store();
   if (st.redis) {
-    rl::RedisStoreOptions ro{.pool_size = st.redis_pool_size, .timeout = st.redis_timeout,
-                             .key_prefix = st.redis_key_prefix};
-    if (absl::Status s = rl::ParseRedisAddress(st.redis_address, ro); !s.ok()) {
-      std::cerr << "hive-policyd: ratelimit.store.redis.address: " << s.message() << "\n";
-      return kExitConfig;
-    }
-    redis = std::make_unique<rl::RedisStore>(ro);
-    if (st.redis_outage_local) fallback = std::make_unique<rl::MemoryStore>(clock);
-    outage = std::make_unique<rl::OutageStore>(
-        *redis, fallback.get(), clock,
-        rl::OutageOptions{.mode = st.redis_outage_local ? rl::OutageMode::kLocal : rl::OutageMode::kTempfail,
-                          .share = st.redis_fallback_share,
-                          .retry_interval = st.redis_retry_interval});
-    store = outage.get();
-    hive::log::Info(absl::StrCat("rate-limit store: redis ", st.redis_address, ", on outage ",
+    hive::log::Info(absl::StrCat("rate-limit store: ", (*counters)->name(), ", on outage ",
                                  st.redis_outage_local ? "local fallback" : "tempfail"));
   }
-  hive::policy::server::MeteredStore metered(*store, registry);
+  ps::MeteredStore metered(*store, registry);
   rl::Limiter limiter(metered, clock);
   hive::policy::config::SnapshotHolder holder(flags.config, *snapshot);
   // SIGHUP reloads and admin API applies alike.
   holder.AddObserver([&metrics](const hive::policy::config::PolicySnapshot& s) { metrics.SetConfigVersion(s.version); });
   const hive::policy::config::SnapshotHolder::StartCheck start_check =
-      [&flags](const hive::policy::config::PolicySnapshot& s) { return StartRefusal(flags, s); };
+      [&overrides](const hive::policy::config::PolicySnapshot& s) { return ps::StartRefusal(overrides, s.server); };
   holder.SetStartCheck(start_check);
   // Decisions for the admin API's live stream (nothing is built while no
   // stream is open).
-  hive::policy::server::DecisionBus decisions;
-  hive::policy::server::PolicyServiceImpl service(holder, limiter, &metrics, &decisions);
+  ps::DecisionBus decisions;
+  ps::PolicyServiceImpl service(holder, limiter, &metrics, &decisions);
   // Warm-up gauges, read from the store at scrape time (not metered: scrapes
   // are not mail traffic).
-  hive::policy::server::WarmupMetrics warmup_metrics(registry, holder, *store, clock);
+  ps::WarmupMetrics warmup_metrics(registry, holder, *store, clock);
   service.SetWarmupMetrics(&warmup_metrics);
   // Where the policy lives: in Redis beside the counters (every replica
   // follows it), or in the config file.
@@ -368,21 +254,21 @@ int main(int argc, char** argv) {
   std::unique_ptr<adm::PolicyRepository> repository;
   // Both listeners' credentials now: a refused plaintext address or a bad
   // certificate is a configuration error, before anything listens.
-  absl::StatusOr<Listeners> listeners = PrepareListeners(flags, **snapshot);
+  absl::StatusOr<ps::Listeners> listeners = ps::PrepareListeners(overrides, (*snapshot)->server);
   if (!listeners.ok()) {
     hive::log::Error(absl::StrCat("hive-policyd: ", listeners.status().message()));
     return kExitConfig;
   }
   const hive::policy::config::ServerSettings& server_settings = (*snapshot)->server;
   const std::string& admin_listen = listeners->admin_listen;
-  std::unique_ptr<hive::policy::server::AdminServiceImpl> admin_service;
-  std::unique_ptr<hive::policy::server::AccessControl> access;
-  std::unique_ptr<hive::policy::server::AccessFollower> access_follower;
+  std::unique_ptr<ps::AdminServiceImpl> admin_service;
+  std::unique_ptr<ps::AccessControl> access;
+  std::unique_ptr<ps::AccessFollower> access_follower;
   std::shared_ptr<grpc::ServerCredentials> admin_credentials = listeners->admin_credentials;
   if (!admin_listen.empty()) {
-    hive::policy::server::AccessSettings& settings = *listeners->access;
+    ps::AccessSettings& settings = *listeners->access;
     const bool admin_plaintext = settings.plaintext;
-    hive::policy::server::WarnOfLocalRole(settings);
+    ps::WarnOfLocalRole(settings);
     if (!policy_storage) {
       absl::StatusOr<std::unique_ptr<adm::FilePolicyStorage>> opened = adm::FilePolicyStorage::Open(
           flags.config, flags.admin_history,
@@ -423,20 +309,20 @@ int main(int argc, char** argv) {
     // Every refused call: the audit history (who, what, when) and the log
     // (syslog, facility mail).
     hive::policy::admin::PolicyRepository* audit = repository.get();
-    access = std::make_unique<hive::policy::server::AccessControl>(
+    access = std::make_unique<ps::AccessControl>(
         std::move(settings), [audit](const std::string& who, const std::string& method, const std::string& why) {
           hive::log::Warning(absl::StrCat("admin: refused actor=\"", hive::log::Sanitize(who, 96), "\" method=",
                                           method, " reason=\"", hive::log::Sanitize(why, 200), "\""));
           (void)audit->Audit(who, "refused", absl::StrCat("method=", method, " reason=", why));
         });
     admin_credentials->SetAuthMetadataProcessor(
-        std::shared_ptr<hive::policy::server::AccessControl>(access.get(), [](auto*) {}));
-    hive::policy::server::InstallAccessControl(access.get());
+        std::shared_ptr<ps::AccessControl>(access.get(), [](auto*) {}));
+    ps::InstallAccessControl(access.get());
     // A reload that changes the tokens, principals or local role puts them
     // in force from the next call. With the policy in the file, every
     // install (SIGHUP, apply) carries them; with the policy in Redis they
     // come from this replica's file, which SIGHUP re-reads (below).
-    access_follower = std::make_unique<hive::policy::server::AccessFollower>(*access, *repository, admin_plaintext,
+    access_follower = std::make_unique<ps::AccessFollower>(*access, *repository, admin_plaintext,
                                                                              server_settings.admin);
     if (!follower) {
       holder.SetAccessFollowsReloads(true);
@@ -444,12 +330,12 @@ int main(int argc, char** argv) {
         access_of.Follow(s.server.admin);
       });
     }
-    admin_service = std::make_unique<hive::policy::server::AdminServiceImpl>(
+    admin_service = std::make_unique<ps::AdminServiceImpl>(
         holder, *repository, limiter,
-        hive::policy::server::AdminContext{
+        ps::AdminContext{
             .store = &metered,
             .clock = &clock,
-            .store_name = st.redis ? absl::StrCat("redis ", st.redis_address) : std::string("memory"),
+            .store_name = (*counters)->name(),
             .started_wall = clock.Wall(),
             .decisions = &decisions,
             .follower = follower.get()});
@@ -466,27 +352,27 @@ int main(int argc, char** argv) {
     hive::log::Info(absl::StrCat("metrics on http://", at, "/metrics"));
   }
 
-  absl::StatusOr<std::unique_ptr<hive::policy::server::GrpcServer>> server = hive::policy::server::GrpcServer::Start(
-      {listen, static_cast<int>((*snapshot)->server.max_request_bytes), listeners->policy_credentials}, service);
+  absl::StatusOr<std::unique_ptr<ps::GrpcServer>> server = ps::GrpcServer::Start(
+      {listeners->listen, static_cast<int>((*snapshot)->server.max_request_bytes), listeners->policy_credentials}, service);
   if (!server.ok()) {
     hive::log::Error(absl::StrCat("hive-policyd: ", server.status().message()));
     return kExitRuntime;
   }
 
-  std::unique_ptr<hive::policy::server::GrpcServer> admin_server;
+  std::unique_ptr<ps::GrpcServer> admin_server;
   if (admin_service) {
-    absl::StatusOr<std::unique_ptr<hive::policy::server::GrpcServer>> started =
-        hive::policy::server::GrpcServer::Start({admin_listen, 16 << 20, admin_credentials}, *admin_service);
+    absl::StatusOr<std::unique_ptr<ps::GrpcServer>> started =
+        ps::GrpcServer::Start({admin_listen, 16 << 20, admin_credentials}, *admin_service);
     if (!started.ok()) {
       hive::log::Error(absl::StrCat("hive-policyd: admin: ", started.status().message()));
       return kExitRuntime;
     }
     admin_server = *std::move(started);
-    hive::log::Info(absl::StrCat("admin API on ", ShownAddress(admin_listen, admin_server->port()),
+    hive::log::Info(absl::StrCat("admin API on ", ps::ShownAddress(admin_listen, admin_server->port()),
                                  server_settings.admin.tls().cert_file().empty() ? " (plaintext)" : " (TLS)"));
   }
 
-  const std::string ready = absl::StrCat("hive-policyd listening on ", ShownAddress(listen, (*server)->port()),
+  const std::string ready = absl::StrCat("hive-policyd listening on ", ps::ShownAddress(listeners->listen, (*server)->port()),
                                          " (config ", flags.config, " version ", (*snapshot)->version, ")");
   // The same line on stdout for scripts, except in JSON mode: there every
   // line the daemon writes must be one JSON object (journald takes both).

@@ -1,5 +1,10 @@
 #include "admin/file_policy_storage.h"
 
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -11,10 +16,18 @@ namespace hive::policy::admin {
 
 namespace av1 = hive::admin::v1;
 
+namespace {
+
+std::string HistoryDirOf(const std::string& config_path, const std::string& history_dir) {
+  return history_dir.empty() ? config_path + ".history" : history_dir;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<FilePolicyStorage>> FilePolicyStorage::Open(std::string config_path,
                                                                            std::string history_dir,
                                                                            std::int64_t now_unix_ms) {
-  if (history_dir.empty()) history_dir = config_path + ".history";
+  history_dir = HistoryDirOf(config_path, history_dir);
   if (absl::Status s = EnsureDirectory(history_dir); !s.ok()) return s;
   if (absl::Status s = EnsureDirectory(history_dir + "/versions"); !s.ok()) return s;
   std::unique_ptr<FilePolicyStorage> storage(new FilePolicyStorage(std::move(config_path), std::move(history_dir)));
@@ -34,6 +47,29 @@ absl::StatusOr<std::unique_ptr<FilePolicyStorage>> FilePolicyStorage::Open(std::
     if (absl::StatusOr<std::uint64_t> seq = storage->Append(std::move(entry)); !seq.ok()) return seq.status();
   }
   return storage;
+}
+
+absl::Status FilePolicyStorage::CheckWritable(const std::string& config_path, const std::string& history_dir) {
+  const auto writable = [](const std::filesystem::path& wanted) -> absl::Status {
+    std::error_code ec;
+    std::filesystem::path at = wanted;  // the nearest existing ancestor
+    while (!at.empty() && at != at.root_path() && !std::filesystem::exists(at, ec)) at = at.parent_path();
+    if (at.empty()) at = ".";
+    if (!std::filesystem::is_directory(at, ec)) {
+      return absl::FailedPreconditionError(absl::StrCat(wanted.string(), ": ", at.string(), " is not a directory"));
+    }
+    if (access(at.c_str(), W_OK) != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(wanted.string(), ": ", at.string(), ": ", std::strerror(errno)));
+    }
+    return absl::OkStatus();
+  };
+  std::filesystem::path config_dir = std::filesystem::path(config_path).parent_path();
+  if (config_dir.empty()) config_dir = ".";
+  for (const std::filesystem::path& dir :
+       {config_dir, std::filesystem::path(HistoryDirOf(config_path, history_dir))}) {
+    if (absl::Status s = writable(dir); !s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 std::string FilePolicyStorage::VersionPath(std::string_view version) const {

@@ -28,6 +28,12 @@ class FilePolicyStorage final : public PolicyStorage {
   // when it is not yet.
   static absl::StatusOr<std::unique_ptr<FilePolicyStorage>> Open(std::string config_path, std::string history_dir,
                                                                  std::int64_t now_unix_ms);
+  // Whether Open and Publish could write what they write: the config
+  // file's directory (an apply is a temporary file and a rename) and the
+  // history directory, or their nearest existing ancestor. Changes nothing:
+  // hive-policyd --check says why before a start under a read-only /etc
+  // (ProtectSystem=strict) would fail.
+  static absl::Status CheckWritable(const std::string& config_path, const std::string& history_dir);
 
   absl::StatusOr<PolicyText> Head() const override;
   absl::StatusOr<std::string> HeadVersion() const override;

@@ -31,7 +31,7 @@ inline constexpr std::uint32_t kDefaultMaxRequestBytes = 8u << 20;
 struct ServerSettings {
   std::string listen = kDefaultListen;
   std::uint32_t max_request_bytes = kDefaultMaxRequestBytes;
-  // Read at start only (main.cc; a reload keeps the running listeners):
+  // Read at start only (server/listeners.h; a reload keeps the running listeners):
   // TLS of the policy listener, and the admin listener with its access.
   hive::config::v1::ServerTls tls;
   hive::config::v1::AdminServer admin;
