@@ -7,8 +7,10 @@
 //                      [--calibrate FPR] [--spam PATH]... [--ham PATH]...
 //   hive-content-learn --fingerprint PATH...
 //
-// PATH is a message file or a directory of them (one raw RFC 5322 message
-// per file, an mbox "From " line allowed). The messages are learned as one
+// PATH is a message file (an mbox "From " line allowed), an mbox of many,
+// a directory of message files or a Maildir folder (content/mail_source.h):
+// files that are not messages are skipped and named, and a PATH holding no
+// message at all is an error (exit 1). The messages are learned as one
 // batch, N passes (default 3) in a fixed shuffled order (Classifier::Train):
 // all the spam given before all the ham is not learned class by class. --no-structure-tokens
 // matches a config with content.bayes.structure_tokens: false. Learning
@@ -24,7 +26,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,24 +35,45 @@
 #include "content/calibration.h"
 #include "content/classifier.h"
 #include "content/fingerprint.h"
+#include "content/mail_source.h"
 
 namespace {
 
 namespace content = hive::policy::content;
-namespace fs = std::filesystem;
 
-std::vector<std::string> Files(const std::string& path) {
-  std::vector<std::string> out;
-  std::error_code ec;
-  if (fs::is_directory(path, ec)) {
-    for (const fs::directory_entry& e : fs::directory_iterator(path, ec)) {
-      if (e.is_regular_file()) out.push_back(e.path().string());
-    }
-    std::sort(out.begin(), out.end());
-  } else {
-    out.push_back(path);
+// Calls `use` with each message of `path` (mail_source.h), parsed and
+// neutralised when asked; says on stderr what was skipped. False after
+// saying why: an unreadable path, or one holding no message at all.
+bool EachMessage(const std::string& path, bool neutralise,
+                 const std::function<void(const std::string& name, const content::Message&)>& use) {
+  absl::StatusOr<content::MailSourceReport> report =
+      content::ForEachMessage(path, [&](std::string_view name, std::string_view raw) {
+        content::Message m = content::SplitRawMessage(raw);
+        if (neutralise) content::NeutraliseHeaders(m);
+        use(std::string(name), m);
+        return absl::OkStatus();
+      });
+  if (!report.ok()) {
+    std::fprintf(stderr, "hive-content-learn: %s\n", std::string(report.status().message()).c_str());
+    return false;
   }
-  return out;
+  constexpr std::size_t kNamed = 5;
+  for (std::size_t i = 0; i < report->skipped.size() && i < kNamed; ++i) {
+    std::fprintf(stderr, "hive-content-learn: skipped %s: %s\n", report->skipped[i].name.c_str(),
+                 report->skipped[i].why.c_str());
+  }
+  if (report->skipped.size() > kNamed) {
+    std::fprintf(stderr, "hive-content-learn: skipped %zu more files of %s that are not messages\n",
+                 report->skipped.size() - kNamed, path.c_str());
+  }
+  if (report->messages == 0) {
+    std::fprintf(stderr,
+                 "hive-content-learn: %s: no message in it (a message file, an mbox, a directory of message files "
+                 "or a Maildir folder)\n",
+                 path.c_str());
+    return false;
+  }
+  return true;
 }
 
 int Usage() {
@@ -86,32 +109,21 @@ int main(int argc, char** argv) {
     else if (fingerprint && a[0] != '-') to_fingerprint.push_back(a);
     else return Usage();
   }
-  auto read = [&](const std::string& file) -> std::optional<content::Message> {
-    absl::StatusOr<std::string> raw = content::ReadWholeFile(file);
-    if (!raw.ok()) {
-      std::fprintf(stderr, "hive-content-learn: %s\n", std::string(raw.status().message()).c_str());
-      return std::nullopt;
-    }
-    content::Message m = content::SplitRawMessage(*raw);
-    if (neutralise) content::NeutraliseHeaders(m);
-    return m;
-  };
   if (fingerprint) {
     int status = 0;
     for (const std::string& path : to_fingerprint) {
-      for (const std::string& file : Files(path)) {
-        std::optional<content::Message> m = read(file);
-        if (!m) return 1;
+      const bool read = EachMessage(path, /*neutralise=*/false, [&](const std::string& name, const content::Message& m) {
         content::Tokens tokens;
-        content::Tokenize(content::Parse(*m), tokens);
+        content::Tokenize(content::Parse(m), tokens);
         // The scorer's default min_tokens: a fingerprint it would never compute is useless.
         if (std::optional<std::uint64_t> h = content::SimHash(tokens.body, 20)) {
-          std::printf("%016llx %s\n", static_cast<unsigned long long>(*h), file.c_str());
+          std::printf("%016llx %s\n", static_cast<unsigned long long>(*h), name.c_str());
         } else {
-          std::fprintf(stderr, "hive-content-learn: %s: too little text to fingerprint\n", file.c_str());
+          std::fprintf(stderr, "hive-content-learn: %s: too little text to fingerprint\n", name.c_str());
           status = 1;
         }
-      }
+      });
+      if (!read) return 1;
     }
     return status;
   }
@@ -123,13 +135,12 @@ int main(int argc, char** argv) {
   }
   std::vector<content::LabelledFeatures> batch;
   for (const auto& [path, is_spam] : inputs) {
-    for (const std::string& file : Files(path)) {
-      std::optional<content::Message> m = read(file);
-      if (!m) return 1;
+    const bool read = EachMessage(path, neutralise, [&](const std::string&, const content::Message& m) {
       content::Tokens tokens;
-      (*c)->Features(content::Parse(*m, options.limits), tokens);
+      (*c)->Features(content::Parse(m, options.limits), tokens);
       batch.push_back({std::move(tokens.features), is_spam});
-    }
+    });
+    if (!read) return 1;
   }
   if (calibrate > 0) {
     const std::size_t hams = static_cast<std::size_t>(
