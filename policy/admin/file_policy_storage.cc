@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
-#include "admin/atomic_file.h"
+#include "support/atomic_file.h"
 #include "config/snapshot.h"
 #include "support/log.h"
 
@@ -28,8 +28,8 @@ absl::StatusOr<std::unique_ptr<FilePolicyStorage>> FilePolicyStorage::Open(std::
                                                                            std::string history_dir,
                                                                            std::int64_t now_unix_ms) {
   history_dir = HistoryDirOf(config_path, history_dir);
-  if (absl::Status s = EnsureDirectory(history_dir); !s.ok()) return s;
-  if (absl::Status s = EnsureDirectory(history_dir + "/versions"); !s.ok()) return s;
+  if (absl::Status s = hive::support::EnsureDirectory(history_dir); !s.ok()) return s;
+  if (absl::Status s = hive::support::EnsureDirectory(history_dir + "/versions"); !s.ok()) return s;
   std::unique_ptr<FilePolicyStorage> storage(new FilePolicyStorage(std::move(config_path), std::move(history_dir)));
   // Continue the sequence of an existing log.
   absl::StatusOr<std::vector<av1::HistoryEntry>> old = storage->History(1);
@@ -37,8 +37,8 @@ absl::StatusOr<std::unique_ptr<FilePolicyStorage>> FilePolicyStorage::Open(std::
   // The running text is a version one can roll back to.
   absl::StatusOr<PolicyText> current = storage->Head();
   if (!current.ok()) return current.status();
-  if (!ReadWholeFile(storage->VersionPath(current->version)).ok()) {
-    if (absl::Status s = WriteFileAtomically(storage->VersionPath(current->version), current->yaml); !s.ok()) return s;
+  if (!hive::support::ReadWholeFile(storage->VersionPath(current->version)).ok()) {
+    if (absl::Status s = hive::support::WriteFileAtomically(storage->VersionPath(current->version), current->yaml); !s.ok()) return s;
     av1::HistoryEntry entry;
     entry.set_actor("hive-policyd");
     entry.set_action("load");
@@ -82,7 +82,7 @@ absl::StatusOr<PolicyText> FilePolicyStorage::Head() const {
 }
 
 absl::StatusOr<PolicyText> FilePolicyStorage::HeadLocked() const {
-  absl::StatusOr<std::string> text = ReadWholeFile(config_path_);
+  absl::StatusOr<std::string> text = hive::support::ReadWholeFile(config_path_);
   if (!text.ok()) return text.status();
   return PolicyText{config::ConfigVersion(*text), *std::move(text)};
 }
@@ -94,7 +94,7 @@ absl::StatusOr<std::string> FilePolicyStorage::HeadVersion() const {
 }
 
 absl::StatusOr<std::string> FilePolicyStorage::Text(std::string_view version) const {
-  absl::StatusOr<std::string> text = ReadWholeFile(VersionPath(version));
+  absl::StatusOr<std::string> text = hive::support::ReadWholeFile(VersionPath(version));
   if (!text.ok()) return absl::NotFoundError(absl::StrCat("no version '", std::string(version), "' in the history"));
   return text;
 }
@@ -107,8 +107,8 @@ absl::StatusOr<std::uint64_t> FilePolicyStorage::Publish(const PolicyText& text,
   if (current->version != expected) return StaleVersion(expected, current->version);
   // History first: a crash after it leaves a version that was never
   // applied, harmless; the reverse would lose the rollback target.
-  if (absl::Status s = WriteFileAtomically(VersionPath(text.version), text.yaml); !s.ok()) return s;
-  if (absl::Status s = WriteFileAtomically(config_path_, text.yaml); !s.ok()) return s;
+  if (absl::Status s = hive::support::WriteFileAtomically(VersionPath(text.version), text.yaml); !s.ok()) return s;
+  if (absl::Status s = hive::support::WriteFileAtomically(config_path_, text.yaml); !s.ok()) return s;
   absl::StatusOr<std::uint64_t> seq = AppendLocked(std::move(entry));
   if (!seq.ok()) {
     // Applied but not recorded: say so loudly, the change stands.
@@ -127,7 +127,7 @@ absl::StatusOr<std::uint64_t> FilePolicyStorage::AppendLocked(av1::HistoryEntry 
   entry.set_seq(next_seq_++);
   absl::StatusOr<std::string> json = EntryToJson(entry);
   if (!json.ok()) return json.status();
-  if (absl::Status s = AppendLine(history_dir_ + "/history.log", *json); !s.ok()) return s;
+  if (absl::Status s = hive::support::AppendLine(history_dir_ + "/history.log", *json); !s.ok()) return s;
   return entry.seq();
 }
 

@@ -1,6 +1,6 @@
 // The embedded default's PolicyStorage: the policy is hive-policyd's own
 // config file (a SIGHUP reload reads what was applied), written atomically
-// (atomic_file.h); every version's text is kept in a sibling history
+// (support/atomic_file.h); every version's text is kept in a sibling history
 // directory
 //   <history>/versions/<version>.yaml
 //   <history>/history.log   one JSON HistoryEntry per line, append-only

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "content/atomic_file.h"
+#include "support/atomic_file.h"
 
 namespace hive::policy::content {
 
@@ -41,7 +41,7 @@ Classifier::Classifier(std::string path, ClassifierOptions options, TokenStore s
 absl::StatusOr<std::shared_ptr<Classifier>> Classifier::Open(std::string path, ClassifierOptions options) {
   TokenStore store(FeaturesOf(options));
   if (!path.empty()) {
-    absl::StatusOr<std::string> data = ReadWholeFile(path);
+    absl::StatusOr<std::string> data = hive::support::ReadWholeFile(path);
     if (data.ok()) {
       absl::StatusOr<TokenStore> parsed = TokenStore::Parse(*data);
       if (!parsed.ok()) {
@@ -160,7 +160,7 @@ absl::Status Classifier::SaveTo(const std::string& path) const {
     std::shared_lock lock(mu_);
     data = store_.Serialize();
   }
-  return WriteFileAtomically(path, data);
+  return hive::support::WriteFileAtomically(path, data);
 }
 
 ClassifierStats Classifier::stats() const {

@@ -9,7 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "content/atomic_file.h"
+#include "support/atomic_file.h"
 
 namespace hive::policy::content {
 namespace {
@@ -43,7 +43,7 @@ int HammingDistance(std::uint64_t a, std::uint64_t b) { return std::popcount(a ^
 absl::StatusOr<std::shared_ptr<FingerprintStore>> FingerprintStore::Open(std::string path) {
   std::shared_ptr<FingerprintStore> store(new FingerprintStore(path));
   if (path.empty()) return store;
-  absl::StatusOr<std::string> data = ReadWholeFile(path);
+  absl::StatusOr<std::string> data = hive::support::ReadWholeFile(path);
   if (absl::IsNotFound(data.status())) return store;
   if (!data.ok()) return data.status();
   int line_no = 0;
@@ -110,7 +110,7 @@ absl::Status FingerprintStore::Save() const {
     std::shared_lock lock(mu_);
     for (const Entry& e : entries_) out += absl::StrFormat("%016x %s\n", e.fingerprint, e.label);
   }
-  return WriteFileAtomically(path_, out);
+  return hive::support::WriteFileAtomically(path_, out);
 }
 
 }  // namespace hive::policy::content

@@ -11,7 +11,7 @@
 // in about half of the 64.
 //
 // Store file: text, one fingerprint a line, "<16 hex digits> <label>",
-// '#' comments; written atomically (atomic_file.h).
+// '#' comments; written atomically (support/atomic_file.h).
 //
 // Thread-safety: SimHash is pure. FingerprintStore methods are thread-safe
 // (Match under a shared lock, Add / Remove under an exclusive one).

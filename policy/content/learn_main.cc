@@ -31,7 +31,7 @@
 #include <string>
 #include <vector>
 
-#include "content/atomic_file.h"
+#include "support/atomic_file.h"
 #include "content/calibration.h"
 #include "content/classifier.h"
 #include "content/fingerprint.h"

@@ -6,7 +6,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "content/atomic_file.h"
+#include "support/atomic_file.h"
 
 namespace hive::policy::content {
 
@@ -113,7 +113,7 @@ absl::StatusOr<MailSourceReport> ForEachMessage(const std::string& path, const M
     files.emplace_back(path);
   }
   for (const fs::path& file : files) {
-    absl::StatusOr<std::string> raw = ReadWholeFile(file.string());
+    absl::StatusOr<std::string> raw = hive::support::ReadWholeFile(file.string());
     if (!raw.ok()) return raw.status();
     if (std::string why = NotAMessage(*raw); !why.empty()) {
       report.skipped.push_back({file.string(), std::move(why)});

@@ -8,13 +8,13 @@
 
 #include <filesystem>
 
-#include "admin/atomic_file.h"
+#include "support/atomic_file.h"
 
 namespace hive::policy::admin {
 namespace {
 
 std::string Fixture(const std::string& name) {
-  absl::StatusOr<std::string> text = ReadWholeFile(std::string(HIVE_TEST_DATA_DIR) + "/bayes/" + name);
+  absl::StatusOr<std::string> text = hive::support::ReadWholeFile(std::string(HIVE_TEST_DATA_DIR) + "/bayes/" + name);
   EXPECT_TRUE(text.ok()) << name;
   return text.value_or("");
 }

@@ -11,7 +11,7 @@
 #include <fstream>
 
 #include "absl/strings/cord.h"
-#include "admin/atomic_file.h"
+#include "support/atomic_file.h"
 #include "admin/file_policy_storage.h"
 #include "admin/policy_objects.h"
 #include "support/proto_to_yaml.h"
@@ -46,7 +46,7 @@ class PolicyRepositoryTest : public ::testing::Test {
     char tmpl[] = "/tmp/hive-repo-XXXXXX";
     dir_ = mkdtemp(tmpl);
     path_ = dir_ + "/policyd.yaml";
-    ASSERT_TRUE(WriteFileAtomically(path_, kV1).ok());
+    ASSERT_TRUE(hive::support::WriteFileAtomically(path_, kV1).ok());
     auto snapshot = config::LoadSnapshot(path_);
     ASSERT_TRUE(snapshot.ok()) << snapshot.status();
     holder_ = std::make_unique<config::SnapshotHolder>(path_, *snapshot);
@@ -58,7 +58,7 @@ class PolicyRepositoryTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::string FileText() { return ReadWholeFile(path_).value_or("<missing>"); }
+  std::string FileText() { return hive::support::ReadWholeFile(path_).value_or("<missing>"); }
 
   std::string dir_, path_;
   ratelimit::ManualClock clock_;

@@ -8,7 +8,7 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "admin/atomic_file.h"
+#include "support/atomic_file.h"
 #include "admin/file_policy_storage.h"
 #include "config/snapshot.h"
 #include "config/snapshot_holder.h"
@@ -36,7 +36,7 @@ class AccessFollowerTest : public ::testing::Test {
     char tmpl[] = "/tmp/hive-access-XXXXXX";
     dir_ = mkdtemp(tmpl);
     path_ = dir_ + "/policyd.yaml";
-    ASSERT_TRUE(admin::WriteFileAtomically(path_, "limits: []\n").ok());
+    ASSERT_TRUE(hive::support::WriteFileAtomically(path_, "limits: []\n").ok());
     auto snapshot = config::LoadSnapshot(path_);
     ASSERT_TRUE(snapshot.ok()) << snapshot.status();
     holder_ = std::make_unique<config::SnapshotHolder>(path_, *snapshot);
@@ -52,7 +52,7 @@ class AccessFollowerTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
-  std::string History() { return admin::ReadWholeFile(path_ + ".history/history.log").value_or(""); }
+  std::string History() { return hive::support::ReadWholeFile(path_ + ".history/history.log").value_or(""); }
 
   std::string dir_, path_;
   ratelimit::ManualClock clock_;
