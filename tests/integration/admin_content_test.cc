@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 
 #include "absl/strings/escaping.h"
 #include "admin_stack.h"
+#include "harness/temp_dir.h"
 
 namespace hive::testing {
 namespace {
@@ -53,6 +55,7 @@ content:
   void TearDown() override {
     admin_.reset();
     std::remove(db_.c_str());
+    for (const char* made : {".Junk", ".ham.mbox", ".empty"}) std::filesystem::remove_all(db_ + made);
     std::remove(fps_.c_str());
   }
 
@@ -104,16 +107,27 @@ TEST_F(AdminContentTest, LearnedThroughHivectlTheClassifierRefusesTheNextSpam) {
   Transaction before = admin_->SendRaw("sales@promo.example", spam);
   ASSERT_EQ(before.data.code, 250) << before.data.ToString() << admin_->Diagnostics();
 
-  std::vector<std::string> spam_args{"learn", "--spam"}, ham_args{"learn", "--ham"};
+  // Mail as an operator keeps it: the spam in a Maildir folder (whose own
+  // dovecot-uidlist is not mail), the ham in an mbox.
+  const std::string junk = db_ + ".Junk";
+  std::filesystem::create_directories(junk + "/cur");
+  std::filesystem::create_directories(junk + "/new");
+  WriteFile(junk + "/dovecot-uidlist", "3 V1700000000 N9 G0123\n");
+  std::string mbox;
   for (int i = 1; i <= 8; ++i) {
-    spam_args.push_back(std::string(HIVE_TEST_DATA_DIR) + "/bayes/spam-" + std::to_string(i) + ".eml");
-    ham_args.push_back(std::string(HIVE_TEST_DATA_DIR) + "/bayes/ham-" + std::to_string(i) + ".eml");
+    const std::string n = std::to_string(i);
+    WriteFile(junk + (i % 2 ? "/cur/17000000" : "/new/17000000") + n + ".M" + n + ".host:2,S",
+              Slurp(std::string(HIVE_TEST_DATA_DIR) + "/bayes/spam-" + n + ".eml"));
+    mbox += "From user" + n + "@team.example Mon Jan  1 00:00:0" + n + " 2024\n" +
+            Slurp(std::string(HIVE_TEST_DATA_DIR) + "/bayes/ham-" + n + ".eml") + "\n";
   }
-  CtlResult learned_spam = admin_->Ctl(spam_args);
+  WriteFile(db_ + ".ham.mbox", mbox);
+  CtlResult learned_spam = admin_->Ctl({"learn", "--spam", junk});
   ASSERT_EQ(learned_spam.code, 0) << learned_spam.output << admin_->Diagnostics();
-  CtlResult learned_ham = admin_->Ctl(ham_args);
+  EXPECT_THAT(learned_spam.output, HasSubstr("model has 8 spam, 0 ham,"));
+  CtlResult learned_ham = admin_->Ctl({"learn", "--ham", db_ + ".ham.mbox"});
   ASSERT_EQ(learned_ham.code, 0) << learned_ham.output;
-  EXPECT_THAT(learned_ham.output, HasSubstr("model has 8 spam, 8 ham,"));
+  EXPECT_THAT(learned_ham.output, HasSubstr("learned " + db_ + ".ham.mbox:8 as ham: model has 8 spam, 8 ham,"));
 
   Transaction refused = admin_->SendRaw("sales@promo.example", spam);
   EXPECT_EQ(refused.data.code, 550) << refused.data.ToString() << admin_->Diagnostics();
@@ -131,6 +145,10 @@ TEST_F(AdminContentTest, LearnedThroughHivectlTheClassifierRefusesTheNextSpam) {
 
   CtlResult usage = admin_->Ctl({"learn", "--spam", "--ham", "x.eml"});
   EXPECT_EQ(usage.code, 2) << usage.output;
+  std::filesystem::create_directories(db_ + ".empty");
+  CtlResult empty = admin_->Ctl({"learn", "--spam", db_ + ".empty"});
+  EXPECT_EQ(empty.code, 2) << empty.output;
+  EXPECT_THAT(empty.output, HasSubstr(".empty: no message in it"));
 }
 
 TEST(AdminContentOffTest, LearnWithoutAConfiguredModelIsRefusedAndSaysWhy) {

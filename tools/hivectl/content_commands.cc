@@ -1,12 +1,14 @@
 // hivectl learn / fingerprint: the content engine's learned signals.
 //
-//   hivectl learn --spam|--ham FILE.eml...
+//   hivectl learn --spam|--ham PATH...   (content/mail_source.h: a message
+//                                        file, an mbox, a directory, a Maildir)
 //   hivectl fingerprint add (--eml FILE | --hash HEX) --label WORD
 //   hivectl fingerprint remove (--eml FILE | --hash HEX)
 #include <iostream>
 
 #include "absl/strings/str_cat.h"
 #include "commands.h"
+#include "content/mail_source.h"
 
 namespace hive::ctl {
 
@@ -14,26 +16,40 @@ namespace av1 = hive::admin::v1;
 
 int Learn(Context& ctx, const Args& args) {
   const std::vector<std::string>& p = args.positional;
-  if (args.Has("spam") == args.Has("ham") || p.size() < 2) return Usage("learn --spam|--ham FILE.eml...");
-  // One call per file: a failure names the file, the earlier ones stay learned.
+  if (args.Has("spam") == args.Has("ham") || p.size() < 2) {
+    return Usage("learn --spam|--ham PATH... (a message file, an mbox, a directory of message files or a Maildir folder)");
+  }
+  // One call per message: a failure names the message, the earlier ones
+  // stay learned.
   for (std::size_t i = 1; i < p.size(); ++i) {
-    av1::LearnRequest req;
-    if (!ReadFile(p[i], *req.mutable_eml())) return Usage(absl::StrCat("cannot read ", p[i]));
-    req.set_is_spam(args.Has("spam"));
-    req.set_actor(ctx.actor);
-    av1::LearnReply reply;
-    grpc::Status s = ctx.stub->Learn(Call().get(), req, &reply);
-    if (!s.ok()) {
-      std::cerr << "hivectl: " << p[i] << ":\n";
-      return Failed(s);
+    grpc::Status failed;
+    absl::StatusOr<policy::content::MailSourceReport> report = policy::content::ForEachMessage(
+        p[i], [&](std::string_view name, std::string_view raw) -> absl::Status {
+          av1::LearnRequest req;
+          req.set_eml(std::string(raw));
+          req.set_is_spam(args.Has("spam"));
+          req.set_actor(ctx.actor);
+          av1::LearnReply reply;
+          if (grpc::Status s = ctx.stub->Learn(Call().get(), req, &reply); !s.ok()) {
+            std::cerr << "hivectl: " << name << ":\n";
+            failed = s;
+            return absl::AbortedError("");
+          }
+          if (ctx.json) {
+            PrintJson(reply, /*one_line=*/true);
+          } else {
+            std::cout << "learned " << name << " as " << (req.is_spam() ? "spam" : "ham") << ": model has "
+                      << reply.spam_learns() << " spam, " << reply.ham_learns() << " ham, " << reply.tokens()
+                      << " tokens" << (reply.saved() ? "" : " (in memory only: no stats_db)") << "\n";
+          }
+          return absl::OkStatus();
+        });
+    if (!failed.ok()) return Failed(failed);
+    if (!report.ok()) return Usage(std::string(report.status().message()));
+    for (const policy::content::SkippedFile& skipped : report->skipped) {
+      std::cerr << "hivectl: skipped " << skipped.name << ": " << skipped.why << "\n";
     }
-    if (ctx.json) {
-      PrintJson(reply, /*one_line=*/true);
-      continue;
-    }
-    std::cout << "learned " << p[i] << " as " << (req.is_spam() ? "spam" : "ham") << ": model has "
-              << reply.spam_learns() << " spam, " << reply.ham_learns() << " ham, " << reply.tokens() << " tokens"
-              << (reply.saved() ? "" : " (in memory only: no stats_db)") << "\n";
+    if (report->messages == 0) return Usage(absl::StrCat(p[i], ": no message in it"));
   }
   return kExitOk;
 }
