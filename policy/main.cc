@@ -289,23 +289,30 @@ int main(int argc, char** argv) {
     // section (listeners, TLS, who may call the admin API) is the host's:
     // changed in the file on the host and reloaded, never through the API,
     // so an apply of a policy without it cannot drop the TLS or lock the
-    // admins out. (With the policy in Redis each replica's listeners come
-    // from its own file: no such check.)
-    if (!follower) {
-      repository->SetWriteCheck([&start_check, &holder](const hive::policy::config::PolicySnapshot& s) {
-        if (absl::Status refused = start_check(s); !refused.ok()) {
-          return absl::InvalidArgumentError(absl::StrCat("hive-policyd would not start with it: ", refused.message()));
-        }
-        if (!hive::policy::config::SameServerSettings(s.server, holder.Get()->server)) {
-          return absl::InvalidArgumentError(
-              "server: differs from the running one (listeners, TLS, admin access); these are the host's "
-              "settings: change them in the file on the host and reload it (systemctl reload hive-policyd), "
-              "not through the admin API; keep the running server section in what you apply (hivectl policy "
-              "get shows it)");
-        }
-        return absl::OkStatus();
-      });
-    }
+    // admins out. With the policy in Redis each replica's server section
+    // comes from its own file and the stored policy has none (SeedText): one
+    // in an apply would be stored and shown, but in force nowhere.
+    repository->SetWriteCheck([&start_check, &holder, in_redis = follower != nullptr](
+                                  const hive::policy::config::PolicySnapshot& s) {
+      if (in_redis) {
+        if (hive::policy::config::SameServerSettings(s.server, {})) return absl::OkStatus();
+        return absl::InvalidArgumentError(
+            "server: with the policy in Redis each replica takes its server section (listeners, TLS, admin "
+            "access) from its own file, never from the stored policy: leave it out of what you apply, and "
+            "change it in the replica's file and reload it (systemctl reload hive-policyd)");
+      }
+      if (absl::Status refused = start_check(s); !refused.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("hive-policyd would not start with it: ", refused.message()));
+      }
+      if (!hive::policy::config::SameServerSettings(s.server, holder.Get()->server)) {
+        return absl::InvalidArgumentError(
+            "server: differs from the running one (listeners, TLS, admin access); these are the host's "
+            "settings: change them in the file on the host and reload it (systemctl reload hive-policyd), "
+            "not through the admin API; keep the running server section in what you apply (hivectl policy "
+            "get shows it)");
+      }
+      return absl::OkStatus();
+    });
     // Every refused call: the audit history (who, what, when) and the log
     // (syslog, facility mail).
     hive::policy::admin::PolicyRepository* audit = repository.get();

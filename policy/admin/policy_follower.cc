@@ -4,6 +4,7 @@
 #include "absl/strings/str_split.h"
 #include "admin/policy_repository.h"
 #include "config/snapshot.h"
+#include "config/yaml_text.h"
 #include "support/log.h"
 
 namespace hive::policy::admin {
@@ -74,23 +75,31 @@ void PolicyFollower::Report(absl::Status s) {
   state_.error = std::move(error);
 }
 
+PolicyText SeedText(const std::string& running_text) {
+  std::string text = config::WithoutTopLevelSection(running_text, "server");
+  // Never seed what would not load (the removal is textual).
+  if (!config::LoadSnapshotFromText(text, "seed").ok()) text = running_text;
+  return {config::ConfigVersion(text), std::move(text)};
+}
+
 absl::Status PolicyFollower::Poll() {
   const config::SnapshotPtr running = holder_.Get();
   absl::StatusOr<std::string> head = storage_.HeadVersion();
   if (absl::IsNotFound(head.status())) {
     // Empty storage: publish what runs. A replica that seeds at the same
     // time wins or loses atomically; the loser adopts the winner next poll.
+    const PolicyText seed = SeedText(running->text);
     hive::admin::v1::HistoryEntry entry;
     entry.set_time_unix_ms(std::chrono::duration_cast<std::chrono::milliseconds>(clock_.Wall()).count());
     entry.set_actor("hive-policyd");
     entry.set_action("seed");
-    entry.set_version(running->version);
+    entry.set_version(seed.version);
     entry.set_detail(absl::StrCat("from ", running->source));
-    absl::StatusOr<std::uint64_t> seq = storage_.Publish({running->version, running->text}, "", entry);
+    absl::StatusOr<std::uint64_t> seq = storage_.Publish(seed, "", entry);
     if (seq.ok()) {
       entry.set_seq(*seq);
       LogAudit(entry);
-      head = running->version;
+      head = seed.version;
     } else if (absl::IsFailedPrecondition(seq.status())) {
       head = storage_.HeadVersion();
     } else {

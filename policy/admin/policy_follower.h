@@ -10,8 +10,8 @@
 // stops the replica deciding on what it runs.
 //
 // An empty storage (a new Redis, or one restarted without persistence) is
-// seeded with the running policy's text, so the first replica to start
-// publishes its file and the others adopt it.
+// seeded with the running policy's text (SeedText), so the first replica to
+// start publishes its file and the others adopt it.
 //
 // Usage:
 //   PolicyFollower f(storage, holder, clock, {.interval = 1s});
@@ -30,6 +30,13 @@
 #include "ratelimit/clock.h"
 
 namespace hive::policy::admin {
+
+// What an empty storage is seeded with: the running text without its
+// `server` section. Each replica takes its listeners, TLS and admin access
+// from its own file, so a stored copy could only mislead (another host's
+// addresses, token hashes revoked since). Its version is its own
+// (config::ConfigVersion).
+PolicyText SeedText(const std::string& running_text);
 
 struct FollowerOptions {
   ratelimit::Nanos interval = std::chrono::seconds(1);

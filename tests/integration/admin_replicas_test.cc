@@ -92,6 +92,14 @@ TEST(AdminReplicasTest, ApplyThroughOneReplicaIsEnforcedByTheOtherBrokenVersions
   const auto applied_at = std::chrono::steady_clock::now();
   const std::string v1 = VersionAfter(applied.output, "applied: version ");
   ASSERT_EQ(v1.size(), 16u) << applied.output;
+  // Each replica's server section comes from its own file: one in an apply
+  // is refused, not stored to be shown and in force nowhere.
+  CtlResult with_server = a.Ctl({"policy", "apply",
+                                 a.WriteTemp("server.yaml", Policy(redis.address(), kTightLimit) +
+                                                                "server:\n  max_request_bytes: 1048576\n"),
+                                 "--version", v1});
+  EXPECT_EQ(with_server.code, 2) << with_server.output;
+  EXPECT_THAT(with_server.output, HasSubstr("leave it out of what you apply"));
   std::chrono::milliseconds converged{-1};
   while (std::chrono::steady_clock::now() - applied_at < std::chrono::seconds(10)) {
     if (a.CtlAt(b_server, {"status"}).output.find("config version: " + v1) != std::string::npos) {
@@ -195,16 +203,24 @@ TEST(AdminReplicasTest, ARevokedTokenIsRefusedAfterSighupWithThePolicyInRedis) {
                    "--admin-listen", "127.0.0.1:" + std::to_string(admin)},
                   dir.Sub("p.log"));
   ASSERT_TRUE(WaitForListener(admin, kAdminWait)) << ReadFile(dir.Sub("p.log"));
-  const auto status = [&](const std::string& token) {
+  const auto ctl = [&](const std::string& token, const std::vector<std::string>& args) {
     std::vector<std::string> argv{HIVECTL_BIN, "--server", "127.0.0.1:" + std::to_string(admin), "--token-file",
-                                  token, "status"};
-    Process ctl(argv, dir.Sub("ctl.log"));
-    EXPECT_TRUE(ctl.WaitExit(kAdminWait));
-    return CtlResult{WIFEXITED(ctl.ExitStatus()) ? WEXITSTATUS(ctl.ExitStatus()) : -1, ReadFile(dir.Sub("ctl.log"))};
+                                  token};
+    argv.insert(argv.end(), args.begin(), args.end());
+    Process run(argv, dir.Sub("ctl.log"));
+    EXPECT_TRUE(run.WaitExit(kAdminWait));
+    return CtlResult{WIFEXITED(run.ExitStatus()) ? WEXITSTATUS(run.ExitStatus()) : -1, ReadFile(dir.Sub("ctl.log"))};
   };
+  const auto status = [&](const std::string& token) { return ctl(token, {"status"}); };
   CtlResult before = status(old_token);
   ASSERT_EQ(before.code, 0) << before.output << ReadFile(dir.Sub("p.log"));
   EXPECT_THAT(before.output, HasSubstr("policy store: redis "));
+  // The seed left the file's server section out: no token hash in the
+  // store to outlive its revocation.
+  CtlResult stored = ctl(old_token, {"policy", "get"});
+  ASSERT_EQ(stored.code, 0) << stored.output;
+  EXPECT_THAT(stored.output, HasSubstr("per-sender"));
+  EXPECT_THAT(stored.output, Not(HasSubstr("sha256")));
 
   WriteFile(dir.Sub("p.yaml"), config("ci-2", "second-secret"));
   ASSERT_EQ(kill(policyd.pid(), SIGHUP), 0);

@@ -138,6 +138,25 @@ TEST_F(PolicyFollowerTest, SeedsAnEmptyStoreThenFollowsRefusesAndRecovers) {
   EXPECT_EQ(f.state().error, "");
 }
 
+TEST(PolicyFollowerSeedTest, TheSeedLeavesOutTheServerSectionWhichEachReplicaTakesFromItsOwnFile) {
+  const std::string file = std::string("server:\n  admin:\n    listen: 127.0.0.1:7454\n    tokens: [{name: ci, sha256: ") +
+                           std::string(64, 'a') + ", role: viewer}]\n" + kV1;
+  FakeStorage storage;
+  config::SnapshotHolder holder("replica.yaml", config::LoadSnapshotFromText(file, "replica.yaml").value());
+  ratelimit::ManualClock clock;
+  PolicyFollower f(storage, holder, clock, {.interval = std::chrono::hours(1)});
+  ASSERT_TRUE(f.PollOnce().ok());
+  const std::string seeded = config::ConfigVersion(kV1);
+  EXPECT_EQ(storage.head, seeded);
+  EXPECT_EQ(storage.texts[seeded], kV1);  // no token hash, no address stored
+  ASSERT_EQ(storage.history.size(), 1u);
+  EXPECT_EQ(storage.history[0].version(), seeded);
+  // The replica runs the stored version (its listeners and admin access
+  // came from its file at start and follow the file on SIGHUP: main.cc).
+  EXPECT_EQ(holder.Get()->version, seeded);
+  EXPECT_EQ(f.state().error, "");
+}
+
 TEST_F(PolicyFollowerTest, ThePollingThreadStopsPromptly) {
   PolicyFollower f = Follower();
   f.Start();
