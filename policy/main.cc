@@ -33,6 +33,7 @@
 #include "admin/policy_follower.h"
 #include "admin/policy_repository.h"
 #include "admin/redis_policy_storage.h"
+#include "admin/shared_model.h"
 #include "config/snapshot.h"
 #include "config/snapshot_holder.h"
 #include "ratelimit/clock.h"
@@ -228,14 +229,36 @@ int main(int argc, char** argv) {
   // Where the policy lives: in Redis beside the counters (every replica
   // follows it), or in the config file.
   namespace adm = hive::policy::admin;
+  // Clients of their own for the policy and the Bayes model in Redis (two
+  // connections: polls and admin writes, never decisions), with a deadline
+  // that fits a whole model's seed.
+  const auto admin_redis_client = [&st](rl::Nanos min_timeout) {
+    hive::policy::redis::RedisClientOptions co{.pool_size = 2, .timeout = std::max(st.redis_timeout, min_timeout)};
+    (void)hive::policy::redis::ParseHostPort(st.redis_address, co.host, co.port);  // checked above
+    return std::make_unique<hive::policy::redis::RedisClient>(co);
+  };
+  // The Bayes model in Redis beside the counters, every replica following it.
+  std::unique_ptr<hive::policy::redis::RedisClient> model_client;
+  std::unique_ptr<adm::SharedModel> shared_model;
+  std::unique_ptr<adm::SharedModelFollower> model_follower;
+  if (st.redis && st.bayes_in_redis) {
+    model_client = admin_redis_client(std::chrono::seconds(2));
+    shared_model = std::make_unique<adm::SharedModel>(*model_client, st.redis_key_prefix);
+    model_follower = std::make_unique<adm::SharedModelFollower>(*shared_model, holder, st.policy_poll_interval);
+    // A reload opens the classifier from stats_db again: it takes the
+    // shared model instead. (Added before the policy follower's thread
+    // starts installing.)
+    holder.AddObserver([&follow = *model_follower](const hive::policy::config::PolicySnapshot& s) { follow.Follow(s); });
+    (void)model_follower->PollOnce();
+    model_follower->Start();
+    hive::log::Info(absl::StrCat("bayes model in ", shared_model->Describe(), ", polled every ",
+                                 absl::FormatDuration(absl::FromChrono(st.policy_poll_interval))));
+  }
   std::unique_ptr<hive::policy::redis::RedisClient> policy_client;
   std::unique_ptr<adm::PolicyStorage> policy_storage;
   std::unique_ptr<adm::PolicyFollower> follower;
   if (st.redis && st.policy_in_redis) {
-    hive::policy::redis::RedisClientOptions co{.pool_size = 2, .timeout = std::max<rl::Nanos>(st.redis_timeout,
-                                                                                               std::chrono::seconds(1))};
-    (void)hive::policy::redis::ParseHostPort(st.redis_address, co.host, co.port);  // checked above
-    policy_client = std::make_unique<hive::policy::redis::RedisClient>(co);
+    policy_client = admin_redis_client(std::chrono::seconds(1));
     policy_storage = std::make_unique<adm::RedisPolicyStorage>(*policy_client, st.redis_key_prefix);
     holder.SetStartSettingsFromFile(true);
     follower = std::make_unique<adm::PolicyFollower>(
@@ -345,7 +368,8 @@ int main(int argc, char** argv) {
             .store_name = (*counters)->name(),
             .started_wall = clock.Wall(),
             .decisions = &decisions,
-            .follower = follower.get()});
+            .follower = follower.get(),
+            .shared_model = shared_model.get()});
   }
   std::unique_ptr<hive::metrics::MetricsServer> metrics_server;
   if (const std::string& at = (*snapshot)->observability.metrics_listen; !at.empty()) {
@@ -414,6 +438,7 @@ int main(int argc, char** argv) {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) continue;
       if (sig == SIGHUP) tls_watch.CheckNow();
+      if (sig == SIGHUP && model_follower) (void)model_follower->PollOnce();
       if (sig == SIGHUP && follower) {
         hive::log::Info(absl::StrCat("SIGHUP: polling the policy in ", policy_storage->Describe()));
         (void)follower->PollOnce();  // logs and counts what it did
@@ -441,6 +466,7 @@ int main(int argc, char** argv) {
       // Open decision streams end now rather than at the grace deadline.
       decisions.Close();
       if (follower) follower->Stop();
+      if (model_follower) model_follower->Stop();
       if (admin_server) admin_server->Shutdown(kShutdownGrace);
       (*server)->Shutdown(kShutdownGrace);
       return;

@@ -22,8 +22,17 @@ absl::StatusOr<bool> Saved(const absl::Status& s) {
 
 }  // namespace
 
-absl::StatusOr<LearnOutcome> LearnMessage(content::Classifier& classifier, std::string_view eml, bool is_spam) {
+absl::StatusOr<LearnOutcome> LearnMessage(content::Classifier& classifier, std::string_view eml, bool is_spam,
+                                          SharedModel* shared) {
   if (eml.empty()) return absl::InvalidArgumentError("eml: required");
+  if (shared != nullptr) {
+    content::Tokens tokens;
+    classifier.Features(content::Parse(content::SplitRawMessage(eml), classifier.options().limits), tokens);
+    absl::StatusOr<SharedModelTotals> totals = shared->Learn(classifier, tokens.features, is_spam);
+    if (!totals.ok()) return totals.status();
+    return LearnOutcome{.spam_learns = totals->spam_learns, .ham_learns = totals->ham_learns,
+                        .tokens = classifier.stats().tokens, .saved = true};
+  }
   classifier.Learn(content::SplitRawMessage(eml), is_spam);
   absl::StatusOr<bool> saved = Saved(classifier.Save());
   if (!saved.ok()) return saved.status();

@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "admin/shared_model.h"
 #include "content/classifier.h"
 #include "content/fingerprint.h"
 
@@ -30,8 +31,11 @@ struct LearnOutcome {
   bool saved = false;  // false: an in-memory model
 };
 
-// Learns `eml` with its label and saves the model.
-absl::StatusOr<LearnOutcome> LearnMessage(content::Classifier& classifier, std::string_view eml, bool is_spam);
+// Learns `eml` with its label and saves the model: to its file, or with
+// `shared` (content.bayes.model_in_redis) into the model every replica
+// shares, `classifier` taking the same change (saved: stored there).
+absl::StatusOr<LearnOutcome> LearnMessage(content::Classifier& classifier, std::string_view eml, bool is_spam,
+                                          SharedModel* shared = nullptr);
 
 // The SimHash of `eml`'s body as the scorer computes it (parsed with the
 // scorer's `limits`, Scorer::limits()); INVALID_ARGUMENT

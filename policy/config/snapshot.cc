@@ -305,6 +305,16 @@ class Compiler {
     }
   }
 
+  void BayesStore(const v1::ContentBayes& b, PolicySnapshot& out) {
+    if (!b.model_in_redis()) return;
+    if (!b.enabled()) {
+      Error("content.bayes.model_in_redis", "set, but content.bayes.enabled is not");
+    } else if (!out.limit_store.redis) {
+      Error("content.bayes.model_in_redis", "needs ratelimit.store.kind: redis (the model is kept beside the counters)");
+    }
+    out.limit_store.bayes_in_redis = true;
+  }
+
   void Degraded(const v1::Degraded& in, PolicySnapshot& out) {
     constexpr std::uint32_t kMaxLeaseUnits = 1000;
     std::set<std::string> seen;
@@ -378,6 +388,7 @@ absl::StatusOr<SnapshotPtr> CompileSnapshot(const v1::PolicyConfig& config,
   snapshot->content = c.Content(config.content());
   snapshot->routing = c.Routing(config.routing());
   c.RateLimiting(config.ratelimit(), *snapshot);
+  c.BayesStore(config.content().bayes(), *snapshot);
   c.Degraded(config.degraded(), *snapshot);
   c.CheckRoutePools(snapshot->routing);
   if (!c.errors().empty()) return absl::InvalidArgumentError(absl::StrJoin(c.errors(), "\n"));

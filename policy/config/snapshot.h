@@ -60,6 +60,10 @@ struct LimitStoreSettings {
   // The policy lives in Redis (admin/redis_policy_storage.h), polled this often.
   bool policy_in_redis = false;
   ratelimit::Nanos policy_poll_interval = std::chrono::seconds(1);
+  // The statistical classifier's model lives there too, shared by every
+  // replica (content.bayes.model_in_redis, admin/shared_model.h), followed
+  // at the same interval.
+  bool bayes_in_redis = false;
 
   friend bool operator==(const LimitStoreSettings&, const LimitStoreSettings&) = default;
 };

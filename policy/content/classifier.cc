@@ -63,13 +63,11 @@ namespace {
 // The value of each feature of a message with n features.
 double FeatureValue(std::size_t n) { return 1.0 / std::sqrt(static_cast<double>(n) + 1.0); }
 
-}  // namespace
-
-double Classifier::Predict(std::span<const std::uint64_t> features, std::size_t* known) const {
+double Predict(const TokenStore& model, std::span<const std::uint64_t> features, std::size_t* known) {
   double z = 0;
   std::size_t seen = 0;
   for (std::uint64_t t : features) {
-    const TokenCounts c = store_.Find(t);
+    const TokenCounts c = model.Find(t);
     if (c.spam == 0 && c.ham == 0) continue;
     z += c.weight;
     ++seen;
@@ -79,12 +77,20 @@ double Classifier::Predict(std::span<const std::uint64_t> features, std::size_t*
   return 1.0 / (1.0 + std::exp(-std::clamp(z, -700.0, 700.0)));
 }
 
-void Classifier::Step(std::span<const std::uint64_t> features, bool is_spam) {
-  const double p = Predict(features, nullptr);
-  const double step = options_.learning_rate * FeatureValue(features.size());
+void Step(TokenStore& model, std::span<const std::uint64_t> features, bool is_spam, const ClassifierOptions& options) {
+  const double p = Predict(model, features, nullptr);
+  const double step = options.learning_rate * FeatureValue(features.size());
   // w += step * ((y - p) - l2 * w), i.e. w = w * (1 - step * l2) + step * (y - p).
-  const double keep = std::max(0.0, 1.0 - step * options_.l2);
-  store_.AddWeight(features, static_cast<float>(step * ((is_spam ? 1.0 : 0.0) - p)), static_cast<float>(keep));
+  const double keep = std::max(0.0, 1.0 - step * options.l2);
+  model.AddWeight(features, static_cast<float>(step * ((is_spam ? 1.0 : 0.0) - p)), static_cast<float>(keep));
+}
+
+}  // namespace
+
+void LearnInto(TokenStore& model, std::span<const std::uint64_t> features, bool is_spam,
+               const ClassifierOptions& options) {
+  model.Learn(features, is_spam);
+  Step(model, features, is_spam, options);
 }
 
 Classification Classifier::Classify(std::span<const std::uint64_t> features) const {
@@ -95,7 +101,7 @@ Classification Classifier::Classify(std::span<const std::uint64_t> features) con
     return result;
   }
   std::size_t known = 0;
-  const double p = Predict(features, &known);
+  const double p = Predict(store_, features, &known);
   if (known < options_.min_tokens) return result;
   result.ready = true;
   result.probability = p;
@@ -121,9 +127,30 @@ void Classifier::Learn(const Message& message, bool is_spam) {
 
 void Classifier::Learn(std::span<const std::uint64_t> features, bool is_spam) {
   std::unique_lock lock(mu_);
-  store_.Learn(features, is_spam);
-  Step(features, is_spam);
+  LearnInto(store_, features, is_spam, options_);
 }
+
+absl::Status Classifier::Install(TokenStore model) {
+  std::unique_lock lock(mu_);
+  if (!(model.features() == store_.features())) {
+    return absl::FailedPreconditionError(FeatureMismatch(model.features(), store_.features()));
+  }
+  store_ = std::move(model);
+  return absl::OkStatus();
+}
+
+void Classifier::Merge(const TokenStore& part) {
+  std::unique_lock lock(mu_);
+  part.ForEach([this](std::uint64_t token, const TokenCounts& counts) { store_.Set(token, counts); });
+  store_.SetLearns(part.spam_learns(), part.ham_learns());
+}
+
+TokenStore Classifier::Model() const {
+  std::shared_lock lock(mu_);
+  return store_;
+}
+
+FeatureSet Classifier::Features() const { return FeaturesOf(options_); }
 
 void Classifier::Train(std::span<const LabelledFeatures> examples, int passes) {
   std::vector<std::size_t> order(examples.size());
@@ -140,7 +167,7 @@ void Classifier::Train(std::span<const LabelledFeatures> examples, int passes) {
   std::unique_lock lock(mu_);
   for (const LabelledFeatures& e : examples) store_.Learn(e.features, e.is_spam);
   for (int pass = 0; pass < passes; ++pass) {
-    for (std::size_t i : order) Step(examples[i].features, examples[i].is_spam);
+    for (std::size_t i : order) Step(store_, examples[i].features, examples[i].is_spam, options_);
   }
 }
 

@@ -81,6 +81,13 @@ struct ClassifierStats {
   std::size_t memory_bytes = 0;
 };
 
+// Learns one message into `model` as Classifier::Learn does: its counts,
+// then one gradient step. It reads and writes only the message's tokens and
+// the learn totals, so a model holding just those (a shared model's stored
+// values) ends with the values the whole model would.
+void LearnInto(TokenStore& model, std::span<const std::uint64_t> features, bool is_spam,
+               const ClassifierOptions& options);
+
 class Classifier {
  public:
   // `path` may be empty: an in-memory model that Save() refuses.
@@ -102,6 +109,15 @@ class Classifier {
   // Forgets everything learned (cross-validation, retraining from scratch).
   void Reset();
 
+  // A model kept elsewhere (a shared model, admin/shared_model.h): Install
+  // replaces this one (refused when learned from other features), Merge
+  // takes a partial model's entries and learn totals over this one's, Model
+  // is a copy of this one; Features is what a model for it must record.
+  absl::Status Install(TokenStore model);
+  void Merge(const TokenStore& part);
+  TokenStore Model() const;
+  FeatureSet Features() const;
+
   absl::Status Save() const;
   absl::Status SaveTo(const std::string& path) const;
 
@@ -111,8 +127,6 @@ class Classifier {
 
  private:
   Classifier(std::string path, ClassifierOptions options, TokenStore store);
-  double Predict(std::span<const std::uint64_t> features, std::size_t* known) const;  // holds mu_
-  void Step(std::span<const std::uint64_t> features, bool is_spam);                  // holds mu_ exclusively
 
   const std::string path_;
   const ClassifierOptions options_;

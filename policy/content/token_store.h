@@ -70,6 +70,21 @@ class TokenStore {
   // w * keep + delta.
   void AddWeight(std::span<const std::uint64_t> tokens, float delta, float keep = 1);
 
+  // One token's entry as given (a shared model's stored values), and the
+  // learn totals: what a partial copy of a model is built from.
+  void Set(std::uint64_t token, const TokenCounts& counts) { Insert(Key(token)).counts = counts; }
+  void SetLearns(std::uint64_t spam, std::uint64_t ham) {
+    spam_learns_ = spam;
+    ham_learns_ = ham;
+  }
+  // Every stored token (0 is stored as 1) and its entry, in table order.
+  template <typename Fn>
+  void ForEach(Fn&& fn) const {
+    for (const Slot& s : slots_) {
+      if (s.key != 0) fn(s.key, s.counts);
+    }
+  }
+
   std::uint64_t spam_learns() const { return spam_learns_; }
   std::uint64_t ham_learns() const { return ham_learns_; }
   std::size_t size() const { return used_; }

@@ -47,7 +47,7 @@ grpc::Status AdminServiceImpl::Learn(grpc::ServerContext* ctx, const av1::LearnR
     const config::SnapshotPtr snapshot = config_.Get();
     const std::shared_ptr<content::Classifier>& classifier = snapshot->content.classifier();
     if (classifier == nullptr) return NotConfigured("content.bayes");
-    absl::StatusOr<admin::LearnOutcome> o = admin::LearnMessage(*classifier, request->eml(), request->is_spam());
+    absl::StatusOr<admin::LearnOutcome> o = admin::LearnMessage(*classifier, request->eml(), request->is_spam(), context_.shared_model);
     if (!o.ok()) return ToGrpc(o.status());
     reply->set_spam_learns(o->spam_learns);
     reply->set_ham_learns(o->ham_learns);

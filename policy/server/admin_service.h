@@ -22,6 +22,7 @@
 
 #include "admin/policy_follower.h"
 #include "admin/policy_repository.h"
+#include "admin/shared_model.h"
 #include "absl/status/statusor.h"
 #include "config/snapshot_holder.h"
 #include "hive/admin/v1/admin.grpc.pb.h"
@@ -39,6 +40,9 @@ struct AdminContext {
   DecisionBus* decisions = nullptr;  // what PolicyService publishes to; null: no stream
   // The policy held in Redis: what this replica follows; null in file mode.
   const admin::PolicyFollower* follower = nullptr;
+  // The Bayes model held in Redis (content.bayes.model_in_redis): what Learn
+  // writes to; null: each replica's stats_db.
+  admin::SharedModel* shared_model = nullptr;
 };
 
 class AdminServiceImpl final : public hive::admin::v1::AdminService::Service {

@@ -11,6 +11,9 @@
 
 #include "absl/strings/escaping.h"
 #include "admin_stack.h"
+#include "harness/net.h"
+#include "harness/process.h"
+#include "harness/redis_server.h"
 #include "harness/temp_dir.h"
 
 namespace hive::testing {
@@ -100,9 +103,17 @@ TEST_F(AdminContentTest, FingerprintAddedThroughHivectlRefusesTheNextNearDuplica
   EXPECT_THAT(history.output, HasSubstr("fingerprint-remove"));
 }
 
+// Unseen by the model: one spam of the kind of tests/data/bayes, one ham.
+std::string UnseenSpam() {
+  return Utf8Message("sales@promo.example", "特价",
+                     "增值税发票点数优惠，欢迎来电咨询王经理。课程名额有限，报名从速，机会难得，商机无限。");
+}
+std::string UnseenHam() {
+  return Utf8Message("dev@team.example", "组会", "下周组会讨论测试报告和项目进度，请准时参加，地点在三楼会议室。");
+}
+
 TEST_F(AdminContentTest, LearnedThroughHivectlTheClassifierRefusesTheNextSpam) {
-  const std::string spam = Utf8Message("sales@promo.example", "特价",
-                                       "增值税发票点数优惠，欢迎来电咨询王经理。课程名额有限，报名从速，机会难得，商机无限。");
+  const std::string spam = UnseenSpam();
   // Untrained: the classifier says nothing, the message goes through.
   Transaction before = admin_->SendRaw("sales@promo.example", spam);
   ASSERT_EQ(before.data.code, 250) << before.data.ToString() << admin_->Diagnostics();
@@ -132,9 +143,7 @@ TEST_F(AdminContentTest, LearnedThroughHivectlTheClassifierRefusesTheNextSpam) {
   Transaction refused = admin_->SendRaw("sales@promo.example", spam);
   EXPECT_EQ(refused.data.code, 550) << refused.data.ToString() << admin_->Diagnostics();
   EXPECT_THAT(refused.data.ToString(), HasSubstr("BAYES_SPAM"));
-  const std::string ham = Utf8Message("dev@team.example", "组会",
-                                      "下周组会讨论测试报告和项目进度，请准时参加，地点在三楼会议室。");
-  Transaction passed = admin_->SendRaw("dev@team.example", ham);
+  Transaction passed = admin_->SendRaw("dev@team.example", UnseenHam());
   EXPECT_EQ(passed.data.code, 250) << passed.data.ToString() << admin_->Diagnostics();
 
   // Saved: the model file exists and a restart would load it.
@@ -149,6 +158,65 @@ TEST_F(AdminContentTest, LearnedThroughHivectlTheClassifierRefusesTheNextSpam) {
   CtlResult empty = admin_->Ctl({"learn", "--spam", db_ + ".empty"});
   EXPECT_EQ(empty.code, 2) << empty.output;
   EXPECT_THAT(empty.output, HasSubstr(".empty: no message in it"));
+}
+
+// content.bayes.model_in_redis: the model lives in Redis. Learned through
+// replica A's admin API, it is scored by replica B, whose milter traffic
+// this is, within B's poll interval, and by a B started afterwards with no
+// model file at all.
+TEST(SharedModelTest, LearnedThroughOneReplicaTheOtherAndARestartedOneRefuseTheNextSpam) {
+  RedisServer redis;
+  TempDir dir;
+  const std::string policy = "ratelimit:\n  store:\n    kind: redis\n    redis: {address: \"" + redis.address() +
+                             "\", timeout: 1s, policy_poll_interval: 200ms}\n"
+                             "content:\n  bayes: {enabled: true, model_in_redis: true, min_learns: 8, spam_weight: 10}\n"
+                             "  reject_score: 5\n";
+  WriteFile(dir.Sub("b.yaml"), policy);
+  const uint16_t b_port = FreePort();
+  const auto start_b = [&] {
+    auto b = std::make_unique<Process>(std::vector<std::string>{HIVE_POLICYD_BIN, "--config", dir.Sub("b.yaml"),
+                                                                "--listen", "127.0.0.1:" + std::to_string(b_port)},
+                                       dir.Sub("b.log"));
+    EXPECT_TRUE(WaitForListener(b_port, kAdminWait)) << ReadFile(dir.Sub("b.log"));
+    return b;
+  };
+  std::unique_ptr<Process> b = start_b();
+  AdminStack a(policy, {"--policy", "127.0.0.1:" + std::to_string(b_port)});
+  ASSERT_TRUE(a.ok()) << a.Diagnostics();
+  auto diagnostics = [&] { return a.Diagnostics() + "\n===== replica B\n" + ReadFile(dir.Sub("b.log")); };
+  Transaction before = a.SendRaw("sales@promo.example", UnseenSpam());
+  ASSERT_EQ(before.data.code, 250) << before.data.ToString() << diagnostics();
+
+  std::vector<std::string> spam_args{"learn", "--spam"}, ham_args{"learn", "--ham"};
+  for (int i = 1; i <= 8; ++i) {
+    spam_args.push_back(std::string(HIVE_TEST_DATA_DIR) + "/bayes/spam-" + std::to_string(i) + ".eml");
+    ham_args.push_back(std::string(HIVE_TEST_DATA_DIR) + "/bayes/ham-" + std::to_string(i) + ".eml");
+  }
+  ASSERT_EQ(a.Ctl(spam_args).code, 0) << diagnostics();
+  CtlResult learned = a.Ctl(ham_args);
+  ASSERT_EQ(learned.code, 0) << learned.output << diagnostics();
+  EXPECT_THAT(learned.output, HasSubstr("model has 8 spam, 8 ham,"));
+
+  // B loads a new version within its poll interval.
+  const auto spam_once_refused = [&] {
+    Transaction t;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    do {
+      t = a.SendRaw("sales@promo.example", UnseenSpam());
+    } while (t.data.code != 550 && std::chrono::steady_clock::now() < deadline);
+    return t;
+  };
+  Transaction refused = spam_once_refused();
+  EXPECT_EQ(refused.data.code, 550) << refused.data.ToString() << diagnostics();
+  EXPECT_THAT(refused.data.ToString(), HasSubstr("BAYES_SPAM"));
+  Transaction passed = a.SendRaw("dev@team.example", UnseenHam());
+  EXPECT_EQ(passed.data.code, 250) << passed.data.ToString() << diagnostics();
+
+  // Nothing of it is in a file: a B started now has it from Redis.
+  b->Stop();
+  b = start_b();
+  Transaction after_restart = spam_once_refused();
+  EXPECT_EQ(after_restart.data.code, 550) << after_restart.data.ToString() << diagnostics();
 }
 
 TEST(AdminContentOffTest, LearnWithoutAConfiguredModelIsRefusedAndSaysWhy) {

@@ -71,6 +71,26 @@ TEST(ContentConfigTest, MistakesNameFileLineColumnAndField) {
               HasSubstr("content.checks.url_shorteners[0]: must be a host name"));
 }
 
+TEST(ContentConfigTest, TheModelInRedisNeedsTheRedisStoreAndAnEnabledClassifier) {
+  absl::StatusOr<SnapshotPtr> shared = LoadSnapshotFromText(
+      "ratelimit: {store: {kind: redis, redis: {address: \"127.0.0.1:6379\"}}}\n"
+      "content: {bayes: {enabled: true, model_in_redis: true}}\n",
+      "p.yaml");
+  ASSERT_TRUE(shared.ok()) << shared.status();
+  EXPECT_TRUE((*shared)->limit_store.bayes_in_redis);
+  absl::StatusOr<SnapshotPtr> memory =
+      LoadSnapshotFromText("content: {bayes: {enabled: true, model_in_redis: true}}\n", "p.yaml");
+  ASSERT_FALSE(memory.ok());
+  EXPECT_THAT(std::string(memory.status().message()),
+              HasSubstr("content.bayes.model_in_redis: needs ratelimit.store.kind: redis"));
+  absl::StatusOr<SnapshotPtr> off = LoadSnapshotFromText(
+      "ratelimit: {store: {kind: redis, redis: {address: \"127.0.0.1:6379\"}}}\n"
+      "content: {bayes: {model_in_redis: true}}\n",
+      "p.yaml");
+  ASSERT_FALSE(off.ok());
+  EXPECT_THAT(std::string(off.status().message()), HasSubstr("content.bayes.enabled is not"));
+}
+
 TEST(ContentConfigTest, ClassThresholdsReplaceTheDefaultsForTheirClassOnly) {
   absl::StatusOr<SnapshotPtr> s = LoadSnapshotFromText(R"(content:
   rules:

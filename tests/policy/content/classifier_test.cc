@@ -61,6 +61,46 @@ TEST(ClassifierTest, TooFewKnownTokensIsNotAVerdict) {
   EXPECT_FALSE(c->Classify(Parse(PlainMessage("x", "entirely unknown vocabulary here"))).ready);
 }
 
+// What a shared model (admin/shared_model.h) relies on: a message learned
+// into a model holding only its tokens' entries and the totals gives those
+// entries the values learning it into the whole model gives.
+TEST(ClassifierTest, LearningIntoAPartialModelGivesTheWholeModelsValues) {
+  auto whole = Trained();
+  auto shared = Trained();
+  Tokens tokens;
+  whole->Features(Parse(ReadFixture("spam-1.eml")), tokens);
+  const std::vector<std::uint64_t> features = tokens.features;
+  const TokenStore before = whole->Model();
+  TokenStore part(whole->Features());
+  part.SetLearns(before.spam_learns(), before.ham_learns());
+  for (std::uint64_t t : features) {
+    if (const TokenCounts c = before.Find(t); c.spam + c.ham > 0) part.Set(t, c);
+  }
+  LearnInto(part, features, /*is_spam=*/true, whole->options());
+  whole->Learn(features, true);
+  shared->Merge(part);
+  const TokenStore after = whole->Model(), merged = shared->Model();
+  EXPECT_EQ(merged.spam_learns(), after.spam_learns());
+  EXPECT_EQ(merged.ham_learns(), after.ham_learns());
+  EXPECT_EQ(merged.size(), after.size());
+  for (std::uint64_t t : features) {
+    EXPECT_EQ(merged.Find(t).spam, after.Find(t).spam);
+    EXPECT_EQ(merged.Find(t).weight, after.Find(t).weight) << t;
+  }
+  const Message unseen = PlainMessage("优惠", "代开增值税发票，点数优惠，欢迎来电咨询王经理。");
+  EXPECT_EQ(shared->Classify(Parse(unseen)).probability, whole->Classify(Parse(unseen)).probability);
+}
+
+TEST(ClassifierTest, InstallRefusesAModelOfOtherFeatures) {
+  auto c = Trained();
+  auto without_shape = Trained({.min_learns = 8, .structure_tokens = false});
+  const absl::Status refused = c->Install(without_shape->Model());
+  EXPECT_FALSE(refused.ok());
+  EXPECT_THAT(std::string(refused.message()), ::testing::HasSubstr("structure_tokens"));
+  ASSERT_TRUE(c->Install(TokenStore(c->Features())).ok());
+  EXPECT_EQ(c->stats().spam_learns, 0u);
+}
+
 TEST(ClassifierTest, SavesAtomicallyAndLoadsTheSameModel) {
   const std::string path = TempPath("bayes.db");
   auto c = Trained();
