@@ -2,7 +2,11 @@
 
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <bit>
+#include <chrono>
+#include <random>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
@@ -13,8 +17,16 @@ namespace hive::policy::admin {
 namespace {
 
 // A learn that keeps meeting another replica's learns gives up after this
-// many reads (the caller's hivectl says so and can run again).
-constexpr int kLearnAttempts = 8;
+// many reads (the caller's hivectl says so and can run again). Between
+// attempts it waits a random time below 1 ms, 2 ms, 4 ms... (at most 64):
+// without it the replica whose learns come back to back wins every time.
+constexpr int kLearnAttempts = 16;
+
+void BackOff(int attempt) {
+  thread_local std::minstd_rand random(std::random_device{}());
+  const int ceiling_us = 1000 << std::min(attempt, 6);
+  std::this_thread::sleep_for(std::chrono::microseconds(random() % static_cast<unsigned>(ceiling_us)));
+}
 constexpr int kLoadAttempts = 3;
 
 // KEYS: meta, tokens. ARGV: expected version, tokenizer_version, flags,
@@ -130,6 +142,7 @@ absl::StatusOr<std::uint64_t> SharedModel::Version() const {
 absl::StatusOr<SharedModelTotals> SharedModel::Learn(content::Classifier& local,
                                                      std::span<const std::uint64_t> features, bool is_spam) {
   for (int attempt = 0; attempt < kLearnAttempts; ++attempt) {
+    if (attempt > 0) BackOff(attempt - 1);
     absl::StatusOr<Meta> meta = ReadMeta(client_, meta_key_);
     if (!meta.ok()) return meta.status();
     if (absl::Status s = CheckFeatures(*meta, local, Describe()); !s.ok()) return s;
