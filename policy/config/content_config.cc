@@ -216,6 +216,29 @@ void CompileDnsLists(const v1::ContentDnsLists& in, content::ScorerOptions& o, c
 
 }  // namespace
 
+namespace {
+
+// Each threshold at least 0 (0: never); those set below each other in the
+// order they are tried (reject, tempfail, quarantine), or the lower one
+// could never apply.
+content::ClassThresholds Thresholds(const std::string& path, double reject, double tempfail, double quarantine,
+                                    const ConfigError& error) {
+  const std::pair<const char*, double> order[] = {
+      {"reject_score", reject}, {"tempfail_score", tempfail}, {"quarantine_score", quarantine}};
+  const std::pair<const char*, double>* above = nullptr;
+  for (const auto& t : order) {
+    if (t.second < 0) error(path + t.first, "must not be negative");
+    if (t.second <= 0) continue;
+    if (above != nullptr && t.second >= above->second) {
+      error(path + t.first, absl::StrCat("must be below ", above->first, ", or it can never apply"));
+    }
+    above = &t;
+  }
+  return {reject, quarantine, tempfail};
+}
+
+}  // namespace
+
 content::Scorer CompileContent(const v1::Content& in, const ConfigError& error) {
   content::ScorerOptions o;
   std::set<std::string> names;  // every symbol a meta may use
@@ -320,25 +343,18 @@ content::Scorer CompileContent(const v1::Content& in, const ConfigError& error) 
     o.metas.push_back({m.name(), *std::move(e), m.weight()});
   }
 
-  if (in.reject_score() < 0) error("content.reject_score", "must not be negative");
-  if (in.quarantine_score() < 0) error("content.quarantine_score", "must not be negative");
-  if (in.reject_score() > 0 && in.quarantine_score() >= in.reject_score()) {
-    error("content.quarantine_score", "must be below reject_score, or it can never apply");
-  }
-  o.reject_score = in.reject_score();
-  o.quarantine_score = in.quarantine_score();
+  const content::ClassThresholds defaults =
+      Thresholds("content.", in.reject_score(), in.tempfail_score(), in.quarantine_score(), error);
+  o.reject_score = defaults.reject_score;
+  o.quarantine_score = defaults.quarantine_score;
+  o.tempfail_score = defaults.tempfail_score;
   for (int i = 0; i < in.class_thresholds_size(); ++i) {
     const v1::ContentClassThresholds& c = in.class_thresholds(i);
     const std::string path = absl::StrCat("content.class_thresholds[", i, "]");
     const std::string cls = absl::AsciiStrToLower(c.message_class());
     if (cls.empty()) error(path + ".message_class", "must not be empty");
     else if (o.class_thresholds.contains(cls)) error(path + ".message_class", "'" + cls + "' is given twice");
-    if (c.reject_score() < 0) error(path + ".reject_score", "must not be negative");
-    if (c.quarantine_score() < 0) error(path + ".quarantine_score", "must not be negative");
-    if (c.reject_score() > 0 && c.quarantine_score() >= c.reject_score()) {
-      error(path + ".quarantine_score", "must be below reject_score, or it can never apply");
-    }
-    o.class_thresholds[cls] = {c.reject_score(), c.quarantine_score()};
+    o.class_thresholds[cls] = Thresholds(path + ".", c.reject_score(), c.tempfail_score(), c.quarantine_score(), error);
   }
   return content::Scorer(std::move(o));
 }

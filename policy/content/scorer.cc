@@ -125,15 +125,16 @@ ContentResult Scorer::Score(const Message& message, const ParsedMessage& parsed,
   }
   std::stable_sort(result.hits.begin(), result.hits.end(),
                    [](const ContentHit& a, const ContentHit& b) { return a.weight > b.weight; });
-  double reject = s.options.reject_score;
-  double quarantine = s.options.quarantine_score;
+  ClassThresholds t{s.options.reject_score, s.options.quarantine_score, s.options.tempfail_score};
   if (auto c = s.options.class_thresholds.find(envelope.message_class); c != s.options.class_thresholds.end()) {
-    reject = c->second.reject_score;
-    quarantine = c->second.quarantine_score;
+    t = c->second;
   }
-  if (!result.refusal.empty() || (reject > 0 && result.score >= reject)) {
+  const auto reached = [&](double threshold) { return threshold > 0 && result.score >= threshold; };
+  if (!result.refusal.empty() || reached(t.reject_score)) {
     result.action = ContentAction::kReject;
-  } else if (quarantine > 0 && result.score >= quarantine) {
+  } else if (reached(t.tempfail_score)) {
+    result.action = ContentAction::kTempfail;
+  } else if (reached(t.quarantine_score)) {
     result.action = ContentAction::kQuarantine;
   }
   return result;

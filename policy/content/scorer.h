@@ -45,7 +45,7 @@ struct ContentHit {
   std::string matched;  // the matched text or a detail, at most kMaxMatchedBytes, raw
 };
 
-enum class ContentAction { kContinue, kQuarantine, kReject };
+enum class ContentAction { kContinue, kQuarantine, kTempfail, kReject };
 
 struct ContentResult {
   double score = 0;
@@ -84,6 +84,7 @@ struct FingerprintSymbols {
 struct ClassThresholds {
   double reject_score = 0;      // 0: never
   double quarantine_score = 0;  // 0: never
+  double tempfail_score = 0;    // 0: never
 };
 
 struct ScorerOptions {
@@ -99,8 +100,9 @@ struct ScorerOptions {
   std::shared_ptr<const DnsLists> dns_lists;  // null: off
   double reject_score = 0;      // 0: never
   double quarantine_score = 0;  // 0: never
-  // Per message class (lower case), replacing the two above for mail of
-  // that class; other classes and class-less mail use the two above.
+  double tempfail_score = 0;    // 0: never; 451 4.7.1, the sender retries
+  // Per message class (lower case), replacing the three above for mail of
+  // that class; other classes and class-less mail use the three above.
   std::map<std::string, ClassThresholds> class_thresholds;
 };
 

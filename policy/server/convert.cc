@@ -151,6 +151,12 @@ void ApplyContentResult(const content::ContentResult& result, double quarantine_
       verdict.set_quarantine_reason(
           absl::StrFormat("hive: spam %s (quarantine at %.1f)", summary, quarantine_score));
       break;
+    case content::ContentAction::kTempfail:
+      // The sender's application keeps the message and retries; the
+      // operator sees why in the decision line and can look at the sender.
+      verdict.set_action(v1::ACTION_TEMPFAIL);
+      SetReply(verdict, "451", "4.7.1", absl::StrCat("Try again later: message held back for its content (", summary, ")"));
+      break;
     case content::ContentAction::kReject:
       verdict.set_action(v1::ACTION_REJECT);
       // The compliance gate names the requirement; a score names the top symbols.

@@ -235,10 +235,11 @@ grpc::Status PolicyServiceImpl::DoCheckMessage(const v1::MessageRequest& request
   const content::ContentResult content = snapshot->content.Score(MessageFromRequest(request), inputs.envelope);
   ApplyContentResult(content, snapshot->content.quarantine_score(), verdict);
 
-  if (content.action == content::ContentAction::kReject) {
-    // A refused message must not use up the sender's allowance. If giving
-    // it back fails the refusal still stands; the counters err on the
-    // strict side.
+  if (content.action == content::ContentAction::kReject || content.action == content::ContentAction::kTempfail) {
+    // A refused message must not use up the sender's allowance (a
+    // tempfailed one is counted when its retry goes through). If giving it
+    // back fails the refusal still stands; the counters err on the strict
+    // side.
     Release(txn);
     return grpc::Status::OK;
   }

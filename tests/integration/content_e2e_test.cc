@@ -235,7 +235,9 @@ ratelimit: {class_header: X-Hive-Class}
 content:
   rules:
     - {name: PROMO_WORDS, target: body, regex: "(?i)limited offer", weight: 4}
+    - {name: URGENCY, target: body, regex: "(?i)act now", weight: 3}
   reject_score: 10
+  tempfail_score: 6
   class_thresholds:
     - {message_class: transactional, reject_score: 3}
 )"});
@@ -258,6 +260,17 @@ TEST_P(ClassThresholdEndToEndTest, TransactionalMailIsHeldToItsStricterThreshold
   t = SendMail(stack_->smtp_port(), "shop@shop.example", {"bob@dest.example"},
                MakeMessage("shop@shop.example", "bob@dest.example", "Order 2001", body, {}));
   ASSERT_EQ(t.data.code, 250) << t.data.ToString() << stack_->Diagnostics();
+}
+
+// Between tempfail_score and reject_score: 451 4.7.1 at the end of DATA,
+// so the sender's application keeps the message and retries.
+TEST_P(ClassThresholdEndToEndTest, ScoreInTheTempfailBandIsRefusedForNowWithTheSymbols) {
+  const std::string body = "Limited offer for our members: act now.";
+  Transaction t = SendMail(stack_->smtp_port(), "shop@shop.example", {"bob@dest.example"},
+                           MakeMessage("shop@shop.example", "bob@dest.example", "News", body, {}));
+  EXPECT_EQ(t.data.code, 451) << t.data.ToString() << stack_->Diagnostics();
+  EXPECT_THAT(t.data.ToString(), HasSubstr("4.7.1 Try again later: message held back for its content (score 7.0"));
+  EXPECT_THAT(t.data.ToString(), HasSubstr("PROMO_WORDS"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Mtas, ClassThresholdEndToEndTest, ::testing::ValuesIn(AllMtas()),

@@ -119,6 +119,39 @@ TEST(ContentConfigTest, ClassThresholdsReplaceTheDefaultsForTheirClassOnly) {
               HasSubstr("content.class_thresholds[0].quarantine_score: must be below reject_score"));
 }
 
+// reject, then tempfail, then quarantine: the first reached applies, and
+// each set threshold must be below the one tried before it.
+TEST(ContentConfigTest, TempfailScoreIsABandBetweenQuarantineAndReject) {
+  absl::StatusOr<SnapshotPtr> s = LoadSnapshotFromText(R"(content:
+  rules:
+    - {name: PROMO, target: body, regex: "(?i)sale", weight: 4}
+    - {name: URGENT, target: body, regex: "(?i)now", weight: 3}
+  reject_score: 10
+  tempfail_score: 6
+  quarantine_score: 3
+  class_thresholds:
+    - {message_class: transactional, reject_score: 12, tempfail_score: 8}
+)", "p.yaml");
+  ASSERT_TRUE(s.ok()) << s.status();
+  auto action = [&](const std::string& body, const std::string& cls = "") {
+    return (*s)->content.Score(content::SplitRawMessage("From: a@x.example\r\n\r\n" + body + "\r\n"),
+                               {.message_class = cls})
+        .action;
+  };
+  EXPECT_EQ(action("Sale now"), content::ContentAction::kTempfail);  // 7: >= 6, < 10
+  EXPECT_EQ(action("Sale"), content::ContentAction::kQuarantine);    // 4: >= 3, < 6
+  EXPECT_EQ(action("Now"), content::ContentAction::kQuarantine);     // 3
+  EXPECT_EQ(action("Hello"), content::ContentAction::kContinue);
+  EXPECT_EQ(action("Sale now", "transactional"), content::ContentAction::kContinue);  // 7 < 8, no quarantine
+
+  EXPECT_THAT(Errors("content:\n  reject_score: 5\n  tempfail_score: 5\n"),
+              HasSubstr("content.tempfail_score: must be below reject_score"));
+  EXPECT_THAT(Errors("content:\n  tempfail_score: 4\n  quarantine_score: 6\n"),
+              HasSubstr("content.quarantine_score: must be below tempfail_score"));
+  EXPECT_THAT(Errors("content:\n  class_thresholds:\n    - {message_class: a, tempfail_score: -2}\n"),
+              HasSubstr("content.class_thresholds[0].tempfail_score: must not be negative"));
+}
+
 TEST(ContentConfigTest, ComplianceGateCompilesAndItsMistakesAreNamed) {
   absl::StatusOr<SnapshotPtr> s = LoadSnapshotFromText(R"(content:
   compliance:
