@@ -239,7 +239,7 @@ content::ClassThresholds Thresholds(const std::string& path, double reject, doub
 
 }  // namespace
 
-content::Scorer CompileContent(const v1::Content& in, const ConfigError& error) {
+content::Scorer CompileContent(const v1::Content& in, const ConfigError& error, bool content_hash) {
   content::ScorerOptions o;
   std::set<std::string> names;  // every symbol a meta may use
   auto name = [&](const std::string& path, const std::string& n) {
@@ -356,6 +356,7 @@ content::Scorer CompileContent(const v1::Content& in, const ConfigError& error) 
     else if (o.class_thresholds.contains(cls)) error(path + ".message_class", "'" + cls + "' is given twice");
     o.class_thresholds[cls] = Thresholds(path + ".", c.reject_score(), c.tempfail_score(), c.quarantine_score(), error);
   }
+  o.content_hash = content_hash;
   return content::Scorer(std::move(o));
 }
 

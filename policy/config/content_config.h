@@ -17,6 +17,9 @@ namespace hive::policy::config {
 // Called once per problem with the field path and what is wrong.
 using ConfigError = std::function<void(const std::string& path, const std::string& problem)>;
 
-content::Scorer CompileContent(const hive::config::v1::Content& in, const ConfigError& error);
+// `content_hash`: a rate-limit key uses {content_hash}, so every message's
+// is computed (ScorerOptions::content_hash).
+content::Scorer CompileContent(const hive::config::v1::Content& in, const ConfigError& error,
+                               bool content_hash = false);
 
 }  // namespace hive::policy::config

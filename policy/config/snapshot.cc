@@ -3,6 +3,7 @@
 #include "config/content_config.h"
 #include "config/routing_config.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -349,8 +350,11 @@ class Compiler {
     }
   }
 
-  content::Scorer Content(const v1::Content& in) {
-    return CompileContent(in, [this](const std::string& path, const std::string& problem) { Error(path, problem); });
+  content::Scorer Content(const v1::Content& in, const ratelimit::LimitPolicy& limits) {
+    const bool content_hash = std::any_of(limits.rules.begin(), limits.rules.end(),
+                                          [](const ratelimit::LimitRule& r) { return r.key.UsesContentHash(); });
+    return CompileContent(
+        in, [this](const std::string& path, const std::string& problem) { Error(path, problem); }, content_hash);
   }
 
   routing::Router Routing(const v1::Routing& in) {
@@ -385,7 +389,7 @@ absl::StatusOr<SnapshotPtr> CompileSnapshot(const v1::PolicyConfig& config,
   c.Server(config.server(), *snapshot);
   c.Observability(config.observability(), snapshot->observability);
   c.Limits(config.limits(), snapshot->limits);
-  snapshot->content = c.Content(config.content());
+  snapshot->content = c.Content(config.content(), snapshot->limits);
   snapshot->routing = c.Routing(config.routing());
   c.RateLimiting(config.ratelimit(), *snapshot);
   c.BayesStore(config.content().bayes(), *snapshot);

@@ -1,10 +1,14 @@
 #include "content/fingerprint.h"
 
+#include <openssl/evp.h>
+
+
 #include <algorithm>
 #include <array>
 #include <bit>
 #include <mutex>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -39,6 +43,19 @@ std::optional<std::uint64_t> SimHash(std::span<const std::uint64_t> body_tokens,
 }
 
 int HammingDistance(std::uint64_t a, std::uint64_t b) { return std::popcount(a ^ b); }
+
+std::string ContentHash(std::span<const std::uint64_t> body_tokens, std::size_t min_tokens) {
+  if (body_tokens.size() < std::max<std::size_t>(min_tokens, 2)) return "";
+  std::string bytes;
+  bytes.reserve(body_tokens.size() * 8);
+  for (std::uint64_t token : body_tokens) {
+    for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<char>(token >> (8 * i)));
+  }
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int n = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &n, EVP_sha256(), nullptr) != 1 || n < 16) return "";
+  return absl::BytesToHexString(absl::string_view(reinterpret_cast<const char*>(digest), 16));
+}
 
 absl::StatusOr<std::shared_ptr<FingerprintStore>> FingerprintStore::Open(std::string path) {
   std::shared_ptr<FingerprintStore> store(new FingerprintStore(path));

@@ -36,6 +36,15 @@ std::optional<std::uint64_t> SimHash(std::span<const std::uint64_t> body_tokens,
 
 int HammingDistance(std::uint64_t a, std::uint64_t b);
 
+// The exact counterpart of SimHash: SHA-256 (OpenSSL) of the body tokens in
+// order, as 32 hex digits (its first 128 bits). The tokens are already
+// normalised (case folded, numbers reduced to their shape, markup and
+// spacing gone), so one template sent with other order numbers, prices or
+// links' ids hashes alike: a rate-limit key ({content_hash}) that counts a
+// campaign across every account sending it. "" when the text has fewer
+// than `min_tokens` tokens (short texts are alike by chance).
+std::string ContentHash(std::span<const std::uint64_t> body_tokens, std::size_t min_tokens);
+
 struct FingerprintMatch {
   std::uint64_t fingerprint = 0;
   std::string label;

@@ -95,8 +95,8 @@ ContentResult Scorer::Score(const Message& message, const ParsedMessage& parsed,
   }
   const BayesSymbols& bayes = s.options.bayes;
   const FingerprintSymbols& fp = s.options.fingerprints;
-  if (bayes.classifier || fp.store) {
-    // One tokenisation for both; per-thread buffers keep their capacity.
+  if (bayes.classifier || fp.store || s.options.content_hash) {
+    // One tokenisation for all; per-thread buffers keep their capacity.
     thread_local Tokens tokens;
     if (bayes.classifier) bayes.classifier->Features(parsed, tokens);
     else Tokenize(parsed, tokens);
@@ -108,6 +108,7 @@ ContentResult Scorer::Score(const Message& message, const ParsedMessage& parsed,
       if (c.ready && p >= bayes.spam_threshold) add("BAYES_SPAM", bayes.spam_weight * (2 * p - 1), detail);
       if (c.ready && p <= bayes.ham_threshold) add("BAYES_HAM", bayes.ham_weight * (1 - 2 * p), detail);
     }
+    if (s.options.content_hash) result.content_hash = ContentHash(tokens.body, fp.min_tokens);
     if (fp.store) {
       if (std::optional<std::uint64_t> h = SimHash(tokens.body, fp.min_tokens)) {
         if (std::optional<FingerprintMatch> m = fp.store->Match(*h, fp.max_distance)) {

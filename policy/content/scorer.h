@@ -54,6 +54,9 @@ struct ContentResult {
   // Set when the compliance gate refused the message (action kReject,
   // whatever the score): the requirement that failed, for the SMTP reply.
   std::string refusal;
+  // fingerprint.h ContentHash of the body, when ScorerOptions::content_hash
+  // ("" for a short text).
+  std::string content_hash;
 };
 
 // BAYES_SPAM when the classifier's spam probability p >= spam_threshold,
@@ -101,6 +104,8 @@ struct ScorerOptions {
   double reject_score = 0;      // 0: never
   double quarantine_score = 0;  // 0: never
   double tempfail_score = 0;    // 0: never; 451 4.7.1, the sender retries
+  // Compute ContentResult::content_hash (a rate-limit key uses it).
+  bool content_hash = false;
   // Per message class (lower case), replacing the three above for mail of
   // that class; other classes and class-less mail use the three above.
   std::map<std::string, ClassThresholds> class_thresholds;

@@ -40,6 +40,7 @@ struct Facts {
   std::vector<Header> headers;
   std::string message_class;     // from the configured class header, lower-case
   std::string pool;              // the pool routing chose
+  std::string content_hash;      // content/fingerprint.h ContentHash, "" when not computed
   std::uint64_t message_bytes = 0;  // body size as the MTA received it
 
   // The first header called `name` (any case), nullptr when absent.

@@ -15,6 +15,7 @@ absl::StatusOr<KeyTemplate> KeyTemplate::Parse(std::string_view text, bool strip
       {"sasl_user", Field::kSaslUser},  {"client_ip", Field::kClientIp},
       {"recipient", Field::kRecipient}, {"recipient_domain", Field::kRecipientDomain},
       {"message_class", Field::kMessageClass}, {"pool", Field::kPool},
+      {"content_hash", Field::kContentHash},
   };
   KeyTemplate t;
   t.text_ = std::string(text);
@@ -47,7 +48,8 @@ absl::StatusOr<KeyTemplate> KeyTemplate::Parse(std::string_view text, bool strip
       if (p.name == name) {
         t.parts_.push_back({p.field, ""});
         t.uses_recipient_ |= p.field == Field::kRecipient || p.field == Field::kRecipientDomain;
-        t.uses_message_ |= p.field == Field::kMessageClass || p.field == Field::kPool;
+        t.uses_message_ |= p.field == Field::kMessageClass || p.field == Field::kPool || p.field == Field::kContentHash;
+        t.uses_content_hash_ |= p.field == Field::kContentHash;
         known = true;
       }
     }
@@ -55,7 +57,7 @@ absl::StatusOr<KeyTemplate> KeyTemplate::Parse(std::string_view text, bool strip
       return absl::InvalidArgumentError(absl::StrCat(
           "unknown placeholder {", std::string(name),
           "} (known: {sender} {sender_domain} {sasl_user} {client_ip} {recipient} {recipient_domain} "
-          "{header:<Name>} {message_class} {pool})"));
+          "{header:<Name>} {message_class} {pool} {content_hash})"));
     }
     i = close + 1;
   }
@@ -78,6 +80,7 @@ std::optional<std::string> KeyTemplate::Expand(const match::Facts& facts) const 
       case Field::kRecipientDomain: value = rcpt ? &rcpt->domain : nullptr; break;
       case Field::kMessageClass: value = &facts.message_class; break;
       case Field::kPool: value = &facts.pool; break;
+      case Field::kContentHash: value = &facts.content_hash; break;
       case Field::kHeader:
         if (const std::string* h = facts.HeaderValue(part.literal)) {
           scratch = absl::AsciiStrToLower(*h);

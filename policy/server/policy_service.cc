@@ -243,8 +243,9 @@ grpc::Status PolicyServiceImpl::DoCheckMessage(const v1::MessageRequest& request
     Release(txn);
     return grpc::Status::OK;
   }
-  // Limits that need the whole message (headers, class, pool, bytes, route).
+  // Limits that need the whole message (headers, class, pool, content, bytes, route).
   facts.pool = snapshot->routing.Choose(routing::RouteInput{facts, content.score}).pool;
+  facts.content_hash = content.content_hash;
   absl::StatusOr<ratelimit::LimitDecision> limits = limiter_.CheckMessage(snapshot->limits, txn, facts);
   if (!limits.ok()) return Unavailable(limits.status());
   ApplyLimitDecision(*limits, verdict, /*keep_action_on_allow=*/true);

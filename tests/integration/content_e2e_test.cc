@@ -273,6 +273,56 @@ TEST_P(ClassThresholdEndToEndTest, ScoreInTheTempfailBandIsRefusedForNowWithTheS
   EXPECT_THAT(t.data.ToString(), HasSubstr("PROMO_WORDS"));
 }
 
+// One campaign pushed through many accounts: a limit keyed on
+// {content_hash} counts the template whoever sends it. Each copy carries
+// another order number (numbers count by shape), each comes from another
+// account; the third is refused. Other content from the same account, and
+// short texts (no hash), are not counted.
+class CampaignEndToEndTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    stack_ = std::make_unique<HiveStack>(StackOptions{.mta = GetParam(), .policy_yaml = R"(
+limits:
+  - name: campaign
+    key: "{content_hash}"
+    cost: messages
+    action: reject
+    windows:
+      - {limit: 2, period: 1h}
+)"});
+  }
+  std::unique_ptr<HiveStack> stack_;
+};
+
+TEST_P(CampaignEndToEndTest, TheSameTemplateFromManyAccountsIsCountedAsOne) {
+  const auto campaign = [](int order) {
+    return "Dear customer, your parcel " + std::to_string(order) +
+           " is waiting at our depot. To arrange the delivery please confirm your address and pay the customs "
+           "fee at our secure portal within 24 hours, otherwise the parcel is returned to the sender.";
+  };
+  const auto send = [&](const std::string& from, const std::string& body) {
+    return SendMail(stack_->smtp_port(), from, {"bob@dest.example"},
+                    MakeMessage(from, "bob@dest.example", "Your parcel", body, {}));
+  };
+  EXPECT_EQ(send("a1@tenant-a.example", campaign(4471)).data.code, 250) << stack_->Diagnostics();
+  EXPECT_EQ(send("b7@tenant-b.example", campaign(8120)).data.code, 250) << stack_->Diagnostics();
+  Transaction third = send("c3@tenant-c.example", campaign(9934));
+  EXPECT_EQ(third.data.code, 550) << third.data.ToString() << stack_->Diagnostics();
+  EXPECT_THAT(third.data.ToString(), HasSubstr("rate limit campaign exceeded"));
+  // Other content from the same account goes; so does a short note, which
+  // has no content hash (alike by chance), however often.
+  EXPECT_EQ(send("c3@tenant-c.example",
+                 "Hello Bob, the minutes of Tuesday's meeting are attached; the next one moves to Thursday at ten "
+                 "in the usual room, with the budget review first and the hiring plan after it.")
+                .data.code,
+            250)
+      << stack_->Diagnostics();
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(send("c3@tenant-c.example", "See you at noon.").data.code, 250) << i;
+}
+
+INSTANTIATE_TEST_SUITE_P(Mtas, CampaignEndToEndTest, ::testing::ValuesIn(AllMtas()),
+                         [](const ::testing::TestParamInfo<std::string>& mta) { return mta.param; });
+
 INSTANTIATE_TEST_SUITE_P(Mtas, ClassThresholdEndToEndTest, ::testing::ValuesIn(AllMtas()),
                          [](const ::testing::TestParamInfo<std::string>& mta) { return mta.param; });
 

@@ -49,6 +49,30 @@ TEST(SimHashTest, ShortTextsAreNotFingerprinted) {
   EXPECT_FALSE(SimHash(tokens, 20).has_value());
 }
 
+std::string Hash(std::string_view text) {
+  std::vector<std::uint64_t> tokens;
+  TokenizeText(text, tokens);
+  return ContentHash(tokens, 20);
+}
+
+TEST(ContentHashTest, OneTemplateWithOtherNumbersCaseAndSpacingHashesAlike) {
+  const std::string campaign = Hash(kCampaign);
+  ASSERT_EQ(campaign.size(), 32u);
+  // The same text with other phone and QQ numbers: numbers count by shape.
+  std::string renumbered = kCampaign;
+  renumbered.replace(renumbered.find("13800138000"), 11, "13912345678");
+  renumbered.replace(renumbered.find("123456789"), 9, "987654321");
+  EXPECT_EQ(Hash(renumbered), campaign);
+  EXPECT_EQ(Hash("Your ORDER 4471 is  waiting at our depot; pay the customs fee of 2 dollars at our secure portal "
+                 "within 24 hours or the parcel goes back"),
+            Hash("your order 9120 is waiting at our depot;\npay the customs fee of 3 dollars at our secure portal "
+                 "within 48 hours or the parcel goes back"));
+  // Another name is another text: near (SimHash), not equal.
+  EXPECT_NE(Hash(kVariant), campaign);
+  EXPECT_NE(Hash(kHam), campaign);
+  EXPECT_EQ(Hash("代开发票"), "");  // short: alike by chance, not hashed
+}
+
 TEST(FingerprintStoreTest, MatchesNearDuplicatesOnly) {
   auto store = *FingerprintStore::Open("");
   ASSERT_TRUE(store->Add(Fp(kCampaign), "invoice-campaign").ok());

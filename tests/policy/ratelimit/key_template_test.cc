@@ -29,6 +29,18 @@ TEST(KeyTemplateTest, MissingFactMeansTheRuleDoesNotApply) {
   EXPECT_EQ(global->Expand(match::MakeFacts("", "", "")), "");
 }
 
+TEST(KeyTemplateTest, ContentHashIsAnEndOfMessageFactTheScorerMustCompute) {
+  auto t = KeyTemplate::Parse("campaign:{content_hash}");
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_TRUE(t->UsesMessage());
+  EXPECT_TRUE(t->UsesContentHash());
+  EXPECT_FALSE(KeyTemplate::Parse("{sender}:{pool}")->UsesContentHash());
+  match::Facts f = match::MakeFacts("a@b.c", "", "");
+  EXPECT_EQ(t->Expand(f), std::nullopt);  // a short text has none: not counted
+  f.content_hash = "0123456789abcdef0123456789abcdef";
+  EXPECT_EQ(t->Expand(f), "campaign:0123456789abcdef0123456789abcdef");
+}
+
 TEST(KeyTemplateTest, RefusesUnknownAndUnbalancedPlaceholders) {
   EXPECT_THAT(KeyTemplate::Parse("{sendr}").status().message(), HasSubstr("unknown placeholder {sendr}"));
   EXPECT_THAT(KeyTemplate::Parse("{sender").status().message(), HasSubstr("unclosed"));
