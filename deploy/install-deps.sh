@@ -20,6 +20,8 @@ packages=(
   clang libclang-rt-14-dev
   # the clock-jump fault test: hive-policyd under libfaketime
   libfaketime
+  # the DNS lists' end-to-end test: a real rbldnsd serving test zones
+  rbldnsd
   postfix swaks miltertest python3 iproute2 procps
   # Sendmail for the end-to-end tests is only extracted from its .debs
   # (tests/integration/sendmail/prepare-sendmail.sh): installing it would

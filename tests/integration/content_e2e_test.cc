@@ -23,6 +23,7 @@
 #include "content/tokenizer.h"
 #include "dns/loopback_dns_server.h"
 #include "harness/hive_stack.h"
+#include "harness/rbldnsd.h"
 #include "harness/smtp_client.h"
 
 namespace hive::testing {
@@ -391,6 +392,56 @@ TEST_P(DnsListEndToEndTest, ListedUrlDomainIsRefusedCleanPassesDeadServerTimesOu
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
   EXPECT_THAT(stack_->Diagnostics(), HasSubstr("DNS_TIMEOUT"));
 }
+
+// The same through Debian's rbldnsd, as DNSBL / URIBL mirrors are served:
+// a dnset zone answers the registered domain of a listed URL (and its
+// punycode IDN), a clean one is NXDOMAIN; rbldnsd gone, mail still passes
+// and the decision line says the lookup failed.
+class RbldnsdListEndToEndTest : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    stack_ = std::make_unique<HiveStack>(StackOptions{.mta = GetParam(), .policy_yaml = R"(
+content:
+  dns_lists:
+    enabled: true
+    servers: [")" + rbldnsd_.address() + R"("]
+    deadline: 400ms
+    zones:
+      - {symbol: TEST_DBL, zone: dbl.test, target: url, weight: 2,
+         returns: [{address: 127.0.1.2, symbol: TEST_DBL_SPAM, weight: 10}]}
+  reject_score: 10
+)"});
+  }
+  Rbldnsd rbldnsd_{{{"dbl.test", "dnset",
+                     "listed.example :127.0.1.2:listed for the tests\n"
+                     "xn--fsqu00a.xn--fiqs8s :127.0.1.2:an IDN, listed as punycode\n"}}};
+  std::unique_ptr<HiveStack> stack_;
+};
+
+TEST_P(RbldnsdListEndToEndTest, ListedDomainsAreRefusedCleanPassesAGoneServerIsAFact) {
+  const auto send = [&](const std::string& body, const std::vector<std::string>& headers = {}) {
+    return SendMail(stack_->smtp_port(), "news@shop.example", {"bob@dest.example"},
+                    MakeMessage("news@shop.example", "bob@dest.example", "Offer", body, headers));
+  };
+  Transaction t = send("Visit http://www.listed.example/offer today.");
+  EXPECT_EQ(t.data.code, 550) << t.data.ToString() << stack_->Diagnostics();
+  EXPECT_THAT(t.data.ToString(), HasSubstr("TEST_DBL_SPAM"));
+  t = send(absl::Base64Escape("请访问 http://www.例子.中国/offer 了解详情。"),
+           {"MIME-Version: 1.0", "Content-Type: text/plain; charset=utf-8", "Content-Transfer-Encoding: base64"});
+  EXPECT_EQ(t.data.code, 550) << t.data.ToString() << stack_->Diagnostics();
+  t = send("Visit https://clean.example/ today.");
+  EXPECT_EQ(t.data.code, 250) << t.data.ToString() << stack_->Diagnostics();
+
+  rbldnsd_.Stop();
+  t = send("Visit http://never-asked.example/ today.");
+  EXPECT_EQ(t.data.code, 250) << t.data.ToString() << stack_->Diagnostics();  // a fact, not a verdict
+  const std::string diagnostics = stack_->Diagnostics();
+  EXPECT_TRUE(diagnostics.find("DNS_ERROR") != std::string::npos || diagnostics.find("DNS_TIMEOUT") != std::string::npos)
+      << diagnostics;
+}
+
+INSTANTIATE_TEST_SUITE_P(Mtas, RbldnsdListEndToEndTest, ::testing::ValuesIn(AllMtas()),
+                         [](const ::testing::TestParamInfo<std::string>& mta) { return mta.param; });
 
 INSTANTIATE_TEST_SUITE_P(Mtas, DnsListEndToEndTest, ::testing::ValuesIn(AllMtas()),
                          [](const ::testing::TestParamInfo<std::string>& mta) { return mta.param; });
