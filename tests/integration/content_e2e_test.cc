@@ -330,6 +330,21 @@ INSTANTIATE_TEST_SUITE_P(Mtas, ClassThresholdEndToEndTest, ::testing::ValuesIn(A
 INSTANTIATE_TEST_SUITE_P(Mtas, ComplianceEndToEndTest, ::testing::ValuesIn(AllMtas()),
                          [](const ::testing::TestParamInfo<std::string>& mta) { return mta.param; });
 
+// A URI list on dbl.test whose 127.0.1.2 answer refuses the message.
+std::string DnsListPolicy(const std::string& server) {
+  return R"(
+content:
+  dns_lists:
+    enabled: true
+    servers: [")" + server + R"("]
+    deadline: 400ms
+    zones:
+      - {symbol: TEST_DBL, zone: dbl.test, target: url, weight: 2,
+         returns: [{address: 127.0.1.2, symbol: TEST_DBL_SPAM, weight: 10}]}
+  reject_score: 10
+)";
+}
+
 // DNS lists through the real path: hive-policyd asks a DNS responder this
 // test runs on loopback (never the network). A URL whose registered domain
 // is listed is refused; a clean one passes; with the server dead, mail still
@@ -340,17 +355,7 @@ class DnsListEndToEndTest : public ::testing::TestWithParam<std::string> {
   void SetUp() override {
     dns_.Add("listed.example.dbl.test", {0x7f000102});  // 127.0.1.2
     dns_.Add("xn--fsqu00a.xn--fiqs8s.dbl.test", {0x7f000102});  // 例子.中国
-    stack_ = std::make_unique<HiveStack>(StackOptions{.mta = GetParam(), .policy_yaml = R"(
-content:
-  dns_lists:
-    enabled: true
-    servers: [")" + dns_.address() + R"("]
-    deadline: 400ms
-    zones:
-      - {symbol: TEST_DBL, zone: dbl.test, target: url, weight: 2,
-         returns: [{address: 127.0.1.2, symbol: TEST_DBL_SPAM, weight: 10}]}
-  reject_score: 10
-)"});
+    stack_ = std::make_unique<HiveStack>(StackOptions{.mta = GetParam(), .policy_yaml = DnsListPolicy(dns_.address())});
   }
   LoopbackDnsServer dns_;
   std::unique_ptr<HiveStack> stack_;
@@ -400,17 +405,8 @@ TEST_P(DnsListEndToEndTest, ListedUrlDomainIsRefusedCleanPassesDeadServerTimesOu
 class RbldnsdListEndToEndTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    stack_ = std::make_unique<HiveStack>(StackOptions{.mta = GetParam(), .policy_yaml = R"(
-content:
-  dns_lists:
-    enabled: true
-    servers: [")" + rbldnsd_.address() + R"("]
-    deadline: 400ms
-    zones:
-      - {symbol: TEST_DBL, zone: dbl.test, target: url, weight: 2,
-         returns: [{address: 127.0.1.2, symbol: TEST_DBL_SPAM, weight: 10}]}
-  reject_score: 10
-)"});
+    stack_ = std::make_unique<HiveStack>(
+        StackOptions{.mta = GetParam(), .policy_yaml = DnsListPolicy(rbldnsd_.address())});
   }
   Rbldnsd rbldnsd_{{{"dbl.test", "dnset",
                      "listed.example :127.0.1.2:listed for the tests\n"
