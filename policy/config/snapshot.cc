@@ -250,6 +250,16 @@ class Compiler {
       Check("ratelimit.class_header", probe.AddHeader(in.class_header(), "*"));
       out.class_header = in.class_header();
     }
+    for (int i = 0; i < in.sender_classes_size(); ++i) {
+      const v1::SenderClass& c = in.sender_classes(i);
+      const std::string path = absl::StrCat("ratelimit.sender_classes[", i, "]");
+      if (c.match().message_class_size() > 0 || c.match().pool_size() > 0) {
+        Error(path + ".match", "cannot use message_class or pool: they come after the class");
+      }
+      std::string cls = absl::AsciiStrToLower(c.message_class());
+      if (cls.empty()) Error(path + ".message_class", "is required");
+      out.sender_classes.push_back({Match(path + ".match", c.match()), std::move(cls)});
+    }
     const v1::Exemptions& ex = in.exempt();
     auto each = [&](const char* field, const auto& list, match::Matcher& m, auto add) {
       for (int i = 0; i < list.size(); ++i) {
@@ -397,6 +407,16 @@ absl::StatusOr<SnapshotPtr> CompileSnapshot(const v1::PolicyConfig& config,
   c.CheckRoutePools(snapshot->routing);
   if (!c.errors().empty()) return absl::InvalidArgumentError(absl::StrJoin(c.errors(), "\n"));
   return SnapshotPtr(std::move(snapshot));
+}
+
+std::string MessageClassOf(const PolicySnapshot& snapshot, const match::Facts& facts) {
+  if (!snapshot.class_header.empty()) {
+    if (const std::string* c = facts.HeaderValue(snapshot.class_header)) return absl::AsciiStrToLower(*c);
+  }
+  for (const PolicySnapshot::SenderClass& c : snapshot.sender_classes) {
+    if (c.match.Matches(facts)) return c.message_class;
+  }
+  return "";
 }
 
 absl::StatusOr<SnapshotPtr> LoadSnapshotFromText(std::string_view yaml, std::string_view source_name) {

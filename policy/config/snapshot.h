@@ -85,12 +85,21 @@ struct PolicySnapshot {
   ratelimit::LimitPolicy limits;
   LimitStoreSettings limit_store;
   std::string class_header;  // "" when messages have no class
+  struct SenderClass {
+    match::Matcher match;
+    std::string message_class;  // lower case
+  };
+  std::vector<SenderClass> sender_classes;  // ratelimit.sender_classes, in order
   std::vector<LeaseClass> lease_classes;
   content::Scorer content;
   routing::Router routing;
 };
 
 using SnapshotPtr = std::shared_ptr<const PolicySnapshot>;
+
+// A message's class: the value of class_header (lower case) when it has
+// one, else the first sender_classes entry that matches, else "".
+std::string MessageClassOf(const PolicySnapshot& snapshot, const match::Facts& facts);
 
 // Validates and compiles a loaded config; `positions` locates its fields.
 absl::StatusOr<SnapshotPtr> CompileSnapshot(const hive::config::v1::PolicyConfig& config,

@@ -301,7 +301,7 @@ grpc::Status AdminServiceImpl::DryRun(grpc::ServerContext*, const av1::DryRunReq
     pv1::Verdict& verdict = *reply->mutable_verdict();
     // The path of DoCheckMessage, on the same inputs, with every counting
     // step a Peek.
-    MessageInputs inputs = InputsFromMessage(message, snapshot->class_header);
+    MessageInputs inputs = InputsFromMessage(message, *snapshot);
     match::Facts& facts = inputs.facts;
     const content::ContentResult content = snapshot->content.Score(MessageFromRequest(message), inputs.envelope);
     ApplyContentResult(content, snapshot->content.quarantine_score(), verdict);

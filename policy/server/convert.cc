@@ -182,14 +182,12 @@ routing::DeliveryOutcome OutcomeFromReport(const v1::DeliveryReport& report) {
   return out;
 }
 
-MessageInputs InputsFromMessage(const v1::MessageRequest& request, const std::string& class_header) {
+MessageInputs InputsFromMessage(const v1::MessageRequest& request, const config::PolicySnapshot& snapshot) {
   MessageInputs in;
   in.facts = FactsFromTransaction(request.transaction());
   for (const v1::Address& rcpt : request.recipients()) in.facts.recipients.push_back(match::MakeRecipient(rcpt.address()));
   for (const v1::Header& h : request.headers()) match::AddHeader(in.facts, h.name(), h.value());
-  if (!class_header.empty()) {
-    if (const std::string* c = in.facts.HeaderValue(class_header)) in.facts.message_class = absl::AsciiStrToLower(*c);
-  }
+  in.facts.message_class = config::MessageClassOf(snapshot, in.facts);
   in.facts.message_bytes = request.body_size();
   // The content engine sees the class (the compliance gate applies to bulk
   // classes) and the client address (DNS lists) as the limits do.

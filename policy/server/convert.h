@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 
+#include "config/snapshot.h"
 #include "content/message.h"
 #include "content/scorer.h"
 #include "hive/policy/v1/policy.pb.h"
@@ -58,6 +59,6 @@ struct MessageInputs {
   match::Facts facts;
   content::Envelope envelope;
 };
-MessageInputs InputsFromMessage(const hive::policy::v1::MessageRequest& request, const std::string& class_header);
+MessageInputs InputsFromMessage(const hive::policy::v1::MessageRequest& request, const config::PolicySnapshot& snapshot);
 
 }  // namespace hive::policy::server

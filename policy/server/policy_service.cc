@@ -230,7 +230,7 @@ grpc::Status PolicyServiceImpl::DoCheckMessage(const v1::MessageRequest& request
     KeepOneStatusPerWindow(verdict);
     if (!*go_on) return grpc::Status::OK;
   }
-  MessageInputs inputs = InputsFromMessage(request, snapshot->class_header);
+  MessageInputs inputs = InputsFromMessage(request, *snapshot);
   match::Facts& facts = inputs.facts;
   const content::ContentResult content = snapshot->content.Score(MessageFromRequest(request), inputs.envelope);
   ApplyContentResult(content, snapshot->content.quarantine_score(), verdict);

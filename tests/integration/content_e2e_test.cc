@@ -232,7 +232,10 @@ class ClassThresholdEndToEndTest : public ::testing::TestWithParam<std::string> 
  protected:
   void SetUp() override {
     stack_ = std::make_unique<HiveStack>(StackOptions{.mta = GetParam(), .policy_yaml = R"(
-ratelimit: {class_header: X-Hive-Class}
+ratelimit:
+  class_header: X-Hive-Class
+  sender_classes:
+    - {match: {sender_domain: [receipts.example]}, message_class: transactional}
 content:
   rules:
     - {name: PROMO_WORDS, target: body, regex: "(?i)limited offer", weight: 4}
@@ -261,6 +264,19 @@ TEST_P(ClassThresholdEndToEndTest, TransactionalMailIsHeldToItsStricterThreshold
   t = SendMail(stack_->smtp_port(), "shop@shop.example", {"bob@dest.example"},
                MakeMessage("shop@shop.example", "bob@dest.example", "Order 2001", body, {}));
   ASSERT_EQ(t.data.code, 250) << t.data.ToString() << stack_->Diagnostics();
+}
+
+// Without the header, the class comes from the sender's configuration
+// (ratelimit.sender_classes); a header, when present, wins.
+TEST_P(ClassThresholdEndToEndTest, TheSendersConfiguredClassAppliesWhenTheHeaderIsAbsent) {
+  const std::string body = "Your order 2001 has shipped. Limited offer: 20% off your next order.";
+  Transaction t = SendMail(stack_->smtp_port(), "orders@receipts.example", {"bob@dest.example"},
+                           MakeMessage("orders@receipts.example", "bob@dest.example", "Order 2001", body, {}));
+  EXPECT_EQ(t.data.code, 550) << t.data.ToString() << stack_->Diagnostics();  // transactional: 4 >= 3
+  t = SendMail(stack_->smtp_port(), "orders@receipts.example", {"bob@dest.example"},
+               MakeMessage("orders@receipts.example", "bob@dest.example", "Order 2001", body,
+                           {"X-Hive-Class: marketing"}));
+  EXPECT_EQ(t.data.code, 250) << t.data.ToString() << stack_->Diagnostics();
 }
 
 // Between tempfail_score and reject_score: 451 4.7.1 at the end of DATA,

@@ -119,6 +119,28 @@ TEST(ContentConfigTest, ClassThresholdsReplaceTheDefaultsForTheirClassOnly) {
               HasSubstr("content.class_thresholds[0].quarantine_score: must be below reject_score"));
 }
 
+TEST(ContentConfigTest, SenderClassesGiveAClassWhenTheHeaderIsAbsent) {
+  absl::StatusOr<SnapshotPtr> s = LoadSnapshotFromText(R"(ratelimit:
+  class_header: X-Mail-Class
+  sender_classes:
+    - {match: {sasl_user: [otp-service]}, message_class: Transactional}
+    - {match: {sender_domain: [news.shop.example]}, message_class: marketing}
+)", "p.yaml");
+  ASSERT_TRUE(s.ok()) << s.status();
+  match::Facts otp = match::MakeFacts("codes@shop.example", "otp-service", "192.0.2.1");
+  EXPECT_EQ(MessageClassOf(**s, otp), "transactional");
+  match::Facts news = match::MakeFacts("weekly@news.shop.example", "", "192.0.2.1");
+  EXPECT_EQ(MessageClassOf(**s, news), "marketing");
+  match::AddHeader(news, "X-Mail-Class", "Bulk");
+  EXPECT_EQ(MessageClassOf(**s, news), "bulk");  // the header wins
+  EXPECT_EQ(MessageClassOf(**s, match::MakeFacts("a@other.example", "", "")), "");
+
+  EXPECT_THAT(Errors("ratelimit:\n  sender_classes:\n    - {match: {message_class: [x]}, message_class: y}\n"),
+              HasSubstr("ratelimit.sender_classes[0].match: cannot use message_class or pool"));
+  EXPECT_THAT(Errors("ratelimit:\n  sender_classes:\n    - {match: {sender: [\"*@a.example\"]}}\n"),
+              HasSubstr("ratelimit.sender_classes[0].message_class: is required"));
+}
+
 // reject, then tempfail, then quarantine: the first reached applies, and
 // each set threshold must be below the one tried before it.
 TEST(ContentConfigTest, TempfailScoreIsABandBetweenQuarantineAndReject) {
