@@ -356,6 +356,7 @@ content::Scorer CompileContent(const v1::Content& in, const ConfigError& error, 
     else if (o.class_thresholds.contains(cls)) error(path + ".message_class", "'" + cls + "' is given twice");
     o.class_thresholds[cls] = Thresholds(path + ".", c.reject_score(), c.tempfail_score(), c.quarantine_score(), error);
   }
+  o.add_header_score = in.add_header_score();
   o.content_hash = content_hash;
   return content::Scorer(std::move(o));
 }

@@ -138,6 +138,10 @@ ContentResult Scorer::Score(const Message& message, const ParsedMessage& parsed,
   } else if (reached(t.quarantine_score)) {
     result.action = ContentAction::kQuarantine;
   }
+  result.reject_score = t.reject_score;
+  const double header = s.options.add_header_score;
+  result.add_header = (result.action == ContentAction::kContinue || result.action == ContentAction::kQuarantine) &&
+                      (header < 0 || reached(header));
   return result;
 }
 

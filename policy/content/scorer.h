@@ -57,6 +57,11 @@ struct ContentResult {
   // fingerprint.h ContentHash of the body, when ScorerOptions::content_hash
   // ("" for a short text).
   std::string content_hash;
+  // Delivered (continue or quarantine) with the score at or above
+  // ScorerOptions::add_header_score: the message should carry X-Hive-Score.
+  bool add_header = false;
+  // The reject threshold that applied (its class's, or the default; 0: none).
+  double reject_score = 0;
 };
 
 // BAYES_SPAM when the classifier's spam probability p >= spam_threshold,
@@ -104,6 +109,7 @@ struct ScorerOptions {
   double reject_score = 0;      // 0: never
   double quarantine_score = 0;  // 0: never
   double tempfail_score = 0;    // 0: never; 451 4.7.1, the sender retries
+  double add_header_score = 0;  // 0: never; below 0: every delivered message
   // Compute ContentResult::content_hash (a rate-limit key uses it).
   bool content_hash = false;
   // Per message class (lower case), replacing the three above for mail of

@@ -305,13 +305,21 @@ grpc::Status AdminServiceImpl::DryRun(grpc::ServerContext*, const av1::DryRunReq
     match::Facts& facts = inputs.facts;
     const content::ContentResult content = snapshot->content.Score(MessageFromRequest(message), inputs.envelope);
     ApplyContentResult(content, snapshot->content.quarantine_score(), verdict);
+    SetScoreHeader(content, message, verdict);
     const routing::RouteDecision route = snapshot->routing.Choose(routing::RouteInput{facts, content.score});
     facts.pool = route.pool;
+    facts.content_hash = content.content_hash;
     absl::StatusOr<ratelimit::LimitDecision> limits = limiter_.Peek(snapshot->limits, facts, {});
     if (!limits.ok()) return ToGrpc(limits.status());
-    const bool refused_by_content = content.action == content::ContentAction::kReject;
+    // Content that refuses (reject, tempfail) decides, as in DoCheckMessage.
+    const bool refused_by_content =
+        content.action == content::ContentAction::kReject || content.action == content::ContentAction::kTempfail;
+    const pv1::Verdict by_content = verdict;
     ApplyLimitDecision(*limits, verdict, /*keep_action_on_allow=*/true);
-    if (refused_by_content) verdict.set_action(pv1::ACTION_REJECT);
+    if (refused_by_content) {
+      verdict.set_action(by_content.action());
+      *verdict.mutable_reply() = by_content.reply();
+    }
     std::string pool = route.pool;
     std::string reason = route.rule.empty() ? "default pool" : absl::StrCat("routing rule ", route.rule);
     if (limits->route_pool) {

@@ -5,6 +5,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -165,6 +166,36 @@ void ApplyContentResult(const content::ContentResult& result, double quarantine_
                                       : absl::StrCat("Refused: ", SmtpSafe(result.refusal, 400)));
       break;
   }
+}
+
+void SetScoreHeader(const content::ContentResult& result, const v1::MessageRequest& request, v1::Verdict& verdict) {
+  for (const v1::Header& h : request.headers()) {
+    if (!absl::EqualsIgnoreCase(h.name(), kScoreHeader)) continue;
+    v1::HeaderEdit* edit = verdict.add_header_edits();
+    edit->set_op(v1::HeaderEdit::OP_DELETE);
+    edit->set_name(kScoreHeader);
+    edit->set_index(1);  // each delete makes the next copy the first
+  }
+  if (!result.add_header) return;
+  // One line a reader can take in; the decision line has every symbol.
+  constexpr std::size_t kMaxValueBytes = 900;
+  std::string value =
+      absl::StrFormat("%.2f / %s", result.score,
+                      result.reject_score > 0 ? absl::StrFormat("%.2f", result.reject_score) : std::string("-"));
+  const char* separator = "; ";
+  for (const content::ContentHit& hit : result.hits) {
+    const std::string symbol = absl::StrFormat("%s%s(%.2f)", separator, hit.rule, hit.weight);
+    if (value.size() + symbol.size() > kMaxValueBytes) {
+      value += ", ...";
+      break;
+    }
+    value += symbol;
+    separator = ", ";
+  }
+  v1::HeaderEdit* edit = verdict.add_header_edits();
+  edit->set_op(v1::HeaderEdit::OP_ADD);
+  edit->set_name(kScoreHeader);
+  edit->set_value(value);
 }
 
 routing::DeliveryOutcome OutcomeFromReport(const v1::DeliveryReport& report) {

@@ -42,6 +42,14 @@ void ApplyLimitDecision(const ratelimit::LimitDecision& decision, hive::policy::
 // holds every recipient's decision, and windows they share would repeat.
 void KeepOneStatusPerWindow(hive::policy::v1::Verdict& verdict);
 
+// X-Hive-Score, the header delivered mail carries when
+// ContentResult::add_header: "S / reject R; SYMBOL(weight), ..." (R "-"
+// when nothing rejects). Every copy the client sent is removed first:
+// `request`'s headers say how many.
+inline constexpr char kScoreHeader[] = "X-Hive-Score";
+void SetScoreHeader(const content::ContentResult& result, const hive::policy::v1::MessageRequest& request,
+                    hive::policy::v1::Verdict& verdict);
+
 // Sets action, reply, score, quarantine reason and symbols from the content
 // result (the pool is the caller's business).
 void ApplyContentResult(const content::ContentResult& result, double quarantine_score,

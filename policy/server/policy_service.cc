@@ -234,6 +234,7 @@ grpc::Status PolicyServiceImpl::DoCheckMessage(const v1::MessageRequest& request
   match::Facts& facts = inputs.facts;
   const content::ContentResult content = snapshot->content.Score(MessageFromRequest(request), inputs.envelope);
   ApplyContentResult(content, snapshot->content.quarantine_score(), verdict);
+  SetScoreHeader(content, request, verdict);
 
   if (content.action == content::ContentAction::kReject || content.action == content::ContentAction::kTempfail) {
     // A refused message must not use up the sender's allowance (a

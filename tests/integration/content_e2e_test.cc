@@ -30,6 +30,7 @@ namespace hive::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 namespace content = hive::policy::content;
 
 constexpr auto kDeliveryTimeout = std::chrono::seconds(20);
@@ -242,6 +243,7 @@ content:
     - {name: URGENCY, target: body, regex: "(?i)act now", weight: 3}
   reject_score: 10
   tempfail_score: 6
+  add_header_score: 3
   class_thresholds:
     - {message_class: transactional, reject_score: 3}
 )"});
@@ -264,6 +266,27 @@ TEST_P(ClassThresholdEndToEndTest, TransactionalMailIsHeldToItsStricterThreshold
   t = SendMail(stack_->smtp_port(), "shop@shop.example", {"bob@dest.example"},
                MakeMessage("shop@shop.example", "bob@dest.example", "Order 2001", body, {}));
   ASSERT_EQ(t.data.code, 250) << t.data.ToString() << stack_->Diagnostics();
+}
+
+// At add_header_score delivered mail carries X-Hive-Score with its
+// symbols; a copy the client forged is removed, also from mail below it.
+TEST_P(ClassThresholdEndToEndTest, DeliveredMailCarriesItsScoreAndAForgedScoreHeaderIsRemoved) {
+  const std::vector<std::string> headers{"X-Hive-Class: marketing", "X-Hive-Score: 0.00 / -; FORGED_CLEAN(0.00)"};
+  Transaction t = SendMail(stack_->smtp_port(), "shop@shop.example", {"bob@dest.example"},
+                           MakeMessage("shop@shop.example", "bob@dest.example", "Sale",
+                                       "Limited offer: 20% off, this week only.", headers));
+  ASSERT_EQ(t.data.code, 250) << t.data.ToString() << stack_->Diagnostics();
+  const std::string scored =
+      stack_->sink().WaitForMessageContaining("X-Hive-Score: 4.00 / 10.00; PROMO_WORDS(4.00)", std::chrono::seconds(30));
+  ASSERT_FALSE(scored.empty()) << stack_->Diagnostics();
+  EXPECT_THAT(scored, Not(HasSubstr("FORGED_CLEAN")));
+
+  t = SendMail(stack_->smtp_port(), "shop@shop.example", {"bob@dest.example"},
+               MakeMessage("shop@shop.example", "bob@dest.example", "Lunch", "See you at noon, Bob.", headers));
+  ASSERT_EQ(t.data.code, 250) << t.data.ToString() << stack_->Diagnostics();
+  const std::string clean = stack_->sink().WaitForMessageContaining("See you at noon", std::chrono::seconds(30));
+  ASSERT_FALSE(clean.empty()) << stack_->Diagnostics();
+  EXPECT_THAT(clean, Not(HasSubstr("X-Hive-Score")));
 }
 
 // Without the header, the class comes from the sender's configuration

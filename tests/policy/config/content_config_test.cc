@@ -166,6 +166,23 @@ TEST(ContentConfigTest, TempfailScoreIsABandBetweenQuarantineAndReject) {
   EXPECT_EQ(action("Hello"), content::ContentAction::kContinue);
   EXPECT_EQ(action("Sale now", "transactional"), content::ContentAction::kContinue);  // 7 < 8, no quarantine
 
+  // X-Hive-Score: delivered mail at or above add_header_score only.
+  absl::StatusOr<SnapshotPtr> h = LoadSnapshotFromText(R"(content:
+  rules:
+    - {name: PROMO, target: body, regex: "(?i)sale", weight: 4}
+    - {name: URGENT, target: body, regex: "(?i)now", weight: 3}
+  reject_score: 10
+  tempfail_score: 6
+  add_header_score: 4
+)", "p.yaml");
+  ASSERT_TRUE(h.ok()) << h.status();
+  auto header = [&](const std::string& body) {
+    return (*h)->content.Score(content::SplitRawMessage("From: a@x.example\r\n\r\n" + body + "\r\n")).add_header;
+  };
+  EXPECT_TRUE(header("Sale"));       // 4, delivered
+  EXPECT_FALSE(header("Now"));       // 3
+  EXPECT_FALSE(header("Sale now"));  // 7: refused for now, not delivered
+
   EXPECT_THAT(Errors("content:\n  reject_score: 5\n  tempfail_score: 5\n"),
               HasSubstr("content.tempfail_score: must be below reject_score"));
   EXPECT_THAT(Errors("content:\n  tempfail_score: 4\n  quarantine_score: 6\n"),
