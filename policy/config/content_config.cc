@@ -214,10 +214,6 @@ void CompileDnsLists(const v1::ContentDnsLists& in, content::ScorerOptions& o, c
   o.dns_lists = std::make_shared<const content::DnsLists>(std::move(out), std::move(r));
 }
 
-}  // namespace
-
-namespace {
-
 // Each threshold at least 0 (0: never); those set below each other in the
 // order they are tried (reject, tempfail, quarantine), or the lower one
 // could never apply.
