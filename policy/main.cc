@@ -369,7 +369,8 @@ int main(int argc, char** argv) {
             .started_wall = clock.Wall(),
             .decisions = &decisions,
             .follower = follower.get(),
-            .shared_model = shared_model.get()});
+            .shared_model = shared_model.get(),
+            .model_follower = model_follower.get()});
   }
   std::unique_ptr<hive::metrics::MetricsServer> metrics_server;
   if (const std::string& at = (*snapshot)->observability.metrics_listen; !at.empty()) {

@@ -308,6 +308,11 @@ void SharedModelFollower::Follow(const config::PolicySnapshot& snapshot) {
   if (absl::Status s = classifier->Install(*last); !s.ok()) Report(s);
 }
 
+SharedModelFollower::State SharedModelFollower::state() const {
+  std::lock_guard lock(mu_);
+  return {installed_version_, error_};
+}
+
 void SharedModelFollower::Start() {
   thread_ = std::thread([this] {
     std::unique_lock lock(mu_);

@@ -85,6 +85,13 @@ class SharedModelFollower {
   // last loaded model.
   void Follow(const config::PolicySnapshot& snapshot);
 
+  struct State {
+    std::uint64_t version = 0;  // loaded last (0: none yet)
+    std::string error;          // why the last poll failed, "" when it did not
+  };
+  State state() const;
+  const SharedModel& model() const { return model_; }
+
  private:
   absl::Status Poll();
   void Report(const absl::Status& s);
@@ -92,7 +99,7 @@ class SharedModelFollower {
   SharedModel& model_;
   config::SnapshotHolder& holder_;
   const ratelimit::Nanos interval_;
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable wake_;
   bool stopping_ = false;
   std::uint64_t installed_version_ = 0;

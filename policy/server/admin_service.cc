@@ -353,6 +353,21 @@ grpc::Status AdminServiceImpl::GetStatus(grpc::ServerContext*, const av1::Status
     if (const AccessControl* access = InstalledAccessControl(); access != nullptr) {
       AccessToProto(*access->Settings(), *reply->mutable_access());
     }
+    if (const std::shared_ptr<content::Classifier>& c = snapshot->content.classifier(); c != nullptr) {
+      av1::BayesModel& bayes = *reply->mutable_bayes();
+      const content::ClassifierStats st = c->stats();
+      bayes.set_spam_learns(st.spam_learns);
+      bayes.set_ham_learns(st.ham_learns);
+      bayes.set_tokens(st.tokens);
+      if (context_.model_follower != nullptr) {
+        const admin::SharedModelFollower::State m = context_.model_follower->state();
+        bayes.set_store(context_.model_follower->model().Describe());
+        bayes.set_version(m.version);
+        bayes.set_error(m.error);
+      } else {
+        bayes.set_store(c->path().empty() ? "memory" : absl::StrCat("file ", c->path()));
+      }
+    }
     if (context_.follower != nullptr) {
       const admin::FollowerState f = context_.follower->state();
       reply->set_policy_store(f.storage);

@@ -43,6 +43,7 @@ struct AdminContext {
   // The Bayes model held in Redis (content.bayes.model_in_redis): what Learn
   // writes to; null: each replica's stats_db.
   admin::SharedModel* shared_model = nullptr;
+  const admin::SharedModelFollower* model_follower = nullptr;  // with shared_model
 };
 
 class AdminServiceImpl final : public hive::admin::v1::AdminService::Service {

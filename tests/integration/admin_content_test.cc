@@ -148,6 +148,7 @@ TEST_F(AdminContentTest, LearnedThroughHivectlTheClassifierRefusesTheNextSpam) {
 
   // Saved: the model file exists and a restart would load it.
   EXPECT_FALSE(Slurp(db_).empty());
+  EXPECT_THAT(admin_->Ctl({"status"}).output, HasSubstr("bayes model: file " + db_ + ": 8 spam, 8 ham learned,"));
   CtlResult history = admin_->Ctl({"--json", "policy", "history"});
   EXPECT_THAT(history.output, HasSubstr("\"action\": \"learn-spam\""));
   EXPECT_THAT(history.output, HasSubstr("\"action\": \"learn-ham\""));
@@ -196,6 +197,9 @@ TEST(SharedModelTest, LearnedThroughOneReplicaTheOtherAndARestartedOneRefuseTheN
   CtlResult learned = a.Ctl(ham_args);
   ASSERT_EQ(learned.code, 0) << learned.output << diagnostics();
   EXPECT_THAT(learned.output, HasSubstr("model has 8 spam, 8 ham,"));
+  CtlResult status = a.Ctl({"status"});
+  EXPECT_THAT(status.output, HasSubstr("bayes model: redis " + redis.address() + " hive:{bayes}:meta"));
+  EXPECT_THAT(status.output, HasSubstr(": 8 spam, 8 ham learned,"));
 
   // B loads a new version within its poll interval.
   const auto spam_once_refused = [&] {

@@ -274,6 +274,14 @@ int Status(Context& ctx) {
   std::cout << "store: " << reply.store() << " (" << reply.store_status() << ")\n"
             << "uptime: " << reply.uptime_seconds() << "s (since " << TimeText(reply.started_unix_ms()) << ")\n";
   if (reply.has_access()) std::cout << "admin access: " << AccessText(reply.access()) << "\n";
+  if (reply.has_bayes()) {
+    const av1::BayesModel& b = reply.bayes();
+    std::cout << "bayes model: " << b.store();
+    if (b.version() != 0) std::cout << " at version " << b.version();
+    std::cout << ": " << b.spam_learns() << " spam, " << b.ham_learns() << " ham learned, " << b.tokens()
+              << " tokens\n";
+    if (!b.error().empty()) std::cout << "bayes error: " << b.error() << "\n";
+  }
   // 1 when something needs an operator: the counter store or the policy.
   return reply.store_status() == "ok" && reply.last_reload_error().empty() ? kExitOk : kExitError;
 }
@@ -285,7 +293,8 @@ void PrintUsage(std::ostream& out) {
          "  ADDR: --server, else $HIVECTL_SERVER, else 127.0.0.1:7454 (hive-policyd --admin-listen)\n"
          "commands:\n"
          "  status                                   config version, where the policy lives and whether\n"
-         "                                           this replica runs it, counter store, uptime\n"
+         "                                           this replica runs it, counter store, uptime, the\n"
+         "                                           Bayes model it scores with\n"
          "                                           (exit 1: counter store or policy in trouble)\n"
          "  policy get                               the running policy (YAML) and its version\n"
          "  policy validate FILE                     full validation, nothing applied\n"
