@@ -33,6 +33,7 @@
 #include "admin/policy_follower.h"
 #include "admin/policy_repository.h"
 #include "admin/redis_policy_storage.h"
+#include "admin/shared_fingerprints.h"
 #include "admin/shared_model.h"
 #include "config/snapshot.h"
 #include "config/snapshot_holder.h"
@@ -237,22 +238,37 @@ int main(int argc, char** argv) {
     (void)hive::policy::redis::ParseHostPort(st.redis_address, co.host, co.port);  // checked above
     return std::make_unique<hive::policy::redis::RedisClient>(co);
   };
-  // The Bayes model in Redis beside the counters, every replica following it.
-  std::unique_ptr<hive::policy::redis::RedisClient> model_client;
+  // The learned signals in Redis beside the counters (the Bayes model, the
+  // known-bad fingerprints), every replica following them. Their observers
+  // are added before the policy follower's thread starts installing; a
+  // reload builds the snapshot's copies from their files again, and they
+  // take the shared ones instead.
+  std::unique_ptr<hive::policy::redis::RedisClient> shared_client;
   std::unique_ptr<adm::SharedModel> shared_model;
-  std::unique_ptr<adm::SharedModelFollower> model_follower;
-  if (st.redis && st.bayes_in_redis) {
-    model_client = admin_redis_client(std::chrono::seconds(2));
-    shared_model = std::make_unique<adm::SharedModel>(*model_client, st.redis_key_prefix);
-    model_follower = std::make_unique<adm::SharedModelFollower>(*shared_model, holder, st.policy_poll_interval);
-    // A reload opens the classifier from stats_db again: it takes the
-    // shared model instead. (Added before the policy follower's thread
-    // starts installing.)
-    holder.AddObserver([&follow = *model_follower](const hive::policy::config::PolicySnapshot& s) { follow.Follow(s); });
-    (void)model_follower->PollOnce();
-    model_follower->Start();
-    hive::log::Info(absl::StrCat("bayes model in ", shared_model->Describe(), ", polled every ",
-                                 absl::FormatDuration(absl::FromChrono(st.policy_poll_interval))));
+  std::unique_ptr<adm::SharedFingerprints> shared_fingerprints;
+  std::vector<std::unique_ptr<adm::SharedFollower>> shared_followers;
+  adm::SharedFollower* model_follower = nullptr;
+  if (st.redis && (st.bayes_in_redis || st.fingerprints_in_redis)) {
+    shared_client = admin_redis_client(std::chrono::seconds(2));
+    const auto follow = [&](const adm::SharedObject& object, const char* what) {
+      shared_followers.push_back(
+          std::make_unique<adm::SharedFollower>(object, holder, st.policy_poll_interval, what));
+      adm::SharedFollower& f = *shared_followers.back();
+      holder.AddObserver([&f](const hive::policy::config::PolicySnapshot& s) { f.Follow(s); });
+      (void)f.PollOnce();
+      f.Start();
+      hive::log::Info(absl::StrCat(what, " in ", object.Describe(), ", polled every ",
+                                   absl::FormatDuration(absl::FromChrono(st.policy_poll_interval))));
+      return &f;
+    };
+    if (st.bayes_in_redis) {
+      shared_model = std::make_unique<adm::SharedModel>(*shared_client, st.redis_key_prefix);
+      model_follower = follow(*shared_model, "bayes model");
+    }
+    if (st.fingerprints_in_redis) {
+      shared_fingerprints = std::make_unique<adm::SharedFingerprints>(*shared_client, st.redis_key_prefix);
+      follow(*shared_fingerprints, "known-bad fingerprints");
+    }
   }
   std::unique_ptr<hive::policy::redis::RedisClient> policy_client;
   std::unique_ptr<adm::PolicyStorage> policy_storage;
@@ -370,7 +386,8 @@ int main(int argc, char** argv) {
             .decisions = &decisions,
             .follower = follower.get(),
             .shared_model = shared_model.get(),
-            .model_follower = model_follower.get()});
+            .model_follower = model_follower,
+            .shared_fingerprints = shared_fingerprints.get()});
   }
   std::unique_ptr<hive::metrics::MetricsServer> metrics_server;
   if (const std::string& at = (*snapshot)->observability.metrics_listen; !at.empty()) {
@@ -439,7 +456,9 @@ int main(int argc, char** argv) {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) continue;
       if (sig == SIGHUP) tls_watch.CheckNow();
-      if (sig == SIGHUP && model_follower) (void)model_follower->PollOnce();
+      if (sig == SIGHUP) {
+        for (const auto& f : shared_followers) (void)f->PollOnce();
+      }
       if (sig == SIGHUP && follower) {
         hive::log::Info(absl::StrCat("SIGHUP: polling the policy in ", policy_storage->Describe()));
         (void)follower->PollOnce();  // logs and counts what it did
@@ -467,7 +486,7 @@ int main(int argc, char** argv) {
       // Open decision streams end now rather than at the grace deadline.
       decisions.Close();
       if (follower) follower->Stop();
-      if (model_follower) model_follower->Stop();
+      for (const auto& f : shared_followers) f->Stop();
       if (admin_server) admin_server->Shutdown(kShutdownGrace);
       (*server)->Shutdown(kShutdownGrace);
       return;

@@ -68,8 +68,16 @@ std::string FormatFingerprint(std::uint64_t fingerprint) {
 }
 
 absl::StatusOr<FingerprintOutcome> AddFingerprint(content::FingerprintStore& store, std::uint64_t fingerprint,
-                                                  std::string label) {
+                                                  std::string label, SharedFingerprints* shared) {
   if (label.empty()) return absl::InvalidArgumentError("label: required (one word, e.g. the campaign)");
+  if (shared != nullptr) {
+    absl::StatusOr<std::size_t> stored = shared->Add(store, fingerprint, std::move(label));
+    if (absl::IsInvalidArgument(stored.status())) {
+      return absl::InvalidArgumentError(absl::StrCat("label: ", stored.status().message()));
+    }
+    if (!stored.ok()) return stored.status();
+    return FingerprintOutcome{.changed = true, .stored = *stored, .saved = true};
+  }
   if (absl::Status s = store.Add(fingerprint, std::move(label)); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("label: ", s.message()));
   }
@@ -78,7 +86,13 @@ absl::StatusOr<FingerprintOutcome> AddFingerprint(content::FingerprintStore& sto
   return FingerprintOutcome{.changed = true, .stored = store.size(), .saved = *saved};
 }
 
-absl::StatusOr<FingerprintOutcome> RemoveFingerprint(content::FingerprintStore& store, std::uint64_t fingerprint) {
+absl::StatusOr<FingerprintOutcome> RemoveFingerprint(content::FingerprintStore& store, std::uint64_t fingerprint,
+                                                     SharedFingerprints* shared) {
+  if (shared != nullptr) {
+    absl::StatusOr<SharedFingerprints::Removed> r = shared->Remove(store, fingerprint);
+    if (!r.ok()) return r.status();
+    return FingerprintOutcome{.changed = r->changed, .stored = r->stored, .saved = r->changed};
+  }
   const bool removed = store.Remove(fingerprint);
   bool saved = false;
   if (removed) {

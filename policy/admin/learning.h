@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "admin/shared_fingerprints.h"
 #include "admin/shared_model.h"
 #include "content/classifier.h"
 #include "content/fingerprint.h"
@@ -55,9 +56,12 @@ struct FingerprintOutcome {
   bool saved = false;
 };
 
-// Add (label required: one word) or remove, then save the store.
+// Add (label required: one word) or remove, then save the store: to its
+// file, or with `shared` (content.fingerprints.list_in_redis) into the list
+// every replica shares, `store` taking the same change.
 absl::StatusOr<FingerprintOutcome> AddFingerprint(content::FingerprintStore& store, std::uint64_t fingerprint,
-                                                  std::string label);
-absl::StatusOr<FingerprintOutcome> RemoveFingerprint(content::FingerprintStore& store, std::uint64_t fingerprint);
+                                                  std::string label, SharedFingerprints* shared = nullptr);
+absl::StatusOr<FingerprintOutcome> RemoveFingerprint(content::FingerprintStore& store, std::uint64_t fingerprint,
+                                                     SharedFingerprints* shared = nullptr);
 
 }  // namespace hive::policy::admin

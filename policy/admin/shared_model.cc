@@ -187,7 +187,7 @@ absl::StatusOr<SharedModelTotals> SharedModel::Learn(content::Classifier& local,
       absl::StrCat("the model in ", Describe(), " changed under ", kLearnAttempts, " attempts to learn: try again"));
 }
 
-absl::StatusOr<std::pair<content::TokenStore, std::uint64_t>> SharedModel::Load(
+absl::StatusOr<std::pair<content::TokenStore, std::uint64_t>> SharedModel::LoadModel(
     const content::Classifier& local) const {
   for (int attempt = 0; attempt < kLoadAttempts; ++attempt) {
     absl::StatusOr<Meta> meta = ReadMeta(client_, meta_key_);
@@ -195,26 +195,13 @@ absl::StatusOr<std::pair<content::TokenStore, std::uint64_t>> SharedModel::Load(
     if (absl::Status s = CheckFeatures(*meta, local, Describe()); !s.ok()) return s;
     content::TokenStore model(local.Features());
     model.SetLearns(meta->spam_learns, meta->ham_learns);
-    // HSCAN in pages: one HGETALL of a large model would hold Redis, and
-    // every replica's rate-limit calls with it, for as long as it takes.
-    std::string cursor = "0";
-    do {
-      absl::StatusOr<redis::ReplyPtr> r = client_.Command({"HSCAN", tokens_key_, cursor, "COUNT", "2000"});
-      if (!r.ok()) return r.status();
-      const redisReply* reply = r->get();
-      if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 || reply->element[1]->type != REDIS_REPLY_ARRAY) {
-        return absl::InternalError("redis: bad HSCAN reply");
-      }
-      cursor = redis::StringOf(reply->element[0]);
-      const redisReply* page = reply->element[1];
-      for (std::size_t i = 0; i + 1 < page->elements; i += 2) {
-        std::uint64_t token = 0;
-        content::TokenCounts c;
-        if (Decode(redis::StringOf(page->element[i]), redis::StringOf(page->element[i + 1]), token, c)) {
-          model.Set(token, c);
-        }
-      }
-    } while (cursor != "0");
+    absl::Status scanned =
+        redis::ScanHash(client_, tokens_key_, 2000, [&](const std::string& field, const std::string& value) {
+          std::uint64_t token = 0;
+          content::TokenCounts c;
+          if (Decode(field, value, token, c)) model.Set(token, c);
+        });
+    if (!scanned.ok()) return scanned;
     // A learn during the scan: its tokens may be half in; read again.
     absl::StatusOr<std::uint64_t> after = Version();
     if (!after.ok()) return after.status();
@@ -236,101 +223,23 @@ absl::StatusOr<bool> SharedModel::Seed(const content::TokenStore& model) const {
   return redis::IntegerOf(r->get()) == 1;
 }
 
-SharedModelFollower::SharedModelFollower(SharedModel& model, config::SnapshotHolder& holder,
-                                         ratelimit::Nanos interval)
-    : model_(model), holder_(holder), interval_(interval) {}
+bool SharedModel::In(const config::PolicySnapshot& snapshot) const {
+  return snapshot.content.classifier() != nullptr;
+}
 
-SharedModelFollower::~SharedModelFollower() { Stop(); }
+absl::StatusOr<bool> SharedModel::SeedFrom(const config::PolicySnapshot& snapshot) const {
+  const content::TokenStore mine = snapshot.content.classifier()->Model();
+  if (mine.spam_learns() + mine.ham_learns() == 0) return false;
+  return Seed(mine);
+}
 
-absl::Status SharedModelFollower::Poll() {
-  const std::shared_ptr<content::Classifier> classifier = holder_.Get()->content.classifier();
-  if (classifier == nullptr) return absl::OkStatus();
-  absl::StatusOr<std::uint64_t> version = model_.Version();
-  if (!version.ok()) return version.status();
-  if (*version == 0) {
-    // An empty Redis: what this replica learned (stats_db) seeds it.
-    content::TokenStore mine = classifier->Model();
-    if (mine.spam_learns() + mine.ham_learns() == 0) return absl::OkStatus();
-    absl::StatusOr<bool> seeded = model_.Seed(mine);
-    if (!seeded.ok()) return seeded.status();
-    if (*seeded) {
-      hive::log::Info(absl::StrCat("bayes: seeded ", model_.Describe(), " with ", mine.spam_learns(), " spam and ",
-                                   mine.ham_learns(), " ham learned from content.bayes.stats_db"));
-    }
-  } else {
-    std::lock_guard lock(mu_);
-    if (*version == installed_version_) return absl::OkStatus();
-  }
-  absl::StatusOr<std::pair<content::TokenStore, std::uint64_t>> loaded = model_.Load(*classifier);
+absl::StatusOr<SharedObject::Loaded> SharedModel::Load(const config::PolicySnapshot& snapshot) const {
+  absl::StatusOr<std::pair<content::TokenStore, std::uint64_t>> loaded = LoadModel(*snapshot.content.classifier());
   if (!loaded.ok()) return loaded.status();
-  auto last = std::make_shared<const content::TokenStore>(std::move(loaded->first));
-  if (absl::Status s = classifier->Install(*last); !s.ok()) return s;
-  {
-    std::lock_guard lock(mu_);
-    last_ = std::move(last);
-    installed_version_ = loaded->second;
-  }
-  // A snapshot installed during the load took the model before this one
-  // (Follow); later ones take this one.
-  const config::SnapshotPtr current = holder_.Get();
-  if (current->content.classifier() != classifier) Follow(*current);
-  return absl::OkStatus();
-}
-
-absl::Status SharedModelFollower::PollOnce() {
-  absl::Status s = Poll();
-  Report(s);
-  return s;
-}
-
-void SharedModelFollower::Report(const absl::Status& s) {
-  std::string error = s.ok() ? "" : std::string(s.message());
-  std::lock_guard lock(mu_);
-  if (error == error_) return;
-  if (error.empty()) {
-    hive::log::Info(absl::StrCat("bayes: model from ", model_.Describe(), " in use again, version ",
-                                 installed_version_));
-  } else {
-    hive::log::Error(absl::StrCat("bayes: model in ", model_.Describe(), ": ", error,
-                                  " (scoring goes on with the model this replica has)"));
-  }
-  error_ = std::move(error);
-}
-
-void SharedModelFollower::Follow(const config::PolicySnapshot& snapshot) {
-  const std::shared_ptr<content::Classifier>& classifier = snapshot.content.classifier();
-  std::shared_ptr<const content::TokenStore> last;
-  {
-    std::lock_guard lock(mu_);
-    last = last_;
-  }
-  if (classifier == nullptr || last == nullptr) return;
-  if (absl::Status s = classifier->Install(*last); !s.ok()) Report(s);
-}
-
-SharedModelFollower::State SharedModelFollower::state() const {
-  std::lock_guard lock(mu_);
-  return {installed_version_, error_};
-}
-
-void SharedModelFollower::Start() {
-  thread_ = std::thread([this] {
-    std::unique_lock lock(mu_);
-    while (!wake_.wait_for(lock, interval_, [this] { return stopping_; })) {
-      lock.unlock();
-      (void)PollOnce();
-      lock.lock();
-    }
-  });
-}
-
-void SharedModelFollower::Stop() {
-  {
-    std::lock_guard lock(mu_);
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  if (thread_.joinable()) thread_.join();
+  auto model = std::make_shared<const content::TokenStore>(std::move(loaded->first));
+  return Loaded{loaded->second, [model](const config::PolicySnapshot& s) {
+                  return s.content.classifier()->Install(*model);
+                }};
 }
 
 }  // namespace hive::policy::admin

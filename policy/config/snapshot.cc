@@ -316,14 +316,22 @@ class Compiler {
     }
   }
 
-  void BayesStore(const v1::ContentBayes& b, PolicySnapshot& out) {
-    if (!b.model_in_redis()) return;
-    if (!b.enabled()) {
-      Error("content.bayes.model_in_redis", "set, but content.bayes.enabled is not");
+  // A learned signal kept in Redis beside the counters: `field` is set.
+  bool InRedis(const std::string& field, bool set, bool enabled, const PolicySnapshot& out) {
+    if (!set) return false;
+    if (!enabled) {
+      Error(field, "set, but " + field.substr(0, field.rfind('.')) + ".enabled is not");
     } else if (!out.limit_store.redis) {
-      Error("content.bayes.model_in_redis", "needs ratelimit.store.kind: redis (the model is kept beside the counters)");
+      Error(field, "needs ratelimit.store.kind: redis (it is kept beside the counters)");
     }
-    out.limit_store.bayes_in_redis = true;
+    return true;
+  }
+
+  void LearnedStores(const v1::Content& c, PolicySnapshot& out) {
+    out.limit_store.bayes_in_redis =
+        InRedis("content.bayes.model_in_redis", c.bayes().model_in_redis(), c.bayes().enabled(), out);
+    out.limit_store.fingerprints_in_redis = InRedis("content.fingerprints.list_in_redis",
+                                                    c.fingerprints().list_in_redis(), c.fingerprints().enabled(), out);
   }
 
   void Degraded(const v1::Degraded& in, PolicySnapshot& out) {
@@ -402,7 +410,7 @@ absl::StatusOr<SnapshotPtr> CompileSnapshot(const v1::PolicyConfig& config,
   snapshot->content = c.Content(config.content(), snapshot->limits);
   snapshot->routing = c.Routing(config.routing());
   c.RateLimiting(config.ratelimit(), *snapshot);
-  c.BayesStore(config.content().bayes(), *snapshot);
+  c.LearnedStores(config.content(), *snapshot);
   c.Degraded(config.degraded(), *snapshot);
   c.CheckRoutePools(snapshot->routing);
   if (!c.errors().empty()) return absl::InvalidArgumentError(absl::StrJoin(c.errors(), "\n"));

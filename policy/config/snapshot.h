@@ -64,6 +64,8 @@ struct LimitStoreSettings {
   // replica (content.bayes.model_in_redis, admin/shared_model.h), followed
   // at the same interval.
   bool bayes_in_redis = false;
+  // So does the known-bad fingerprint list (content.fingerprints.list_in_redis).
+  bool fingerprints_in_redis = false;
 
   friend bool operator==(const LimitStoreSettings&, const LimitStoreSettings&) = default;
 };

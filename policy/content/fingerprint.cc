@@ -90,11 +90,32 @@ std::optional<FingerprintMatch> FingerprintStore::Match(std::uint64_t fingerprin
   return best;
 }
 
-absl::Status FingerprintStore::Add(std::uint64_t fingerprint, std::string label) {
+absl::Status FingerprintStore::CheckLabel(std::string& label) {
   if (label.size() > kMaxLabelBytes) label.resize(kMaxLabelBytes);
   for (char c : label) {
     if (static_cast<unsigned char>(c) <= ' ') return absl::InvalidArgumentError("a label is one word (no spaces)");
   }
+  return absl::OkStatus();
+}
+
+FingerprintStore::Entries FingerprintStore::List() const {
+  std::shared_lock lock(mu_);
+  Entries out;
+  out.reserve(entries_.size());
+  for (const Entry& e : entries_) out.emplace_back(e.fingerprint, e.label);
+  return out;
+}
+
+void FingerprintStore::Replace(const Entries& entries) {
+  std::vector<Entry> next;
+  next.reserve(entries.size());
+  for (const auto& [fingerprint, label] : entries) next.push_back({fingerprint, label});
+  std::unique_lock lock(mu_);
+  entries_ = std::move(next);
+}
+
+absl::Status FingerprintStore::Add(std::uint64_t fingerprint, std::string label) {
+  if (absl::Status s = CheckLabel(label); !s.ok()) return s;
   std::unique_lock lock(mu_);
   for (Entry& e : entries_) {
     if (e.fingerprint == fingerprint) {

@@ -64,9 +64,16 @@ class FingerprintStore {
   // Adds (or relabels) a fingerprint. The label is cut to kMaxLabelBytes and
   // must not hold whitespace (it is one word in the file and in symbols).
   absl::Status Add(std::uint64_t fingerprint, std::string label);
+  // That check on its own (a list kept elsewhere: admin/shared_fingerprints.h).
+  static absl::Status CheckLabel(std::string& label);
   // False when it was not there.
   bool Remove(std::uint64_t fingerprint);
   std::size_t size() const;
+
+  // The whole list, and a list kept elsewhere put in its place.
+  using Entries = std::vector<std::pair<std::uint64_t, std::string>>;
+  Entries List() const;
+  void Replace(const Entries& entries);
 
   absl::Status Save() const;
 

@@ -186,4 +186,21 @@ absl::StatusOr<ReplyPtr> RedisClient::Eval(const char* script, const std::vector
   return result;
 }
 
+absl::Status ScanHash(RedisClient& client, const std::string& key, std::size_t page,
+                      const std::function<void(const std::string& field, const std::string& value)>& each) {
+  std::string cursor = "0";
+  do {
+    absl::StatusOr<ReplyPtr> r = client.Command({"HSCAN", key, cursor, "COUNT", std::to_string(page)});
+    if (!r.ok()) return r.status();
+    const redisReply* reply = r->get();
+    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != 2 || reply->element[1]->type != REDIS_REPLY_ARRAY) {
+      return absl::InternalError("redis: bad HSCAN reply");
+    }
+    cursor = StringOf(reply->element[0]);
+    const redisReply* items = reply->element[1];
+    for (std::size_t i = 0; i + 1 < items->elements; i += 2) each(StringOf(items->element[i]), StringOf(items->element[i + 1]));
+  } while (cursor != "0");
+  return absl::OkStatus();
+}
+
 }  // namespace hive::policy::redis

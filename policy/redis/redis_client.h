@@ -17,6 +17,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -90,5 +91,12 @@ class RedisClient {
 std::string StringOf(const redisReply* r);
 // The integer of an INTEGER reply; 0 for anything else.
 long long IntegerOf(const redisReply* r);
+
+// Calls `each` with every field and value of the hash at `key`, read by
+// HSCAN `page` at a time: one HGETALL of a large hash would hold Redis, and
+// every other client's calls with it, for as long as it takes. A field may
+// come more than once (HSCAN's contract).
+absl::Status ScanHash(RedisClient& client, const std::string& key, std::size_t page,
+                      const std::function<void(const std::string& field, const std::string& value)>& each);
 
 }  // namespace hive::policy::redis

@@ -81,7 +81,8 @@ grpc::Status AdminServiceImpl::EditFingerprint(grpc::ServerContext* ctx, const a
   absl::StatusOr<std::uint64_t> fp = FingerprintOf(request, *snapshot);
   if (!fp.ok()) return ToGrpc(fp.status());
   absl::StatusOr<admin::FingerprintOutcome> o =
-      add ? admin::AddFingerprint(*store, *fp, request.label()) : admin::RemoveFingerprint(*store, *fp);
+      add ? admin::AddFingerprint(*store, *fp, request.label(), context_.shared_fingerprints)
+          : admin::RemoveFingerprint(*store, *fp, context_.shared_fingerprints);
   if (!o.ok()) return ToGrpc(o.status());
   reply.set_fingerprint(admin::FormatFingerprint(*fp));
   reply.set_changed(o->changed);

@@ -360,8 +360,8 @@ grpc::Status AdminServiceImpl::GetStatus(grpc::ServerContext*, const av1::Status
       bayes.set_ham_learns(st.ham_learns);
       bayes.set_tokens(st.tokens);
       if (context_.model_follower != nullptr) {
-        const admin::SharedModelFollower::State m = context_.model_follower->state();
-        bayes.set_store(context_.model_follower->model().Describe());
+        const admin::SharedFollower::State m = context_.model_follower->state();
+        bayes.set_store(context_.model_follower->object().Describe());
         bayes.set_version(m.version);
         bayes.set_error(m.error);
       } else {

@@ -22,6 +22,7 @@
 
 #include "admin/policy_follower.h"
 #include "admin/policy_repository.h"
+#include "admin/shared_fingerprints.h"
 #include "admin/shared_model.h"
 #include "absl/status/statusor.h"
 #include "config/snapshot_holder.h"
@@ -43,7 +44,10 @@ struct AdminContext {
   // The Bayes model held in Redis (content.bayes.model_in_redis): what Learn
   // writes to; null: each replica's stats_db.
   admin::SharedModel* shared_model = nullptr;
-  const admin::SharedModelFollower* model_follower = nullptr;  // with shared_model
+  const admin::SharedFollower* model_follower = nullptr;  // with shared_model
+  // The known-bad fingerprints held in Redis (content.fingerprints.list_in_redis):
+  // what fingerprint add / remove write to; null: each replica's file.
+  admin::SharedFingerprints* shared_fingerprints = nullptr;
 };
 
 class AdminServiceImpl final : public hive::admin::v1::AdminService::Service {

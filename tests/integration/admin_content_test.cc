@@ -161,66 +161,98 @@ TEST_F(AdminContentTest, LearnedThroughHivectlTheClassifierRefusesTheNextSpam) {
   EXPECT_THAT(empty.output, HasSubstr(".empty: no message in it"));
 }
 
-// content.bayes.model_in_redis: the model lives in Redis. Learned through
-// replica A's admin API, it is scored by replica B, whose milter traffic
-// this is, within B's poll interval, and by a B started afterwards with no
-// model file at all.
-TEST(SharedModelTest, LearnedThroughOneReplicaTheOtherAndARestartedOneRefuseTheNextSpam) {
-  RedisServer redis;
-  TempDir dir;
-  const std::string policy = "ratelimit:\n  store:\n    kind: redis\n    redis: {address: \"" + redis.address() +
-                             "\", timeout: 1s, policy_poll_interval: 200ms}\n"
-                             "content:\n  bayes: {enabled: true, model_in_redis: true, min_learns: 8, spam_weight: 10}\n"
-                             "  reject_score: 5\n";
-  WriteFile(dir.Sub("b.yaml"), policy);
-  const uint16_t b_port = FreePort();
-  const auto start_b = [&] {
-    auto b = std::make_unique<Process>(std::vector<std::string>{HIVE_POLICYD_BIN, "--config", dir.Sub("b.yaml"),
-                                                                "--listen", "127.0.0.1:" + std::to_string(b_port)},
-                                       dir.Sub("b.log"));
-    EXPECT_TRUE(WaitForListener(b_port, kAdminWait)) << ReadFile(dir.Sub("b.log"));
-    return b;
-  };
-  std::unique_ptr<Process> b = start_b();
-  AdminStack a(policy, {"--policy", "127.0.0.1:" + std::to_string(b_port)});
-  ASSERT_TRUE(a.ok()) << a.Diagnostics();
-  auto diagnostics = [&] { return a.Diagnostics() + "\n===== replica B\n" + ReadFile(dir.Sub("b.log")); };
-  Transaction before = a.SendRaw("sales@promo.example", UnseenSpam());
-  ASSERT_EQ(before.data.code, 250) << before.data.ToString() << diagnostics();
+// Two hive-policyd replicas on one real redis-server: A, whose admin API
+// the tests drive (an AdminStack), and B, which the milter of A's Postfix
+// asks. What is learned or marked through A must be enforced by B.
+class SharedOnRedisTest : public ::testing::Test {
+ protected:
+  void Start(const std::string& content) {
+    policy_ = "ratelimit:\n  store:\n    kind: redis\n    redis: {address: \"" + redis_.address() +
+              "\", timeout: 1s, policy_poll_interval: 200ms}\n" + content;
+    WriteFile(dir_.Sub("b.yaml"), policy_);
+    b_port_ = FreePort();
+    StartB();
+    a_ = std::make_unique<AdminStack>(policy_, std::vector<std::string>{"--policy", "127.0.0.1:" + std::to_string(b_port_)});
+    ASSERT_TRUE(a_->ok()) << a_->Diagnostics();
+  }
+  void StartB() {
+    b_.reset();
+    b_ = std::make_unique<Process>(std::vector<std::string>{HIVE_POLICYD_BIN, "--config", dir_.Sub("b.yaml"),
+                                                            "--listen", "127.0.0.1:" + std::to_string(b_port_)},
+                                   dir_.Sub("b.log"));
+    EXPECT_TRUE(WaitForListener(b_port_, kAdminWait)) << ReadFile(dir_.Sub("b.log"));
+  }
+  std::string Diagnostics() { return a_->Diagnostics() + "\n===== replica B\n" + ReadFile(dir_.Sub("b.log")); }
+  // B loads a change within its poll interval: sends until the reply is `code`.
+  Transaction SendUntil(int code, const std::string& from, const std::string& message) {
+    Transaction t;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    do {
+      t = a_->SendRaw(from, message);
+    } while (t.data.code != code && std::chrono::steady_clock::now() < deadline);
+    return t;
+  }
+
+  RedisServer redis_;
+  TempDir dir_;
+  std::string policy_;
+  uint16_t b_port_ = 0;
+  std::unique_ptr<Process> b_;
+  std::unique_ptr<AdminStack> a_;
+};
+
+// content.bayes.model_in_redis: learned through A, the model is scored by B,
+// and by a B started afterwards with no model file at all.
+TEST_F(SharedOnRedisTest, LearnedThroughOneReplicaTheOtherAndARestartedOneRefuseTheNextSpam) {
+  Start("content:\n  bayes: {enabled: true, model_in_redis: true, min_learns: 8, spam_weight: 10}\n  reject_score: 5\n");
+  Transaction before = a_->SendRaw("sales@promo.example", UnseenSpam());
+  ASSERT_EQ(before.data.code, 250) << before.data.ToString() << Diagnostics();
 
   std::vector<std::string> spam_args{"learn", "--spam"}, ham_args{"learn", "--ham"};
   for (int i = 1; i <= 8; ++i) {
     spam_args.push_back(std::string(HIVE_TEST_DATA_DIR) + "/bayes/spam-" + std::to_string(i) + ".eml");
     ham_args.push_back(std::string(HIVE_TEST_DATA_DIR) + "/bayes/ham-" + std::to_string(i) + ".eml");
   }
-  ASSERT_EQ(a.Ctl(spam_args).code, 0) << diagnostics();
-  CtlResult learned = a.Ctl(ham_args);
-  ASSERT_EQ(learned.code, 0) << learned.output << diagnostics();
+  ASSERT_EQ(a_->Ctl(spam_args).code, 0) << Diagnostics();
+  CtlResult learned = a_->Ctl(ham_args);
+  ASSERT_EQ(learned.code, 0) << learned.output << Diagnostics();
   EXPECT_THAT(learned.output, HasSubstr("model has 8 spam, 8 ham,"));
-  CtlResult status = a.Ctl({"status"});
-  EXPECT_THAT(status.output, HasSubstr("bayes model: redis " + redis.address() + " hive:{bayes}:meta"));
+  CtlResult status = a_->Ctl({"status"});
+  EXPECT_THAT(status.output, HasSubstr("bayes model: redis " + redis_.address() + " hive:{bayes}:meta"));
   EXPECT_THAT(status.output, HasSubstr(": 8 spam, 8 ham learned,"));
 
-  // B loads a new version within its poll interval.
-  const auto spam_once_refused = [&] {
-    Transaction t;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    do {
-      t = a.SendRaw("sales@promo.example", UnseenSpam());
-    } while (t.data.code != 550 && std::chrono::steady_clock::now() < deadline);
-    return t;
-  };
-  Transaction refused = spam_once_refused();
-  EXPECT_EQ(refused.data.code, 550) << refused.data.ToString() << diagnostics();
+  Transaction refused = SendUntil(550, "sales@promo.example", UnseenSpam());
+  EXPECT_EQ(refused.data.code, 550) << refused.data.ToString() << Diagnostics();
   EXPECT_THAT(refused.data.ToString(), HasSubstr("BAYES_SPAM"));
-  Transaction passed = a.SendRaw("dev@team.example", UnseenHam());
-  EXPECT_EQ(passed.data.code, 250) << passed.data.ToString() << diagnostics();
+  Transaction passed = a_->SendRaw("dev@team.example", UnseenHam());
+  EXPECT_EQ(passed.data.code, 250) << passed.data.ToString() << Diagnostics();
 
   // Nothing of it is in a file: a B started now has it from Redis.
-  b->Stop();
-  b = start_b();
-  Transaction after_restart = spam_once_refused();
-  EXPECT_EQ(after_restart.data.code, 550) << after_restart.data.ToString() << diagnostics();
+  StartB();
+  Transaction after_restart = SendUntil(550, "sales@promo.example", UnseenSpam());
+  EXPECT_EQ(after_restart.data.code, 550) << after_restart.data.ToString() << Diagnostics();
+}
+
+// content.fingerprints.list_in_redis: a campaign marked through A is refused
+// by B; removed through A, B lets it through again.
+TEST_F(SharedOnRedisTest, AFingerprintMarkedThroughOneReplicaIsMatchedByTheOther) {
+  Start("content:\n  fingerprints: {enabled: true, list_in_redis: true, max_distance: 12}\n  reject_score: 5\n");
+  const std::string variant = Utf8Message("notice@parcel.example", "Your parcel", kVariant);
+  ASSERT_EQ(a_->SendRaw("notice@parcel.example", variant).data.code, 250) << Diagnostics();
+
+  const std::string eml = a_->WriteTemp("campaign.eml", Utf8Message("notice@parcel.example", "Your parcel", kCampaign));
+  CtlResult added = a_->Ctl({"fingerprint", "add", "--eml", eml, "--label", "parcel-scam"});
+  ASSERT_EQ(added.code, 0) << added.output << Diagnostics();
+  EXPECT_THAT(added.output, HasSubstr(" parcel-scam (1 stored)"));
+  const std::string hash = added.output.substr(std::string("added ").size(), 16);
+  Transaction refused = SendUntil(550, "notice@parcel.example", variant);
+  EXPECT_EQ(refused.data.code, 550) << refused.data.ToString() << Diagnostics();
+  EXPECT_THAT(refused.data.ToString(), HasSubstr("FINGERPRINT_BAD"));
+
+  CtlResult removed = a_->Ctl({"fingerprint", "remove", "--hash", hash});
+  EXPECT_THAT(removed.output, HasSubstr("removed " + hash + " (0 stored)"));
+  Transaction after = SendUntil(250, "notice@parcel.example", variant);
+  EXPECT_EQ(after.data.code, 250) << after.data.ToString() << Diagnostics();
 }
 
 TEST(AdminContentOffTest, LearnWithoutAConfiguredModelIsRefusedAndSaysWhy) {

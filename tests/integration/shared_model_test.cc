@@ -56,8 +56,8 @@ TEST(SharedModelRedisTest, ConcurrentLearnsFromTwoReplicasAllLandAndBothLoadTheS
   absl::StatusOr<std::uint64_t> version = a.Version();
   ASSERT_TRUE(version.ok()) << version.status();
   EXPECT_EQ(*version, 2u * kEach);  // one version per learn: none lost
-  auto loaded_a = a.Load(*replica_a);
-  auto loaded_b = b.Load(*replica_b);
+  auto loaded_a = a.LoadModel(*replica_a);
+  auto loaded_b = b.LoadModel(*replica_b);
   ASSERT_TRUE(loaded_a.ok()) << loaded_a.status();
   ASSERT_TRUE(loaded_b.ok()) << loaded_b.status();
   EXPECT_EQ(loaded_a->first.spam_learns(), static_cast<std::uint64_t>(kEach));
@@ -87,13 +87,13 @@ TEST(SharedModelRedisTest, SeedsOnlyAnEmptyRedisAndRefusesAModelOfOtherFeatures)
   ASSERT_TRUE(seeded.ok()) << seeded.status();
   EXPECT_TRUE(*seeded);
   EXPECT_FALSE(shared.Seed(Fresh()->Model()).value_or(true));  // something is there: kept
-  auto loaded = shared.Load(*mine);
+  auto loaded = shared.LoadModel(*mine);
   ASSERT_TRUE(loaded.ok()) << loaded.status();
   EXPECT_EQ(loaded->first.Serialize(), mine->Model().Serialize());
   EXPECT_EQ(loaded->second, 1u);
 
   auto other_features = content::Classifier::Open("", {.min_learns = 1, .structure_tokens = false}).value();
-  EXPECT_THAT(std::string(shared.Load(*other_features).status().message()),
+  EXPECT_THAT(std::string(shared.LoadModel(*other_features).status().message()),
               ::testing::HasSubstr("relearn it"));
   EXPECT_FALSE(shared.Learn(*other_features, Features(*other_features, 1, true), true).ok());
 }

@@ -71,7 +71,7 @@ TEST(ContentConfigTest, MistakesNameFileLineColumnAndField) {
               HasSubstr("content.checks.url_shorteners[0]: must be a host name"));
 }
 
-TEST(ContentConfigTest, TheModelInRedisNeedsTheRedisStoreAndAnEnabledClassifier) {
+TEST(ContentConfigTest, TheModelAndTheFingerprintsInRedisNeedTheRedisStoreAndTheirPartEnabled) {
   absl::StatusOr<SnapshotPtr> shared = LoadSnapshotFromText(
       "ratelimit: {store: {kind: redis, redis: {address: \"127.0.0.1:6379\"}}}\n"
       "content: {bayes: {enabled: true, model_in_redis: true}}\n",
@@ -89,6 +89,15 @@ TEST(ContentConfigTest, TheModelInRedisNeedsTheRedisStoreAndAnEnabledClassifier)
       "p.yaml");
   ASSERT_FALSE(off.ok());
   EXPECT_THAT(std::string(off.status().message()), HasSubstr("content.bayes.enabled is not"));
+  absl::StatusOr<SnapshotPtr> list = LoadSnapshotFromText(
+      "ratelimit: {store: {kind: redis, redis: {address: \"127.0.0.1:6379\"}}}\n"
+      "content: {fingerprints: {enabled: true, list_in_redis: true}}\n",
+      "p.yaml");
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_TRUE((*list)->limit_store.fingerprints_in_redis);
+  EXPECT_FALSE((*list)->limit_store.bayes_in_redis);
+  EXPECT_THAT(Errors("content: {fingerprints: {enabled: true, list_in_redis: true}}\n"),
+              HasSubstr("content.fingerprints.list_in_redis: needs ratelimit.store.kind: redis"));
 }
 
 TEST(ContentConfigTest, ClassThresholdsReplaceTheDefaultsForTheirClassOnly) {
